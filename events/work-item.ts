@@ -1,0 +1,69 @@
+import type { z } from 'zod';
+import { type EventIssue, EventParseError } from './errors.ts';
+import { JOB_MESSAGE_KIND, type JobOrigin, jobMessageSchema } from './job-message.ts';
+import { objectCreatedEventSchema } from './object-created.ts';
+
+/** One object version to process, whatever message asked for it. */
+export interface WorkItem {
+  readonly bucket: string;
+  readonly key: string;
+  readonly size: number;
+  readonly etag: string;
+  readonly versionId?: string | undefined;
+  readonly sequencer: string;
+  /** When S3 (or pixelmill) raised the request. */
+  readonly requestedAt: string;
+  readonly origin: 'event' | JobOrigin;
+}
+
+/** The part of an SQS record this module reads. */
+export interface QueueRecordLike {
+  readonly messageId: string;
+  readonly body: string;
+}
+
+function toIssues(error: z.ZodError): EventIssue[] {
+  return error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.'),
+    message: issue.message,
+  }));
+}
+
+/**
+ * Parses an SQS record body into a work item. Throws EventParseError naming the record and every
+ * problem found; never returns a partly-valid item.
+ */
+export function parseWorkItem(record: QueueRecordLike): WorkItem {
+  let body: unknown;
+  try {
+    body = JSON.parse(record.body);
+  } catch (cause) {
+    throw new EventParseError(record.messageId, [{ path: '', message: 'body is not JSON' }], {
+      cause,
+    });
+  }
+  if (typeof body === 'object' && body !== null && 'kind' in body) {
+    if (body.kind !== JOB_MESSAGE_KIND) {
+      throw new EventParseError(record.messageId, [
+        { path: 'kind', message: `unknown message kind ${JSON.stringify(body.kind)}` },
+      ]);
+    }
+    const job = jobMessageSchema.safeParse(body);
+    if (!job.success) throw new EventParseError(record.messageId, toIssues(job.error));
+    const { bucket, key, size, etag, versionId, sequencer, requestedAt, origin } = job.data;
+    return { bucket, key, size, etag, versionId, sequencer, requestedAt, origin };
+  }
+  const event = objectCreatedEventSchema.safeParse(body);
+  if (!event.success) throw new EventParseError(record.messageId, toIssues(event.error));
+  const { detail, time } = event.data;
+  return {
+    bucket: detail.bucket.name,
+    key: detail.object.key,
+    size: detail.object.size,
+    etag: detail.object.etag,
+    versionId: detail.object['version-id'],
+    sequencer: detail.object.sequencer,
+    requestedAt: time,
+    origin: 'event',
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * The worker's environment contract: what the Lambda function is given (the CDK stack sets these)
+ * and how it is read, once, at cold start. A missing or malformed variable fails the cold start
+ * with every problem named, instead of becoming `NaN` or `undefined` deep inside a batch.
+ */
+import { z } from 'zod';
+
+export const WORKER_ENV = {
+  renditionsBucket: 'PIXELMILL_RENDITIONS_BUCKET',
+  table: 'PIXELMILL_TABLE',
+  maxReceiveCount: 'PIXELMILL_MAX_RECEIVE_COUNT',
+  /** The pixelmill config file's JSON (presets, limits). Optional: defaults apply. */
+  config: 'PIXELMILL_CONFIG',
+  region: 'AWS_REGION',
+} as const;
+
+const positiveInt = z
+  .string()
+  .regex(/^[1-9][0-9]*$/, 'Expected a positive integer')
+  .transform(Number);
+
+const workerEnvSchema = z.object({
+  [WORKER_ENV.renditionsBucket]: z.string().min(3),
+  [WORKER_ENV.table]: z.string().min(3),
+  [WORKER_ENV.maxReceiveCount]: positiveInt,
+  [WORKER_ENV.config]: z.string().optional(),
+  [WORKER_ENV.region]: z.string().min(1),
+});
+
+export interface WorkerEnv {
+  readonly renditionsBucket: string;
+  readonly table: string;
+  readonly maxReceiveCount: number;
+  readonly configJson?: string | undefined;
+  readonly region: string;
+}
+
+export class WorkerEnvError extends Error {
+  override readonly name = 'WorkerEnvError';
+}
+
+export function readWorkerEnv(env: Readonly<Record<string, string | undefined>>): WorkerEnv {
+  const parsed = workerEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new WorkerEnvError(`Worker environment is incomplete:\n- ${problems.join('\n- ')}`);
+  }
+  const e = parsed.data;
+  return {
+    renditionsBucket: e[WORKER_ENV.renditionsBucket],
+    table: e[WORKER_ENV.table],
+    maxReceiveCount: e[WORKER_ENV.maxReceiveCount],
+    configJson: e[WORKER_ENV.config],
+    region: e[WORKER_ENV.region],
+  };
+}
