@@ -27,6 +27,8 @@ export interface RenditionRecord {
   readonly bytes: number;
   /** Key in the renditions bucket. */
   readonly key: string;
+  /** Hash of the preset that made it (also part of the key). */
+  readonly presetHash: string;
 }
 
 export interface LastError {

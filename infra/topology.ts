@@ -131,3 +131,22 @@ export function createTopology(overrides: Partial<TopologyInput> = {}): Topology
 }
 
 export const topology: Topology = createTopology();
+
+/** The CloudFormation stack name `cdk synth`/`cdk deploy` use, and the CLI's `--stack` default. */
+export const STACK_NAME = 'Pixelmill';
+
+/**
+ * The stack's output names: the contract between this stack and the CLI, which finds the deployed
+ * resources with `--stack NAME` (CloudFormation DescribeStacks → Outputs) instead of guessing the
+ * physical names CloudFormation generated.
+ */
+export const STACK_OUTPUTS = {
+  uploadsBucketName: 'UploadsBucketName',
+  renditionsBucketName: 'RenditionsBucketName',
+  workQueueUrl: 'WorkQueueUrl',
+  deadLetterQueueUrl: 'DeadLetterQueueUrl',
+  ruleDeadLetterQueueUrl: 'RuleDeadLetterQueueUrl',
+  tableName: 'TableName',
+} as const;
+
+export type StackOutputName = (typeof STACK_OUTPUTS)[keyof typeof STACK_OUTPUTS];

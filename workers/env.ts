@@ -4,15 +4,9 @@
  * with every problem named, instead of becoming `NaN` or `undefined` deep inside a batch.
  */
 import { z } from 'zod';
+import { WORKER_ENV } from '../events/worker-environment.ts';
 
-export const WORKER_ENV = {
-  renditionsBucket: 'PIXELMILL_RENDITIONS_BUCKET',
-  table: 'PIXELMILL_TABLE',
-  maxReceiveCount: 'PIXELMILL_MAX_RECEIVE_COUNT',
-  /** The pixelmill config file's JSON (presets, limits). Optional: defaults apply. */
-  config: 'PIXELMILL_CONFIG',
-  region: 'AWS_REGION',
-} as const;
+export { WORKER_ENV };
 
 const positiveInt = z
   .string()
