@@ -1,0 +1,84 @@
+import { createHash } from 'node:crypto';
+import type { z } from 'zod';
+import { defaultConfigInput } from './defaults.ts';
+import { InvalidConfigError } from './errors.ts';
+import { configSchema, type PixelmillConfig, type Preset } from './schema.ts';
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const path = `config${issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}`;
+  const field = String(issue.path.at(-1) ?? 'config');
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((k) => `"${k}"`).join(', ');
+    return `${path}: unknown key${issue.keys.length > 1 ? 's' : ''} ${keys}`;
+  }
+  if (issue.code === 'invalid_type') {
+    return `${path}: Expected ${issue.expected} for ${field} but received ${describeValue(issue.input)}`;
+  }
+  if (issue.code === 'too_small' || issue.code === 'too_big') {
+    const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum;
+    const op =
+      issue.code === 'too_small' ? (issue.inclusive ? '>=' : '>') : issue.inclusive ? '<=' : '<';
+    const what = issue.origin === 'array' ? 'array length' : issue.origin;
+    return `${path}: Expected ${what} ${op} ${String(bound)} for ${field} but received ${describeValue(issue.input)}`;
+  }
+  return `${path}: ${issue.message}`;
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  return `${JSON.stringify(value)} of type ${Array.isArray(value) ? 'array' : typeof value}`;
+}
+
+/** Validates a config value (already parsed from JSON), applying defaults. */
+export function parseConfig(value: unknown, source: string): PixelmillConfig {
+  const result = configSchema.safeParse(value, { reportInput: true });
+  if (!result.success) {
+    throw new InvalidConfigError(source, result.error.issues.map(describeIssue));
+  }
+  return result.data;
+}
+
+/** Parses config file text (JSON). */
+export function parseConfigText(text: string, source: string): PixelmillConfig {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    throw new InvalidConfigError(source, [`not valid JSON: ${detail}`], { cause });
+  }
+  return parseConfig(value, source);
+}
+
+export function defaultConfig(): PixelmillConfig {
+  return parseConfig(defaultConfigInput, 'the built-in defaults');
+}
+
+/** JSON with sorted object keys, so equal values always hash equally. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function shortHash(value: unknown, length: number): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, length);
+}
+
+/**
+ * Identifies everything that shapes the renditions. It is part of the idempotency key: the same
+ * object under a changed config is new work, under the same config it is a duplicate.
+ */
+export function configHash(config: PixelmillConfig): string {
+  return shortHash({ presets: config.presets }, 16);
+}
+
+/** Part of each rendition's key, so a changed preset never overwrites a different result. */
+export function presetHash(preset: Preset): string {
+  return shortHash(preset, 8);
+}

@@ -1,0 +1,89 @@
+/**
+ * Reads what an image claims to be from its header, before any pixel is decoded, and refuses it
+ * if the claim is over a limit. A 71-byte PNG can declare 8224 × 8224 pixels; decoding it would
+ * allocate 200 MB. Reading the header costs microseconds.
+ */
+import sharp, { type Metadata } from 'sharp';
+import type { Limits } from '../config/schema.ts';
+import { rejectionFromDecoderError } from './classify-decoder-error.ts';
+import { ImageRejectedError } from './errors.ts';
+import { type AllowedFormat, applyLoaderPolicy, isAllowedFormat } from './loader-policy.ts';
+import { sniffFormat } from './sniff.ts';
+
+export interface ImageHeader {
+  readonly format: AllowedFormat;
+  /** Upright dimensions: after the EXIF orientation is applied. */
+  readonly width: number;
+  readonly height: number;
+  readonly orientation: number;
+  readonly frames: number;
+  readonly hasAlpha: boolean;
+  readonly space: string;
+  readonly depth: string;
+}
+
+export async function probeImage(input: Buffer, limits: Limits): Promise<ImageHeader> {
+  applyLoaderPolicy();
+  if (input.length === 0) throw new ImageRejectedError('empty', 'The object has no bytes');
+  if (input.length > limits.maxBytes) {
+    throw new ImageRejectedError(
+      'byte-limit',
+      `The object has ${input.length} bytes, over the limit of ${limits.maxBytes}`,
+    );
+  }
+  const sniffed = sniffFormat(input);
+  if (sniffed === undefined) {
+    throw new ImageRejectedError(
+      'unrecognised-format',
+      'The bytes do not start with the signature of any known image format',
+    );
+  }
+  if (!isAllowedFormat(sniffed)) {
+    throw new ImageRejectedError(
+      'format-not-allowed',
+      `The bytes are ${sniffed.toUpperCase()}, which is not an allowed input format`,
+    );
+  }
+  let meta: Metadata;
+  try {
+    meta = await sharp(input, { failOn: 'warning', limitInputPixels: false }).metadata();
+  } catch (error) {
+    throw rejectionFromDecoderError(error, `Reading the ${sniffed.toUpperCase()} header failed`);
+  }
+  const storedWidth = meta.width;
+  const storedHeight = meta.height;
+  if (!storedWidth || !storedHeight || storedWidth < 1 || storedHeight < 1) {
+    throw new ImageRejectedError('corrupt', 'The header declares no valid dimensions');
+  }
+  const orientation = meta.orientation ?? 1;
+  const swap = orientation >= 5 && orientation <= 8;
+  const frames = Math.max(1, meta.pages ?? 1);
+  // For multi-page inputs sharp reports the height of one page only when `pages` is requested;
+  // the plain header gives the first frame's size.
+  const width = swap ? storedHeight : storedWidth;
+  const height = swap ? storedWidth : storedHeight;
+  if (Math.max(width, height) > limits.maxDimension) {
+    throw new ImageRejectedError(
+      'dimension-limit',
+      `The header declares ${width} × ${height}; the longest side allowed is ${limits.maxDimension}`,
+    );
+  }
+  const pixels = width * height;
+  if (pixels > limits.maxPixels) {
+    throw new ImageRejectedError(
+      'pixel-limit',
+      `The header declares ${width} × ${height} = ${(pixels / 1e6).toFixed(1)} MP; ` +
+        `the limit is ${(limits.maxPixels / 1e6).toFixed(1)} MP`,
+    );
+  }
+  return {
+    format: sniffed,
+    width,
+    height,
+    orientation,
+    frames,
+    hasAlpha: meta.hasAlpha ?? false,
+    space: meta.space ?? 'unknown',
+    depth: meta.depth ?? 'unknown',
+  };
+}
