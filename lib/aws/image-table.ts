@@ -1,0 +1,299 @@
+/**
+ * DynamoDB adapter for the metadata table (contract in events/image-row.ts). Every write that
+ * changes who owns an image is conditional, so two workers holding duplicates of one event can
+ * never both finish it, and a finished image is never reopened.
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ConditionExpressions.html
+ */
+import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  ScanCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  IMAGE_TABLE_KEYS,
+  type ImageRow,
+  type ImageStatus,
+  type LastError,
+} from '../../events/image-row.ts';
+import { ConditionFailedError, toAdapterError } from './errors.ts';
+
+export interface RowKey {
+  readonly pk: string;
+  readonly sk: string;
+}
+
+export interface ClaimRequest {
+  readonly key: RowKey;
+  /** Facts about the object version, written on first claim and refreshed on every claim. */
+  readonly facts: {
+    readonly bucket: string;
+    readonly key: string;
+    readonly version: string;
+    readonly etag: string;
+    readonly versionId?: string | undefined;
+    readonly sequencer: string;
+    readonly configHash: string;
+  };
+  readonly owner: string;
+  /** Epoch ms until which the claim holds; after it another worker may take over. */
+  readonly leaseUntil: number;
+  readonly receiveCount: number;
+  readonly now: Date;
+}
+
+export type ClaimResult =
+  | { readonly outcome: 'claimed'; readonly row: ImageRow }
+  | { readonly outcome: 'terminal'; readonly row: ImageRow }
+  | { readonly outcome: 'busy'; readonly row: ImageRow | undefined };
+
+/** Builds `SET #a = :a, …` with every attribute name aliased (many are reserved words). */
+function setClause(values: Record<string, unknown>, prefix = 's') {
+  const names: Record<string, string> = {};
+  const params: Record<string, unknown> = {};
+  const parts: string[] = [];
+  Object.entries(values).forEach(([name, value], i) => {
+    if (value === undefined) return;
+    names[`#${prefix}${i}`] = name;
+    params[`:${prefix}${i}`] = value;
+    parts.push(`#${prefix}${i} = :${prefix}${i}`);
+  });
+  return { names, params, parts };
+}
+
+export class ImageTable {
+  readonly #doc: DynamoDBDocumentClient;
+  readonly name: string;
+
+  constructor(doc: DynamoDBDocumentClient, name: string) {
+    this.#doc = doc;
+    this.name = name;
+  }
+
+  async get(key: RowKey): Promise<ImageRow | undefined> {
+    try {
+      const r = await this.#doc.send(
+        new GetCommand({ TableName: this.name, Key: { ...key }, ConsistentRead: true }),
+      );
+      return r.Item as ImageRow | undefined;
+    } catch (error) {
+      throw toAdapterError(`GetItem ${this.name}`, error);
+    }
+  }
+
+  /** Reads many rows; missing ones are absent from the map (keyed by `pk\u0000sk`). */
+  async getMany(keys: readonly RowKey[]): Promise<Map<string, ImageRow>> {
+    const found = new Map<string, ImageRow>();
+    for (let start = 0; start < keys.length; start += 100) {
+      let pending: Record<string, unknown>[] = keys
+        .slice(start, start + 100)
+        .map((k) => ({ ...k }));
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        try {
+          const r = await this.#doc.send(
+            new BatchGetCommand({
+              RequestItems: { [this.name]: { Keys: pending, ConsistentRead: true } },
+            }),
+          );
+          for (const item of r.Responses?.[this.name] ?? []) {
+            const row = item as ImageRow;
+            found.set(rowId(row), row);
+          }
+          pending = (r.UnprocessedKeys?.[this.name]?.Keys ?? []) as Record<string, unknown>[];
+        } catch (error) {
+          throw toAdapterError(`BatchGetItem ${this.name}`, error);
+        }
+        if (pending.length > 0) await sleep(Math.min(1000, 50 * 2 ** attempt));
+      }
+    }
+    return found;
+  }
+
+  async *scan(): AsyncGenerator<ImageRow> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      try {
+        const r = await this.#doc.send(
+          new ScanCommand({ TableName: this.name, ExclusiveStartKey: startKey }),
+        );
+        for (const item of r.Items ?? []) yield item as ImageRow;
+        startKey = r.LastEvaluatedKey;
+      } catch (error) {
+        throw toAdapterError(`Scan ${this.name}`, error);
+      }
+    } while (startKey);
+  }
+
+  /**
+   * Takes the lease on one image. Succeeds when the row is new, or not finished and its lease has
+   * expired (the previous holder crashed or gave up). A finished row is never claimed again.
+   */
+  async claim(request: ClaimRequest): Promise<ClaimResult> {
+    const now = request.now.toISOString();
+    const set = setClause({
+      status: 'PROCESSING' satisfies ImageStatus,
+      leaseOwner: request.owner,
+      leaseUntil: request.leaseUntil,
+      updatedAt: now,
+      receiveCount: request.receiveCount,
+      ...request.facts,
+    });
+    try {
+      const r = await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.name,
+          Key: { ...request.key },
+          UpdateExpression:
+            `SET ${set.parts.join(', ')}, #attempts = if_not_exists(#attempts, :zero) + :one, ` +
+            '#createdAt = if_not_exists(#createdAt, :now)',
+          ConditionExpression:
+            'attribute_not_exists(#pk) OR (#status <> :done AND #status <> :rejected AND ' +
+            '(attribute_not_exists(#leaseUntil) OR #leaseUntil < :nowMs))',
+          ExpressionAttributeNames: {
+            ...set.names,
+            '#pk': IMAGE_TABLE_KEYS.partitionKey,
+            '#status': 'status',
+            '#leaseUntil': 'leaseUntil',
+            '#attempts': 'attempts',
+            '#createdAt': 'createdAt',
+          },
+          ExpressionAttributeValues: {
+            ...set.params,
+            ':zero': 0,
+            ':one': 1,
+            ':now': now,
+            ':nowMs': request.now.getTime(),
+            ':done': 'DONE',
+            ':rejected': 'REJECTED',
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { outcome: 'claimed', row: r.Attributes as ImageRow };
+    } catch (error) {
+      const adapted = toAdapterError(`UpdateItem(claim) ${this.name}`, error);
+      if (!(adapted instanceof ConditionFailedError)) throw adapted;
+      // dynalite returns no item with a failed condition; read it (consistently) instead.
+      const row = await this.get(request.key);
+      if (row && (row.status === 'DONE' || row.status === 'REJECTED')) {
+        return { outcome: 'terminal', row };
+      }
+      return { outcome: 'busy', row };
+    }
+  }
+
+  /**
+   * Ends a claim: writes the outcome and releases the lease, only if `owner` still holds it.
+   * Throws ConditionFailedError when another worker has taken over.
+   */
+  async finish(
+    key: RowKey,
+    owner: string,
+    status: ImageStatus,
+    fields: Record<string, unknown>,
+    now: Date,
+  ): Promise<ImageRow> {
+    const set = setClause({ ...fields, status, updatedAt: now.toISOString() });
+    try {
+      const r = await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.name,
+          Key: { ...key },
+          UpdateExpression: `SET ${set.parts.join(', ')} REMOVE #leaseOwner, #leaseUntil`,
+          ConditionExpression: '#leaseOwner = :owner',
+          ExpressionAttributeNames: {
+            ...set.names,
+            '#leaseOwner': 'leaseOwner',
+            '#leaseUntil': 'leaseUntil',
+          },
+          ExpressionAttributeValues: { ...set.params, ':owner': owner },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return r.Attributes as ImageRow;
+    } catch (error) {
+      throw toAdapterError(`UpdateItem(${status}) ${this.name}`, error);
+    }
+  }
+
+  /**
+   * Extends a live lease (the heartbeat of a long image). Fails with ConditionFailedError when
+   * `owner` no longer holds it.
+   */
+  async renewLease(key: RowKey, owner: string, leaseUntil: number, now: Date): Promise<void> {
+    try {
+      await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.name,
+          Key: { ...key },
+          UpdateExpression: 'SET #leaseUntil = :until, #updatedAt = :now',
+          ConditionExpression: '#leaseOwner = :owner AND #status = :processing',
+          ExpressionAttributeNames: {
+            '#leaseUntil': 'leaseUntil',
+            '#leaseOwner': 'leaseOwner',
+            '#status': 'status',
+            '#updatedAt': 'updatedAt',
+          },
+          ExpressionAttributeValues: {
+            ':until': leaseUntil,
+            ':owner': owner,
+            ':processing': 'PROCESSING',
+            ':now': now.toISOString(),
+          },
+        }),
+      );
+    } catch (error) {
+      throw toAdapterError(`UpdateItem(lease) ${this.name}`, error);
+    }
+  }
+
+  /** Records a transient failure and gives the lease back, so the next receive can claim it. */
+  async recordFailure(
+    key: RowKey,
+    owner: string,
+    status: Extract<ImageStatus, 'RETRYING' | 'FAILED'>,
+    lastError: LastError,
+    now: Date,
+  ): Promise<void> {
+    await this.finish(key, owner, status, { lastError }, now);
+  }
+
+  async ensureTable(): Promise<void> {
+    try {
+      await this.#doc.send(
+        new CreateTableCommand({
+          TableName: this.name,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [
+            { AttributeName: IMAGE_TABLE_KEYS.partitionKey, AttributeType: 'S' },
+            { AttributeName: IMAGE_TABLE_KEYS.sortKey, AttributeType: 'S' },
+          ],
+          KeySchema: [
+            { AttributeName: IMAGE_TABLE_KEYS.partitionKey, KeyType: 'HASH' },
+            { AttributeName: IMAGE_TABLE_KEYS.sortKey, KeyType: 'RANGE' },
+          ],
+        }),
+      );
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'ResourceInUseException') {
+        throw toAdapterError(`CreateTable ${this.name}`, error);
+      }
+    }
+    for (let i = 0; i < 100; i++) {
+      const d = await this.#doc.send(new DescribeTableCommand({ TableName: this.name }));
+      if (d.Table?.TableStatus === 'ACTIVE') return;
+      await sleep(50);
+    }
+    throw new Error(`Table ${this.name} did not become ACTIVE`);
+  }
+}
+
+export function rowId(key: RowKey): string {
+  return `${key.pk}\u0000${key.sk}`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,224 @@
+/** SQS adapter: one queue, the calls pixelmill makes on it. */
+import {
+  ChangeMessageVisibilityCommand,
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  SetQueueAttributesCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { toAdapterError } from './errors.ts';
+
+export interface ReceivedMessage {
+  readonly messageId: string;
+  readonly receiptHandle: string;
+  readonly body: string;
+  readonly md5OfBody: string;
+  /** SQS system attributes: ApproximateReceiveCount, SentTimestamp, … */
+  readonly attributes: Readonly<Record<string, string>>;
+}
+
+export interface QueueDepth {
+  /** ApproximateNumberOfMessages: ready to be received. */
+  readonly visible: number;
+  /** ApproximateNumberOfMessagesNotVisible: received, not yet deleted. */
+  readonly inFlight: number;
+  readonly delayed: number;
+}
+
+function toReceived(m: Message): ReceivedMessage | undefined {
+  if (!m.MessageId || !m.ReceiptHandle || m.Body === undefined) return undefined;
+  return {
+    messageId: m.MessageId,
+    receiptHandle: m.ReceiptHandle,
+    body: m.Body,
+    md5OfBody: m.MD5OfBody ?? '',
+    attributes: { ...(m.Attributes ?? {}) },
+  };
+}
+
+/**
+ * The queue URL for a queue ARN (`arn:aws:sqs:<region>:<account>:<name>`), as SQS forms it.
+ * The local cloud resolves a queue by region and name from the URL's path, so the same URL works
+ * there. https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-queue-message-identifiers.html
+ */
+export function queueUrlFromArn(arn: string): string {
+  const [, , service, region, account, name] = arn.split(':');
+  if (service !== 'sqs' || !region || !account || !name) {
+    throw new Error(`Expected an SQS queue ARN but received ${JSON.stringify(arn)}`);
+  }
+  return `https://sqs.${region}.amazonaws.com/${account}/${name}`;
+}
+
+/** Largest batch SQS accepts in SendMessageBatch / DeleteMessageBatch / ReceiveMessage. */
+export const SQS_MAX_BATCH = 10;
+
+export class Queue {
+  readonly #sqs: SQSClient;
+  readonly url: string;
+  readonly arn: string;
+
+  constructor(sqs: SQSClient, url: string, arn: string) {
+    this.#sqs = sqs;
+    this.url = url;
+    this.arn = arn;
+  }
+
+  /** Finds a queue by name, as a deployed function would from its configuration. */
+  static async byName(sqs: SQSClient, name: string): Promise<Queue> {
+    try {
+      const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+      if (!QueueUrl) throw new Error(`no URL returned for ${name}`);
+      const attrs = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+      );
+      return new Queue(sqs, QueueUrl, attrs.Attributes?.QueueArn ?? '');
+    } catch (error) {
+      throw toAdapterError(`GetQueueUrl ${name}`, error);
+    }
+  }
+
+  /** Creates the queue if missing (attributes are applied on creation). */
+  static async ensure(
+    sqs: SQSClient,
+    name: string,
+    attributes: Record<string, string>,
+  ): Promise<Queue> {
+    try {
+      await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+    } catch (error) {
+      const code = (error as { name?: string }).name;
+      // An existing queue with other attributes: keep it, its messages matter more.
+      if (code !== 'QueueNameExists' && code !== 'QueueAlreadyExists') {
+        throw toAdapterError(`CreateQueue ${name}`, error);
+      }
+    }
+    return Queue.byName(sqs, name);
+  }
+
+  async send(body: string, options: { delaySeconds?: number } = {}): Promise<string> {
+    try {
+      const r = await this.#sqs.send(
+        new SendMessageCommand({
+          QueueUrl: this.url,
+          MessageBody: body,
+          DelaySeconds: options.delaySeconds,
+        }),
+      );
+      return r.MessageId ?? '';
+    } catch (error) {
+      throw toAdapterError(`SendMessage ${this.url}`, error);
+    }
+  }
+
+  /** Sends up to 10 bodies; returns the indexes that failed. */
+  async sendBatch(bodies: readonly string[]): Promise<number[]> {
+    if (bodies.length === 0) return [];
+    try {
+      const r = await this.#sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: this.url,
+          Entries: bodies.map((body, i) => ({ Id: String(i), MessageBody: body })),
+        }),
+      );
+      return (r.Failed ?? []).map((f) => Number(f.Id));
+    } catch (error) {
+      throw toAdapterError(`SendMessageBatch ${this.url}`, error);
+    }
+  }
+
+  async receive(options: {
+    max: number;
+    waitSeconds: number;
+    visibilityTimeout?: number;
+    signal?: AbortSignal;
+  }): Promise<ReceivedMessage[]> {
+    try {
+      const r = await this.#sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: this.url,
+          MaxNumberOfMessages: Math.min(SQS_MAX_BATCH, options.max),
+          WaitTimeSeconds: options.waitSeconds,
+          VisibilityTimeout: options.visibilityTimeout,
+          MessageSystemAttributeNames: ['All'],
+        }),
+        options.signal ? { abortSignal: options.signal } : {},
+      );
+      return (r.Messages ?? []).map(toReceived).filter((m) => m !== undefined);
+    } catch (error) {
+      throw toAdapterError(`ReceiveMessage ${this.url}`, error);
+    }
+  }
+
+  /** Deletes up to 10 messages; returns the receipt handles that failed. */
+  async deleteBatch(receiptHandles: readonly string[]): Promise<string[]> {
+    if (receiptHandles.length === 0) return [];
+    try {
+      const r = await this.#sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: this.url,
+          Entries: receiptHandles.map((h, i) => ({ Id: String(i), ReceiptHandle: h })),
+        }),
+      );
+      return (r.Failed ?? []).map((f) => receiptHandles[Number(f.Id)] ?? '');
+    } catch (error) {
+      throw toAdapterError(`DeleteMessageBatch ${this.url}`, error);
+    }
+  }
+
+  /**
+   * Changes when a received message becomes visible again. Never pass 0 to the local cloud: with
+   * persistence on, fauxqs 2.4.1 loses such a message until restart (see DESIGN.md).
+   */
+  async changeVisibility(receiptHandle: string, seconds: number): Promise<void> {
+    try {
+      await this.#sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: this.url,
+          ReceiptHandle: receiptHandle,
+          VisibilityTimeout: seconds,
+        }),
+      );
+    } catch (error) {
+      throw toAdapterError(`ChangeMessageVisibility ${this.url}`, error);
+    }
+  }
+
+  async setAttributes(attributes: Record<string, string>): Promise<void> {
+    try {
+      await this.#sqs.send(
+        new SetQueueAttributesCommand({ QueueUrl: this.url, Attributes: attributes }),
+      );
+    } catch (error) {
+      throw toAdapterError(`SetQueueAttributes ${this.url}`, error);
+    }
+  }
+
+  async depth(): Promise<QueueDepth> {
+    try {
+      const r = await this.#sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: this.url,
+          AttributeNames: [
+            'ApproximateNumberOfMessages',
+            'ApproximateNumberOfMessagesNotVisible',
+            'ApproximateNumberOfMessagesDelayed',
+          ],
+        }),
+      );
+      const a = r.Attributes ?? {};
+      return {
+        visible: Number(a.ApproximateNumberOfMessages ?? 0),
+        inFlight: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
+        delayed: Number(a.ApproximateNumberOfMessagesDelayed ?? 0),
+      };
+    } catch (error) {
+      throw toAdapterError(`GetQueueAttributes ${this.url}`, error);
+    }
+  }
+}

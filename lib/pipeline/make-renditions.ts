@@ -1,0 +1,85 @@
+/**
+ * Fetch → render → store: the image work of one claimed object version. Throws
+ * ImageRejectedError for anything that is the image's fault, anything else for SQS to retry.
+ */
+import type { RenditionRecord } from '../../events/image-row.ts';
+import type { WorkItem } from '../../events/work-item.ts';
+import { ObjectNotFoundError } from '../aws/errors.ts';
+import { type ObjectStore, ObjectTooLargeError } from '../aws/object-store.ts';
+import { presetHash } from '../config/parse.ts';
+import type { PixelmillConfig } from '../config/schema.ts';
+import { ImageRejectedError } from '../imaging/errors.ts';
+import { type ImageAnalysis, renderImage } from '../imaging/render.ts';
+import { renditionKey } from './rendition-keys.ts';
+
+/** Cache-Control for renditions: their keys change whenever their content could. */
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+export interface MadeRenditions {
+  readonly renditions: readonly RenditionRecord[];
+  readonly analysis: ImageAnalysis;
+}
+
+async function fetchSource(
+  store: ObjectStore,
+  item: WorkItem,
+  version: string,
+  maxBytes: number,
+): Promise<Buffer> {
+  if (item.size > maxBytes) {
+    throw new ImageRejectedError(
+      'byte-limit',
+      `The object has ${item.size} bytes, over the limit of ${maxBytes}`,
+    );
+  }
+  try {
+    return await store.getBytes(
+      { bucket: item.bucket, key: item.key, versionId: item.versionId, etag: item.etag },
+      maxBytes,
+    );
+  } catch (error) {
+    if (error instanceof ObjectNotFoundError) {
+      throw new ImageRejectedError(
+        'not-found',
+        `s3://${item.bucket}/${item.key} (version ${version}) no longer exists`,
+        { cause: error },
+      );
+    }
+    if (error instanceof ObjectTooLargeError) {
+      throw new ImageRejectedError('byte-limit', error.message, { cause: error });
+    }
+    throw error;
+  }
+}
+
+export async function makeRenditions(
+  deps: { store: ObjectStore; config: PixelmillConfig; renditionsBucket: string },
+  item: WorkItem,
+  version: string,
+): Promise<MadeRenditions> {
+  const bytes = await fetchSource(deps.store, item, version, deps.config.limits.maxBytes);
+  const result = await renderImage(bytes, deps.config);
+  const presets = new Map(deps.config.presets.map((p) => [p.name, p]));
+  const renditions = await Promise.all(
+    result.renditions.map(async (r): Promise<RenditionRecord> => {
+      const preset = presets.get(r.presetName);
+      if (!preset) throw new Error(`rendition for unknown preset ${r.presetName}`);
+      const key = renditionKey({ key: item.key, version }, preset, r.format);
+      await deps.store.put(deps.renditionsBucket, key, r.data, {
+        contentType: r.contentType,
+        contentLength: r.data.length,
+        cacheControl: IMMUTABLE,
+      });
+      return {
+        name: r.presetName,
+        format: r.format,
+        width: r.width,
+        height: r.height,
+        bytes: r.data.length,
+        key,
+        presetHash: presetHash(preset),
+      };
+    }),
+  );
+  return { renditions, analysis: result.analysis };
+}

@@ -1,0 +1,186 @@
+/**
+ * The per-image use case: one queue record in, one outcome recorded.
+ *
+ *   parse → claim (conditional write, lease) → fetch → render → put renditions → mark DONE
+ *
+ * Renditions are written before the row says DONE, so a crash between the two only repeats
+ * deterministic writes. A permanent problem with the image marks it REJECTED and the record is
+ * acknowledged; anything else is recorded on the row and rethrown for SQS to deliver again.
+ */
+import { randomUUID } from 'node:crypto';
+import { imageRowKey } from '../../events/image-row.ts';
+import { parseWorkItem } from '../../events/work-item.ts';
+import { ConditionFailedError } from '../aws/errors.ts';
+import type { ImageTable, RowKey } from '../aws/image-table.ts';
+import type { ObjectStore } from '../aws/object-store.ts';
+import type { PixelmillConfig } from '../config/schema.ts';
+import { ImageRejectedError } from '../imaging/errors.ts';
+import { errorCode, errorMessage, LeaseBusyError } from './errors.ts';
+import { defaultLeasePolicy, type LeasePolicy, leaseUntil, startLeaseHeartbeat } from './lease.ts';
+import type { PipelineLogger } from './log.ts';
+import { type MadeRenditions, makeRenditions } from './make-renditions.ts';
+
+export interface PipelineDeps {
+  readonly store: ObjectStore;
+  readonly table: ImageTable;
+  readonly renditionsBucket: string;
+  readonly config: PixelmillConfig;
+  readonly configHash: string;
+  readonly maxReceiveCount: number;
+  readonly log: PipelineLogger;
+  readonly lease?: LeasePolicy;
+}
+
+/** The part of an SQS record the pipeline reads. */
+export interface QueueRecord {
+  readonly messageId: string;
+  readonly body: string;
+  readonly attributes: { readonly ApproximateReceiveCount?: string };
+  readonly receiptHandle?: string;
+  readonly eventSourceARN?: string;
+}
+
+export type RecordOutcome =
+  | { readonly kind: 'done'; readonly key: string; readonly renditions: number }
+  | { readonly kind: 'rejected'; readonly key: string; readonly reason: string }
+  | { readonly kind: 'duplicate'; readonly key: string; readonly status: string };
+
+/** Writes DONE. A lost lease is not a failure: the new holder writes the same result. */
+async function markDone(
+  deps: PipelineDeps,
+  rowKey: RowKey,
+  owner: string,
+  made: MadeRenditions,
+  ms: number,
+) {
+  const { width, height, format, bytes, ...analysis } = made.analysis;
+  try {
+    await deps.table.finish(
+      rowKey,
+      owner,
+      'DONE',
+      { width, height, format, bytes, renditions: made.renditions, analysis, processingMs: ms },
+      new Date(),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionFailedError)) throw error;
+    deps.log.warn('lease lost before DONE; the new holder finishes', { imageKey: rowKey.pk });
+  }
+}
+
+/** Records a transient failure on the row (best effort: the error itself is rethrown). */
+async function markFailed(
+  deps: PipelineDeps,
+  rowKey: RowKey,
+  owner: string,
+  error: unknown,
+  final: boolean,
+) {
+  const lastError = {
+    code: errorCode(error),
+    message: errorMessage(error).slice(0, 1000),
+    at: new Date().toISOString(),
+  };
+  try {
+    await deps.table.recordFailure(
+      rowKey,
+      owner,
+      final ? 'FAILED' : 'RETRYING',
+      lastError,
+      new Date(),
+    );
+  } catch (recordError) {
+    deps.log.warn('could not record the failure on the row', {
+      imageKey: rowKey.pk,
+      error: errorMessage(recordError),
+    });
+  }
+  return lastError;
+}
+
+/**
+ * @param hardLimit epoch ms by which this invocation must be done; no lease outlives it.
+ */
+export async function processRecord(
+  deps: PipelineDeps,
+  record: QueueRecord,
+  hardLimit: number,
+): Promise<RecordOutcome> {
+  const started = Date.now();
+  const policy = deps.lease ?? defaultLeasePolicy;
+  const item = parseWorkItem(record);
+  const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? '1') || 1;
+  const version = item.versionId ?? item.etag;
+  const rowKey = imageRowKey({
+    bucket: item.bucket,
+    key: item.key,
+    version,
+    configHash: deps.configHash,
+  });
+  const owner = `${record.messageId}/${randomUUID()}`;
+  const fields = { imageKey: item.key, messageId: record.messageId };
+
+  const claim = await deps.table.claim({
+    key: rowKey,
+    facts: {
+      bucket: item.bucket,
+      key: item.key,
+      version,
+      etag: item.etag,
+      versionId: item.versionId,
+      sequencer: item.sequencer,
+      configHash: deps.configHash,
+    },
+    owner,
+    leaseUntil: leaseUntil(policy, hardLimit),
+    receiveCount,
+    now: new Date(),
+  });
+  if (claim.outcome === 'terminal') {
+    deps.log.debug('duplicate of a finished image', { ...fields, status: claim.row.status });
+    return { kind: 'duplicate', key: item.key, status: claim.row.status };
+  }
+  if (claim.outcome === 'busy') {
+    const until = claim.row?.leaseUntil;
+    throw new LeaseBusyError(
+      `Another worker holds ${item.key} until ${new Date(until ?? 0).toISOString()}`,
+      until,
+    );
+  }
+
+  // The heartbeat runs only while the image is worked on, and stops before the final write.
+  const stopHeartbeat = startLeaseHeartbeat(deps.table, rowKey, owner, policy, hardLimit, deps.log);
+  let made: MadeRenditions;
+  try {
+    made = await makeRenditions(deps, item, version);
+  } catch (error) {
+    await stopHeartbeat();
+    if (error instanceof ImageRejectedError) {
+      await deps.table.finish(
+        rowKey,
+        owner,
+        'REJECTED',
+        { reason: error.reason, message: error.message },
+        new Date(),
+      );
+      deps.log.info('image rejected', { ...fields, reason: error.reason, detail: error.message });
+      return { kind: 'rejected', key: item.key, reason: error.reason };
+    }
+    const final = receiveCount >= deps.maxReceiveCount;
+    const lastError = await markFailed(deps, rowKey, owner, error, final);
+    deps.log.warn(
+      final ? 'image failed; its message goes to the DLQ' : 'image failed; will retry',
+      {
+        ...fields,
+        receiveCount,
+        ...lastError,
+      },
+    );
+    throw error;
+  }
+  await stopHeartbeat();
+  const processingMs = Date.now() - started;
+  await markDone(deps, rowKey, owner, made, processingMs);
+  deps.log.info('image done', { ...fields, renditions: made.renditions.length, processingMs });
+  return { kind: 'done', key: item.key, renditions: made.renditions.length };
+}

@@ -1,0 +1,80 @@
+/**
+ * The image worker: Middy wiring over lib/pipeline. Built once per cold start (or once per local
+ * worker process) from explicit settings; the Lambda entry point (process.ts) reads them from the
+ * environment, the CLI passes them for the local cloud.
+ */
+import middy from '@middy/core';
+import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { createAwsClients } from '../lib/aws/clients.ts';
+import { ImageTable } from '../lib/aws/image-table.ts';
+import { ObjectStore } from '../lib/aws/object-store.ts';
+import { Queue, queueUrlFromArn } from '../lib/aws/queue.ts';
+import type { AwsTarget } from '../lib/aws/target.ts';
+import { configHash } from '../lib/config/parse.ts';
+import type { PixelmillConfig } from '../lib/config/schema.ts';
+import { applyLoaderPolicy } from '../lib/imaging/loader-policy.ts';
+import { errorCode, errorMessage } from '../lib/pipeline/errors.ts';
+import { jsonLineLogger, type PipelineLogger } from '../lib/pipeline/log.ts';
+import {
+  type BatchOptions,
+  defaultBatchOptions,
+  processBatch,
+  type RetryLater,
+} from '../lib/pipeline/process-batch.ts';
+
+export interface WorkerSettings {
+  readonly target: AwsTarget;
+  readonly renditionsBucket: string;
+  readonly table: string;
+  readonly maxReceiveCount: number;
+  readonly config: PixelmillConfig;
+  readonly batch?: Partial<BatchOptions>;
+  readonly log?: PipelineLogger;
+}
+
+export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+export function createProcessHandler(settings: WorkerSettings): SqsBatchHandler {
+  applyLoaderPolicy();
+  const clients = createAwsClients(settings.target);
+  const log = settings.log ?? jsonLineLogger({ base: { service: 'pixelmill-worker' } });
+  const deps = {
+    store: new ObjectStore(clients.s3),
+    table: new ImageTable(clients.dynamo, settings.table),
+    renditionsBucket: settings.renditionsBucket,
+    config: settings.config,
+    configHash: configHash(settings.config),
+    maxReceiveCount: settings.maxReceiveCount,
+    log,
+  };
+  const options: BatchOptions = { ...defaultBatchOptions, ...settings.batch };
+
+  // Shortens a lease-busy record's wait to the lease it waits for (needs
+  // sqs:ChangeMessageVisibility on the work queue).
+  const queues = new Map<string, Queue>();
+  const retryLater: RetryLater = async (record, seconds) => {
+    if (!record.receiptHandle || !record.eventSourceARN) return;
+    const arn = record.eventSourceARN;
+    let queue = queues.get(arn);
+    if (!queue) {
+      queue = new Queue(clients.sqs, queueUrlFromArn(arn), arn);
+      queues.set(arn, queue);
+    }
+    await queue.changeVisibility(record.receiptHandle, seconds);
+  };
+
+  const base = async (event: SQSEvent, context: Context) =>
+    processBatch(deps, event.Records, context, options, retryLater);
+
+  return middy(base).use(
+    sqsPartialBatchFailure({
+      logger: (reason: unknown, record: { messageId?: string }) =>
+        log.warn('record reported as failed', {
+          messageId: record.messageId,
+          code: errorCode(reason),
+          error: errorMessage(reason),
+        }),
+    }),
+  ) as unknown as SqsBatchHandler;
+}
