@@ -1,0 +1,261 @@
+/**
+ * The embedded local cloud: S3 and SQS (fauxqs) and DynamoDB (dynalite) in this process, on one
+ * loopback endpoint, persisted under the state directory, provisioned from the topology, plus the
+ * EventBridge hop the emulators lack. Every pixelmill component talks to it through the AWS SDK,
+ * exactly as it talks to AWS.
+ */
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import dynalite from 'dynalite';
+import type { ObjectCreatedEvent } from '../../events/object-created.ts';
+import { createAwsClients } from '../../lib/aws/clients.ts';
+import { ImageTable } from '../../lib/aws/image-table.ts';
+import { ObjectStore } from '../../lib/aws/object-store.ts';
+import { Queue } from '../../lib/aws/queue.ts';
+import { type AwsTarget, LOCAL_CREDENTIALS } from '../../lib/aws/target.ts';
+import { type PipelineLogger, silentLogger } from '../../lib/pipeline/log.ts';
+import { topology as defaultTopology, type Topology } from '../topology.ts';
+import { CloudAlreadyRunningError } from './errors.ts';
+import { type BridgeOutcome, LocalEventBridge } from './event-bridge.ts';
+import { type FauxqsQueue, loadFauxqsParts, type SpyEvent } from './fauxqs-internals.ts';
+import { createSequencer } from './sequencer.ts';
+import {
+  ensureStateDirs,
+  processAlive,
+  readCloudFile,
+  removeCloudFile,
+  statePaths,
+  writeCloudFile,
+} from './state-dir.ts';
+
+/** fauxqs's fixed account id. */
+export const LOCAL_ACCOUNT = '000000000000';
+
+export interface LocalCloudOptions {
+  readonly stateDir: string;
+  readonly topology?: Topology;
+  /** Loopback port; by default the one used last time on this state dir, else any free one. */
+  readonly port?: number;
+  readonly log?: PipelineLogger;
+  /** Test hook: drop matching events on purpose, as a lost S3 → EventBridge delivery. */
+  readonly dropEvent?: (event: ObjectCreatedEvent) => boolean;
+  readonly onEvent?: (event: ObjectCreatedEvent, outcome: BridgeOutcome) => void;
+}
+
+export interface LocalCloud {
+  readonly endpoint: string;
+  readonly target: AwsTarget;
+  readonly topology: Topology;
+  readonly stateDir: string;
+  readonly bridge: LocalEventBridge;
+  readonly queueUrls: {
+    readonly work: string;
+    readonly deadLetter: string;
+    readonly ruleDeadLetter: string;
+  };
+  /** Messages that were in flight when the previous cloud on this state dir stopped. */
+  readonly releasedOnStart: number;
+  stop(): Promise<void>;
+}
+
+function isDynamoRequest(headers: IncomingMessage['headers']): boolean {
+  const target = headers['x-amz-target'];
+  return typeof target === 'string' && target.startsWith('DynamoDB_');
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) =>
+    server.close((error) => (error ? reject(error) : resolve())),
+  );
+}
+
+export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
+  const topology = options.topology ?? defaultTopology;
+  const log = options.log ?? silentLogger;
+  const paths = statePaths(options.stateDir);
+  ensureStateDirs(paths);
+  const previous = readCloudFile(paths);
+  if (previous && previous.pid !== process.pid && processAlive(previous.pid)) {
+    throw new CloudAlreadyRunningError(paths.root, previous.endpoint, previous.pid);
+  }
+
+  const parts = await loadFauxqsParts();
+  const sqsStore = new parts.SqsStore();
+  const snsStore = new parts.SnsStore();
+  const s3Store = new parts.S3Store();
+  const sqsPersistence = new parts.PersistenceManager(paths.sqs);
+  const s3Persistence = new parts.FileS3Persistence(paths.s3);
+  // Load before wiring persistence in, as fauxqs itself does, so loading writes nothing back.
+  sqsPersistence.loadSqsAndSns(sqsStore, snsStore);
+  s3Persistence.loadS3(s3Store);
+  sqsStore.persistence = sqsPersistence;
+  snsStore.persistence = sqsPersistence;
+  s3Store.persistence = s3Persistence;
+  const queues: FauxqsQueue[] = [...sqsStore.allQueues()];
+  for (const queue of queues)
+    (queue as unknown as { persistence: unknown }).persistence = sqsPersistence;
+
+  // Whoever held these messages ran against the previous cloud on this state dir and is gone
+  // with it. Without this they would stay invisible for the full visibility timeout (minutes).
+  // One second, never zero: see DESIGN.md's fauxqs gaps.
+  let releasedOnStart = 0;
+  for (const queue of queues) {
+    for (const handle of [...queue.inflightMessages.keys()]) {
+      queue.changeVisibility(handle, 1);
+      releasedOnStart++;
+    }
+  }
+
+  const bridge = new LocalEventBridge({
+    pattern: topology.rulePattern,
+    region: topology.region,
+    account: LOCAL_ACCOUNT,
+    nextSequencer: createSequencer(),
+    deliver: (body) => {
+      const queue = sqsStore.getQueueByName(topology.workQueue);
+      if (!queue) throw new Error(`rule target queue ${topology.workQueue} does not exist`);
+      queue.enqueue(parts.SqsStore.createMessage(body));
+    },
+    deadLetter: (body, error) => {
+      log.error('event not delivered to the work queue; sent to the rule DLQ', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+      sqsStore
+        .getQueueByName(topology.ruleDeadLetterQueue)
+        ?.enqueue(parts.SqsStore.createMessage(body));
+    },
+    drop: options.dropEvent,
+    onEvent: options.onEvent,
+  });
+
+  // fauxqs reports each object creation synchronously, inside the request that made it. Only
+  // the uploads bucket has EventBridge notifications enabled, as in the CDK stack.
+  s3Store.spy = {
+    addMessage(event: SpyEvent) {
+      if (event.service !== 's3' || event.status !== 'uploaded') return;
+      if (event.bucket !== topology.uploadsBucket) return;
+      const object = s3Store.headObject(event.bucket, event.key);
+      bridge.objectCreated({
+        bucket: event.bucket,
+        key: event.key,
+        size: object.contentLength,
+        etag: object.etag.replaceAll('"', ''),
+        multipart: Array.isArray(object.parts) && object.parts.length > 0,
+      });
+    },
+  };
+
+  const dynamo = dynalite({
+    path: paths.dynamodb,
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+  });
+  // Requests reach dynalite in-process (below), never through this socket. It listens only
+  // because dynalite closes its LevelDB from server.close(), which fails early on a server that
+  // never listened: the database would stay open and locked after stop().
+  await new Promise<void>((resolve, reject) => {
+    dynamo.once('error', reject);
+    dynamo.listen(0, '127.0.0.1', () => resolve());
+  });
+  const app = parts.buildApp({
+    logger: false,
+    host: 'localhost',
+    defaultRegion: topology.region,
+    stores: { sqsStore, snsStore, s3Store },
+  });
+  // One endpoint for all three services: DynamoDB's JSON protocol is recognised by its target
+  // header and handed, unparsed, to dynalite's own request handler in this process.
+  app.addHook('onRequest', async (request, reply) => {
+    if (!isDynamoRequest(request.headers)) return;
+    reply.hijack();
+    dynamo.emit('request', request.raw, reply.raw as ServerResponse);
+    return reply;
+  });
+  app.addHook('preClose', () => {
+    sqsPersistence.close();
+    s3Persistence.close();
+  });
+
+  const wantedPort = options.port ?? previous?.port ?? 0;
+  let address: string;
+  try {
+    address = await app.listen({ port: wantedPort, host: '127.0.0.1' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || options.port !== undefined) {
+      throw error;
+    }
+    address = await app.listen({ port: 0, host: '127.0.0.1' });
+  }
+  const port = Number(new URL(address).port);
+  const endpoint = `http://127.0.0.1:${port}`;
+  const target: AwsTarget = { region: topology.region, endpoint, credentials: LOCAL_CREDENTIALS };
+
+  const clients = createAwsClients(target);
+  let queueUrls: LocalCloud['queueUrls'];
+  try {
+    const store = new ObjectStore(clients.s3);
+    await store.ensureBucket(topology.uploadsBucket);
+    await store.ensureBucket(topology.renditionsBucket);
+    const retention = (seconds: number) => ({ MessageRetentionPeriod: String(seconds) });
+    const dlq = await Queue.ensure(
+      clients.sqs,
+      topology.deadLetterQueue,
+      retention(topology.deadLetterRetentionSeconds),
+    );
+    const ruleDlq = await Queue.ensure(
+      clients.sqs,
+      topology.ruleDeadLetterQueue,
+      retention(topology.deadLetterRetentionSeconds),
+    );
+    const workAttributes = {
+      ...retention(topology.workQueueRetentionSeconds),
+      VisibilityTimeout: String(topology.visibilityTimeoutSeconds),
+      RedrivePolicy: JSON.stringify({
+        deadLetterTargetArn: dlq.arn,
+        maxReceiveCount: topology.maxReceiveCount,
+      }),
+    };
+    const work = await Queue.ensure(clients.sqs, topology.workQueue, workAttributes);
+    // The topology is the source of truth: a state dir made under older settings follows it.
+    await work.setAttributes(workAttributes);
+    await new ImageTable(clients.dynamo, topology.table).ensureTable();
+    queueUrls = { work: work.url, deadLetter: dlq.url, ruleDeadLetter: ruleDlq.url };
+  } catch (error) {
+    await app.close();
+    await closeServer(dynamo);
+    throw error;
+  } finally {
+    clients.destroy();
+  }
+
+  writeCloudFile(paths, {
+    pid: process.pid,
+    endpoint,
+    region: topology.region,
+    port,
+    startedAt: new Date().toISOString(),
+  });
+  if (releasedOnStart > 0) {
+    log.info('released messages left in flight by the previous cloud', { count: releasedOnStart });
+  }
+
+  let stopped: Promise<void> | undefined;
+  return {
+    endpoint,
+    target,
+    topology,
+    stateDir: paths.root,
+    bridge,
+    queueUrls,
+    releasedOnStart,
+    stop() {
+      stopped ??= (async () => {
+        await app.close();
+        await closeServer(dynamo);
+        const current = readCloudFile(paths);
+        if (current?.pid === process.pid) removeCloudFile(paths);
+      })();
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * Leases on the metadata table (dynalite, real SDK calls): a dead worker's claim expires and the
+ * image is taken over; a live worker's claim is renewed by its heartbeat.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { imageRowKey } from '../../events/image-row.ts';
+import { expectedEtag } from '../../lib/aws/object-store.ts';
+import { configHash, defaultConfig } from '../../lib/config/parse.ts';
+import { startLeaseHeartbeat } from '../../lib/pipeline/lease.ts';
+import { silentLogger } from '../../lib/pipeline/log.ts';
+import { fixture } from '../fixtures/catalogue.ts';
+import { startTestCloud, startTestWorker } from '../helpers/local-cloud.ts';
+import { eventually, sleep } from '../helpers/temp.ts';
+
+describe('leases', () => {
+  it('takes over an image whose worker died once its lease expires, not after the visibility timeout', async (t) => {
+    // A visibility timeout of 5 minutes: only the lease-aware retry can make this finish quickly.
+    const env = await startTestCloud(t, { visibilityTimeoutSeconds: 300 });
+    const body = await fixture('small-photo.jpg').build();
+    const key = 'uploads/lease/photo.jpg';
+    const bucket = env.cloud.topology.uploadsBucket;
+    const rowKey = imageRowKey({
+      bucket,
+      key,
+      version: expectedEtag(body),
+      configHash: configHash(defaultConfig()),
+    });
+    // A worker claimed the image and died: its lease runs 3 more seconds.
+    const dead = await env.table.claim({
+      key: rowKey,
+      facts: {
+        bucket,
+        key,
+        version: expectedEtag(body),
+        etag: expectedEtag(body),
+        sequencer: '01',
+        configHash: rowKey.sk,
+      },
+      owner: 'dead-worker',
+      leaseUntil: Date.now() + 3000,
+      receiveCount: 1,
+      now: new Date(),
+    });
+    assert.equal(dead.outcome, 'claimed');
+
+    const started = Date.now();
+    startTestWorker(t, env);
+    await env.store.put(bucket, key, body);
+    const row = await eventually('DONE after the takeover', async () => {
+      const r = await env.table.get(rowKey);
+      return r?.status === 'DONE' ? r : undefined;
+    });
+    assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`);
+    assert.equal(row.attempts, 2, 'the dead claim and the takeover');
+    assert.equal(row.leaseOwner, undefined);
+  });
+
+  it('renews a live lease until stopped, and only for its owner', async (t) => {
+    const env = await startTestCloud(t);
+    const rowKey = { pk: 'b/k', sk: 'v#1#c#x' };
+    const facts = {
+      bucket: 'b',
+      key: 'k',
+      version: '1',
+      etag: '1',
+      sequencer: '01',
+      configHash: 'x',
+    };
+    const first = Date.now() + 1000;
+    await env.table.claim({
+      key: rowKey,
+      facts,
+      owner: 'me',
+      leaseUntil: first,
+      receiveCount: 1,
+      now: new Date(),
+    });
+    const stop = startLeaseHeartbeat(
+      env.table,
+      rowKey,
+      'me',
+      { leaseMs: 1000, renewEveryMs: 100 },
+      Date.now() + 60_000,
+      silentLogger,
+    );
+    await sleep(600);
+    assert.ok(
+      ((await env.table.get(rowKey))?.leaseUntil ?? 0) > first,
+      'the heartbeat pushed the lease forward',
+    );
+    await stop();
+    const atStop = (await env.table.get(rowKey))?.leaseUntil;
+    await sleep(300);
+    assert.equal((await env.table.get(rowKey))?.leaseUntil, atStop, 'stopped means stopped');
+    await assert.rejects(
+      env.table.renewLease(rowKey, 'someone-else', Date.now() + 5000, new Date()),
+      {
+        name: 'ConditionFailedError',
+      },
+    );
+    const busy = await env.table.claim({
+      key: rowKey,
+      facts,
+      owner: 'other',
+      leaseUntil: Date.now() + 1000,
+      receiveCount: 1,
+      now: new Date(),
+    });
+    assert.equal(busy.outcome, 'busy');
+  });
+});
