@@ -1,0 +1,17 @@
+/**
+ * Files the CDK app names by path, resolved from this file's location rather than the process's
+ * working directory, so `cdk synth` and the tests build the same asset wherever they are started.
+ */
+import { fileURLToPath } from 'node:url';
+
+/** The repository root: infra/cdk/../.. */
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * The worker's entry point. Named for esbuild, never imported: infra/cdk may import only events/
+ * and infra/topology.ts (DESIGN.md, "Layout and the one dependency rule").
+ */
+export const WORKER_ENTRY = fileURLToPath(new URL('../../workers/process.ts', import.meta.url));
+
+/** The lockfile that pins what bundling installs (`nodeModules`) for the function. */
+export const LOCK_FILE = fileURLToPath(new URL('../../package-lock.json', import.meta.url));
