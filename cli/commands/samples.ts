@@ -1,0 +1,28 @@
+/** `pixelmill samples`: writes generated sample images, for a first run without your own. */
+
+import { UsageError } from '../../lib/ops/errors.ts';
+import { writeSamples } from '../../lib/ops/samples.ts';
+import { parseCommandArgs } from '../args.ts';
+import { writeOut } from '../output.ts';
+
+export const samplesHelp = `Usage: pixelmill samples <dir>
+
+Write a few generated sample images into <dir> (a landscape, an EXIF-rotated portrait, a logo
+with transparency, a WebP, a small GIF and one damaged JPEG that must be rejected).
+Then: pixelmill run <dir> --out out
+`;
+
+export async function samplesCommand(argv: readonly string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, {
+    help: { type: 'boolean', short: 'h', default: false },
+  });
+  if (values.help) {
+    await writeOut(samplesHelp);
+    return 0;
+  }
+  const [dir, ...extra] = positionals;
+  if (!dir || extra.length > 0) throw new UsageError('Expected exactly one directory');
+  const files = await writeSamples(dir);
+  await writeOut(`${files.map((f) => `${dir}/${f.name}  — ${f.description}`).join('\n')}\n`);
+  return 0;
+}

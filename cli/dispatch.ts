@@ -1,0 +1,70 @@
+/** Command dispatch and the exit-code contract: 0 ok, 1 work incomplete, 2 usage error. */
+import { readFileSync } from 'node:fs';
+import { UsageError } from '../lib/ops/errors.ts';
+import { runCommand, runHelp } from './commands/run.ts';
+import { samplesCommand, samplesHelp } from './commands/samples.ts';
+import { writeErr, writeOut } from './output.ts';
+
+const commands: Record<
+  string,
+  { run: (argv: readonly string[]) => Promise<number>; help: string; summary: string }
+> = {
+  run: {
+    run: runCommand,
+    help: runHelp,
+    summary: 'process files and directories end to end on the local cloud',
+  },
+  samples: {
+    run: samplesCommand,
+    help: samplesHelp,
+    summary: 'write generated sample images into a directory',
+  },
+};
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+export const mainHelp = `pixelmill — an image pipeline: S3 → EventBridge → SQS → Lambda (sharp) → S3 + DynamoDB,
+runnable on one machine through an embedded local cloud.
+
+Usage: pixelmill <command> [options]
+
+Commands:
+${Object.entries(commands)
+  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .join('\n')}
+
+Run \`pixelmill <command> --help\` for a command's options.
+Options: -h, --help · --version
+`;
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  try {
+    if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+      const topic = name === 'help' ? rest[0] : undefined;
+      await writeOut(topic && commands[topic] ? commands[topic].help : mainHelp);
+      return 0;
+    }
+    if (name === '--version' || name === '-v') {
+      await writeOut(`${version()}\n`);
+      return 0;
+    }
+    const command = commands[name];
+    if (!command) throw new UsageError(`Unknown command "${name}". Run \`pixelmill --help\`.`);
+    return await command.run(rest);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      await writeErr(`pixelmill: ${error.message}\n`);
+      return 2;
+    }
+    await writeErr(
+      `pixelmill: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    return 1;
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * A one-line progress display on a terminal (stderr), redrawn at most a few times a second.
+ * Off a terminal it prints nothing: logs and pipes get the final summary only.
+ */
+import type { RunProgress } from '../lib/ops/run-job.ts';
+
+const WIDTH = 28;
+
+function bar(fraction: number): string {
+  const filled = Math.round(Math.max(0, Math.min(1, fraction)) * WIDTH);
+  return `${'█'.repeat(filled)}${'░'.repeat(WIDTH - filled)}`;
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+export function createProgress(stream: NodeJS.WriteStream = process.stderr) {
+  const enabled = stream.isTTY === true;
+  const started = Date.now();
+  let last = 0;
+  let line = '';
+  const draw = (text: string, force = false) => {
+    if (!enabled) return;
+    const now = Date.now();
+    if (!force && now - last < 100) return;
+    last = now;
+    line = text;
+    stream.write(`\r\x1b[2K${text}`);
+  };
+  return {
+    update(progress: RunProgress) {
+      const seconds = Math.max(0.001, (Date.now() - started) / 1000);
+      if (progress.phase === 'upload') {
+        draw(
+          `Uploading  ${bar(progress.uploaded / Math.max(1, progress.total))} ` +
+            `${progress.uploaded}/${progress.total} · ${megabytes(progress.bytes)}`,
+          progress.uploaded === progress.total,
+        );
+      } else if (progress.phase === 'process') {
+        const settled = progress.done + progress.rejected + progress.failed;
+        draw(
+          `Processing ${bar(settled / Math.max(1, progress.total))} ${settled}/${progress.total} · ` +
+            `${progress.done} done · ${progress.rejected} rejected · ${progress.failed} failed · ` +
+            `${(settled / seconds).toFixed(1)} img/s`,
+        );
+      } else {
+        draw(
+          `Exporting  ${bar(progress.exported / Math.max(1, progress.total))} ` +
+            `${progress.exported}/${progress.total}`,
+        );
+      }
+    },
+    /** Clears the line, so the summary starts on a clean one. */
+    done() {
+      if (enabled && line) stream.write('\r\x1b[2K');
+      line = '';
+    },
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * Copies an image's renditions from the renditions bucket into the output directory:
+ * `<out>/<upload key without the uploads prefix>/<preset>.<ext>`.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, relative, resolve, sep } from 'node:path';
+import type { RenditionRecord } from '../../events/image-row.ts';
+import type { ObjectStore } from '../aws/object-store.ts';
+import type { OutputFormat } from '../config/schema.ts';
+import { fileExtensions } from '../imaging/encode.ts';
+import { OpsError } from './errors.ts';
+import type { ManifestRendition } from './manifest.ts';
+
+function extensionOf(format: string): string {
+  return Object.hasOwn(fileExtensions, format) ? fileExtensions[format as OutputFormat] : format;
+}
+
+export async function exportRenditions(
+  store: ObjectStore,
+  renditionsBucket: string,
+  outDir: string,
+  imageDir: string,
+  renditions: readonly RenditionRecord[],
+): Promise<ManifestRendition[]> {
+  const root = resolve(outDir);
+  return Promise.all(
+    renditions.map(async (r) => {
+      const file = resolve(root, imageDir, `${r.name}.${extensionOf(r.format)}`);
+      if (!file.startsWith(root + sep)) {
+        throw new OpsError(`Refusing to write outside ${root}: ${file}`);
+      }
+      const bytes = await store.getBytes(
+        { bucket: renditionsBucket, key: r.key },
+        Number.MAX_SAFE_INTEGER,
+      );
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, bytes);
+      return {
+        name: r.name,
+        format: r.format,
+        width: r.width,
+        height: r.height,
+        bytes: r.bytes,
+        path: relative(root, file).split(sep).join('/'),
+      };
+    }),
+  );
+}
+
+/** The directory of one image's renditions, relative to the output directory. */
+export function imageDirFor(key: string, uploadsPrefix: string): string {
+  const withoutPrefix = key.startsWith(uploadsPrefix) ? key.slice(uploadsPrefix.length) : key;
+  // Keys come from our own input walk, but an output path must never climb out of its root.
+  return withoutPrefix
+    .split('/')
+    .filter((part) => part !== '' && part !== '.' && part !== '..')
+    .join('/');
+}

@@ -1,0 +1,63 @@
+/**
+ * `manifest.json`: the stable, scriptable result of `pixelmill run`. Field names and meanings are
+ * a contract; add fields, never rename or remove them.
+ */
+export const manifestStatuses = ['DONE', 'REJECTED', 'FAILED', 'PENDING'] as const;
+export type ManifestStatus = (typeof manifestStatuses)[number];
+
+export interface ManifestRendition {
+  readonly name: string;
+  readonly format: string;
+  readonly width: number;
+  readonly height: number;
+  readonly bytes: number;
+  /** Relative to the output directory. */
+  readonly path: string;
+}
+
+export interface ManifestImage {
+  /** The input path as given. */
+  readonly source: string;
+  /** The key in the uploads bucket. */
+  readonly key: string;
+  readonly status: ManifestStatus;
+  /** A code when not DONE: a rejection reason, the last error's code, or `pending`. */
+  readonly reason?: string;
+  /** Human words when not DONE. */
+  readonly message?: string;
+  /** Upright (auto-oriented) dimensions of the source. */
+  readonly width?: number;
+  readonly height?: number;
+  readonly format?: string;
+  readonly bytes: number;
+  readonly renditions: readonly ManifestRendition[];
+}
+
+export interface ManifestSummary {
+  readonly total: number;
+  readonly done: number;
+  readonly rejected: number;
+  readonly failed: number;
+  readonly pending: number;
+  readonly seconds: number;
+  readonly imagesPerSecond: number;
+}
+
+export interface Manifest {
+  readonly summary: ManifestSummary;
+  readonly images: readonly ManifestImage[];
+}
+
+export function summarise(images: readonly ManifestImage[], seconds: number): ManifestSummary {
+  const count = (status: ManifestStatus) => images.filter((i) => i.status === status).length;
+  const rounded = Math.round(seconds * 100) / 100;
+  return {
+    total: images.length,
+    done: count('DONE'),
+    rejected: count('REJECTED'),
+    failed: count('FAILED'),
+    pending: count('PENDING'),
+    seconds: rounded,
+    imagesPerSecond: seconds > 0 ? Math.round((images.length / seconds) * 100) / 100 : 0,
+  };
+}

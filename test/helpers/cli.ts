@@ -1,0 +1,51 @@
+/** Runs the real `pixelmill` CLI in a child process, on the same Node as the tests. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Fixture } from '../fixtures/catalogue.ts';
+
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const MAIN = join(REPO_ROOT, 'cli', 'main.ts');
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export function spawnCli(args: readonly string[], options: { cwd?: string } = {}): ChildProcess {
+  return spawn(process.execPath, [MAIN, ...args], {
+    cwd: options.cwd ?? REPO_ROOT,
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+export function finished(child: ChildProcess): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+export function runCli(
+  args: readonly string[],
+  options: { cwd?: string } = {},
+): Promise<CliResult> {
+  return finished(spawnCli(args, options));
+}
+
+/** Writes fixtures into a directory, under their catalogue names. */
+export async function writeFixtures(dir: string, list: readonly Fixture[]): Promise<void> {
+  for (const f of list) await writeFile(join(dir, f.name), await f.build());
+}

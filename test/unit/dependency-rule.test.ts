@@ -1,0 +1,114 @@
+/**
+ * DESIGN.md's one dependency rule, enforced on every import of every source file:
+ * events ← lib ← {workers, cli, infra/local}; infra/cdk imports events and infra/topology.ts only;
+ * the AWS SDK only in lib/aws; no environment variables read in events/ or lib/.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const SOURCE_DIRS = ['events', 'lib', 'workers', 'cli', 'infra'];
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
+    .map((e) => relative(ROOT, join(e.parentPath, e.name)));
+}
+
+interface Import {
+  readonly file: string;
+  readonly specifier: string;
+  /** Repository-relative target for relative imports. */
+  readonly target?: string;
+}
+
+function importsOf(file: string): Import[] {
+  const text = readFileSync(join(ROOT, file), 'utf8');
+  const found: Import[] = [];
+  const pattern =
+    /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+  for (const match of text.matchAll(pattern)) {
+    const specifier = match[1] ?? match[2] ?? '';
+    const target = specifier.startsWith('.')
+      ? relative(ROOT, resolve(ROOT, dirname(file), specifier))
+      : undefined;
+    found.push({ file, specifier, ...(target ? { target } : {}) });
+  }
+  return found;
+}
+
+const all = SOURCE_DIRS.flatMap(sourceFiles).flatMap(importsOf);
+
+function layerOf(path: string): string {
+  if (path === 'infra/topology.ts') return 'topology';
+  if (path.startsWith('infra/cdk/')) return 'infra/cdk';
+  if (path.startsWith('infra/local/')) return 'infra/local';
+  return path.split('/')[0] ?? path;
+}
+
+/** Which layers each layer may import (itself always allowed). */
+const allowed: Record<string, readonly string[]> = {
+  events: [],
+  lib: ['events'],
+  workers: ['events', 'lib'],
+  'infra/local': ['events', 'lib', 'topology'],
+  topology: ['events'],
+  'infra/cdk': ['events', 'topology'],
+  cli: ['events', 'lib', 'workers', 'infra/local', 'topology'],
+  package: [],
+};
+
+describe('the dependency rule', () => {
+  it('finds the imports it checks', () => {
+    assert.ok(all.length > 100, `only ${all.length} imports found: is the scanner broken?`);
+    assert.ok(all.some((i) => i.file.startsWith('cli/') && i.target === 'infra/local/cloud.ts'));
+  });
+
+  it('lets each layer import only the layers below it', () => {
+    const violations = all
+      .filter((i) => i.target !== undefined)
+      .filter((i) => {
+        const from = layerOf(i.file);
+        const to = layerOf(i.target ?? '');
+        return from !== to && !(allowed[from] ?? []).includes(to);
+      })
+      .map((i) => `${i.file} imports ${i.specifier}`);
+    assert.deepEqual(violations, []);
+  });
+
+  it('calls the AWS SDK only from lib/aws', () => {
+    const violations = all
+      .filter((i) => i.specifier.startsWith('@aws-sdk/') && !i.file.startsWith('lib/aws/'))
+      .map((i) => `${i.file} imports ${i.specifier}`);
+    assert.deepEqual(violations, []);
+  });
+
+  it('keeps events/ free of any package but the schema library', () => {
+    const violations = all
+      .filter(
+        (i) => i.file.startsWith('events/') && !i.target && !/^(node:|zod$)/.test(i.specifier),
+      )
+      .map((i) => `${i.file} imports ${i.specifier}`);
+    assert.deepEqual(violations, []);
+  });
+
+  it('reads no environment variables in events/ or lib/', () => {
+    const offenders = [...sourceFiles('events'), ...sourceFiles('lib')].filter((f) =>
+      /process\.env/.test(readFileSync(join(ROOT, f), 'utf8')),
+    );
+    assert.deepEqual(offenders, []);
+  });
+
+  it('keeps aws-cdk-lib out of everything but infra/cdk', () => {
+    const violations = all
+      .filter(
+        (i) =>
+          /^(aws-cdk-lib|constructs|cdk-nag)/.test(i.specifier) && !i.file.startsWith('infra/cdk/'),
+      )
+      .map((i) => `${i.file} imports ${i.specifier}`);
+    assert.deepEqual(violations, []);
+  });
+});
