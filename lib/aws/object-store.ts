@@ -73,6 +73,14 @@ export class ObjectStore {
   }
 
   async getBytes(location: ObjectLocation, maxBytes: number): Promise<Buffer> {
+    return (await this.getObject(location, maxBytes)).bytes;
+  }
+
+  /** The bytes and the Content-Type the uploader declared (a hint, never trusted). */
+  async getObject(
+    location: ObjectLocation,
+    maxBytes: number,
+  ): Promise<{ bytes: Buffer; contentType?: string | undefined }> {
     const operation = `GetObject s3://${location.bucket}/${location.key}`;
     try {
       const response = await this.#s3.send(
@@ -91,7 +99,10 @@ export class ObjectStore {
         });
       }
       const bytes = await response.Body?.transformToByteArray();
-      return Buffer.from(bytes?.buffer ?? new ArrayBuffer(0), bytes?.byteOffset, bytes?.length);
+      return {
+        bytes: Buffer.from(bytes?.buffer ?? new ArrayBuffer(0), bytes?.byteOffset, bytes?.length),
+        contentType: response.ContentType,
+      };
     } catch (error) {
       throw toAdapterError(operation, error);
     }

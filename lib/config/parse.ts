@@ -71,14 +71,27 @@ function shortHash(value: unknown, length: number): string {
 }
 
 /**
- * Identifies everything that shapes the renditions. It is part of the idempotency key: the same
- * object under a changed config is new work, under the same config it is a duplicate.
+ * Identifies everything that shapes the renditions (presets, output policy, watermark, with the
+ * watermark image's bytes when inlined). It is part of the idempotency key: the same object under
+ * a changed config is new work, under the same config it is a duplicate. Input policy and limits
+ * decide only whether an image is accepted, so they are not part of it.
  */
 export function configHash(config: PixelmillConfig): string {
-  return shortHash({ presets: config.presets }, 16);
+  return shortHash(
+    { presets: config.presets, output: config.output, watermark: config.watermark ?? null },
+    16,
+  );
 }
 
-/** Part of each rendition's key, so a changed preset never overwrites a different result. */
-export function presetHash(preset: Preset): string {
-  return shortHash(preset, 8);
+/**
+ * Part of each rendition's key, so a changed preset never overwrites a different result. It
+ * covers the preset and whatever else shapes its pixels: the output policy, and the watermark
+ * when the preset carries it.
+ */
+export function presetHash(
+  preset: Preset,
+  config: Pick<PixelmillConfig, 'output' | 'watermark'>,
+): string {
+  const watermark = preset.watermark ? (config.watermark ?? null) : null;
+  return shortHash({ preset, output: config.output, watermark }, 8);
 }

@@ -1,11 +1,30 @@
 /**
- * The pixelmill config file: named renditions (presets) and the limits applied to untrusted
- * input. Every object rejects unknown keys, so a typo (`"widht"`) is an error that names the key
+ * The pixelmill config file: named renditions (presets), what they are made from (input
+ * policy), what they carry (output policy, watermark) and the limits applied to untrusted input.
+ * Every object rejects unknown keys, so a typo (`"widht"`) is an error that names the key
  * instead of a silently ignored setting.
  */
 import { z } from 'zod';
 
 const quality = z.int().min(1).max(100);
+
+/** `#rrggbb` or `#rrggbbaa`. */
+export const colourSchema = z
+  .string()
+  .regex(/^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$/, 'Expected a colour as #rrggbb or #rrggbbaa');
+
+export const gravities = [
+  'centre',
+  'north',
+  'northeast',
+  'east',
+  'southeast',
+  'south',
+  'southwest',
+  'west',
+  'northwest',
+] as const;
+export type Gravity = (typeof gravities)[number];
 
 const jpegOutput = z.strictObject({
   format: z.literal('jpeg'),
@@ -35,11 +54,21 @@ const pngOutput = z.strictObject({
   palette: z.boolean().default(false),
 });
 
+const gifOutput = z.strictObject({
+  format: z.literal('gif'),
+  effort: z.int().min(1).max(10).default(7),
+});
+
+/** The source's own format (JPEG → JPEG, PNG → PNG, …; TIFF and SVG → PNG), with its defaults. */
+const originalOutput = z.strictObject({ format: z.literal('original') });
+
 export const outputSchema = z.discriminatedUnion('format', [
   jpegOutput,
   webpOutput,
   avifOutput,
   pngOutput,
+  gifOutput,
+  originalOutput,
 ]);
 
 export const presetSchema = z
@@ -52,14 +81,77 @@ export const presetSchema = z
       ),
     width: z.int().min(1).max(16384).optional(),
     height: z.int().min(1).max(16384).optional(),
-    /** How the image fits the box: `inside` keeps the whole image, `cover` crops to fill it. */
+    /**
+     * `inside` keeps the whole image within the box; `cover` fills the box and crops what sticks
+     * out (where `position` says); `contain` fits the whole image and pads with `background`.
+     */
     fit: z.enum(['inside', 'cover', 'contain']).default('inside'),
+    /** For `cover`: which part to keep. `attention` and `entropy` are smart crops. */
+    position: z.enum([...gravities, 'attention', 'entropy']).default('centre'),
+    /** For `contain`: the padding colour (with alpha, where the format has alpha). */
+    background: colourSchema.default('#ffffff'),
     /** Never make a rendition larger than its source. */
     withoutEnlargement: z.boolean().default(true),
-    formats: z.array(outputSchema).min(1).max(4),
+    /** Whether the configured watermark (if any) applies to this preset. */
+    watermark: z.boolean().default(true),
+    formats: z.array(outputSchema).min(1).max(6),
   })
   .refine((p) => p.width !== undefined || p.height !== undefined, {
     message: 'Expected width, height or both',
+  })
+  .refine((p) => p.fit !== 'inside' || p.position === 'centre', {
+    message: 'position only applies to fit "cover"',
+    path: ['position'],
+  });
+
+export const inputFormats = ['jpeg', 'png', 'webp', 'gif', 'avif', 'tiff', 'svg'] as const;
+export type InputFormat = (typeof inputFormats)[number];
+
+export const inputSchema = z.strictObject({
+  /**
+   * Decoders allowed to run. TIFF (libtiff) and SVG (librsvg) are large attack surfaces and off
+   * by default; every other libvips loader (PDF, BMP, the libvips format, …) is always off.
+   */
+  formats: z.array(z.enum(inputFormats)).min(1).default(['jpeg', 'png', 'webp', 'gif', 'avif']),
+  /**
+   * libtiff reports unknown private tags of valid files (GeoTIFF, camera vendors) as warnings, so
+   * TIFF is decoded with `failOn: 'error'` unless this says `warning`. Other formats always
+   * fail on warnings (truncation, bad CRCs, …).
+   */
+  tiffFailOn: z.enum(['error', 'warning']).default('error'),
+  /** Animated GIF/WebP: use the first frame, or keep the animation in WebP and GIF renditions. */
+  animated: z.enum(['first-frame', 'animate']).default('first-frame'),
+});
+
+export const outputPolicySchema = z.strictObject({
+  /**
+   * `strip` removes all metadata (EXIF with GPS, XMP, IPTC, ICC). `copyright-and-icc` keeps only
+   * the source's EXIF Copyright and Artist, and tags the output with the sRGB profile.
+   */
+  metadata: z.enum(['strip', 'copyright-and-icc']).default('strip'),
+  /** What alpha is flattened onto for formats without alpha (JPEG). */
+  background: colourSchema.default('#ffffff'),
+});
+
+export const watermarkSchema = z
+  .strictObject({
+    /** Text to draw, with the bundled DejaVu Sans Bold font. */
+    text: z.string().min(1).max(200).optional(),
+    /** An image (PNG with alpha works best): a path relative to the config file, or a data URI. */
+    image: z.string().min(1).optional(),
+    /** Text colour. */
+    colour: colourSchema.default('#ffffff'),
+    gravity: z.enum(gravities).default('southeast'),
+    /** Gap to the edges, as a fraction of the rendition's shorter side. */
+    margin: z.number().min(0).max(0.4).default(0.03),
+    opacity: z.number().min(0).max(1).default(0.6),
+    /** Watermark width as a fraction of the rendition's width. */
+    scale: z.number().min(0.01).max(1).default(0.25),
+    /** Renditions narrower than this get no watermark. */
+    minWidth: z.int().min(1).default(400),
+  })
+  .refine((w) => (w.text === undefined) !== (w.image === undefined), {
+    message: 'Expected exactly one of text or image',
   });
 
 export const limitsSchema = z.strictObject({
@@ -68,18 +160,26 @@ export const limitsSchema = z.strictObject({
     .int()
     .min(1)
     .default(64 * 1024 * 1024),
-  /** Largest width × height (× frames) accepted, read from the header before decoding. */
+  /** Largest width × height (× frames, when animating), read from the header before decoding. */
   maxPixels: z.int().min(1).default(50_000_000),
   /** Longest side accepted, in pixels. */
   maxDimension: z.int().min(1).default(32_768),
+  /** Most frames an animated image may have when animating. */
+  maxFrames: z.int().min(1).default(300),
   /** Wall-clock limit for decoding and encoding one image. */
   timeoutSeconds: z.int().min(1).max(600).default(30),
 });
 
+const fromEmpty = <T extends z.ZodType>(schema: T) =>
+  schema.default(() => schema.parse({}) as never);
+
 export const configSchema = z
   .strictObject({
     presets: z.array(presetSchema).min(1).max(32),
-    limits: limitsSchema.default(() => limitsSchema.parse({})),
+    input: fromEmpty(inputSchema),
+    output: fromEmpty(outputPolicySchema),
+    watermark: watermarkSchema.optional(),
+    limits: fromEmpty(limitsSchema),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
@@ -96,8 +196,13 @@ export const configSchema = z
   });
 
 export type OutputSpec = z.infer<typeof outputSchema>;
-export type OutputFormat = OutputSpec['format'];
+/** A concrete output (after `original` is resolved for one source). */
+export type ConcreteOutputSpec = Exclude<OutputSpec, { format: 'original' }>;
+export type OutputFormat = ConcreteOutputSpec['format'];
 export type Preset = z.infer<typeof presetSchema>;
+export type InputPolicy = z.infer<typeof inputSchema>;
+export type OutputPolicy = z.infer<typeof outputPolicySchema>;
+export type Watermark = z.infer<typeof watermarkSchema>;
 export type Limits = z.infer<typeof limitsSchema>;
 export type PixelmillConfig = z.infer<typeof configSchema>;
 /** A config as a user writes it: defaults may be left out. */

@@ -1,23 +1,28 @@
 import type { RejectionReason } from '../../events/rejection-reasons.ts';
 import { ImageRejectedError } from './errors.ts';
+import type { SourceFormat } from './loader-policy.ts';
+import { looksTruncated } from './truncation.ts';
 
 /**
  * Turns a libvips/sharp failure on an image into a rejection reason. Decoder errors are facts
- * about the bytes, so they are permanent. The patterns are libvips' and its codecs' own words.
+ * about the bytes, so they are permanent. The patterns are libvips' and its codecs' own words;
+ * truncation is decided from the file's structure when the words are ambiguous.
  */
 const patterns: readonly [RegExp, RejectionReason][] = [
   [/exceeds pixel limit/i, 'pixel-limit'],
   [/timeout/i, 'timeout'],
   [/unsupported image format|is blocked|operation is blocked/i, 'format-not-allowed'],
-  [
-    /premature end|truncated|unexpected end|end of (file|stream|data)|not enough data/i,
-    'truncated',
-  ],
 ];
 
-export function rejectionFromDecoderError(error: unknown, context: string): ImageRejectedError {
+export function rejectionFromDecoderError(
+  error: unknown,
+  context: string,
+  source?: { format: SourceFormat; bytes: Buffer },
+): ImageRejectedError {
   const message = error instanceof Error ? error.message : String(error);
-  const reason = patterns.find(([pattern]) => pattern.test(message))?.[1] ?? 'corrupt';
   const firstLine = message.split('\n')[0]?.trim() || 'unknown decoder error';
+  const reason =
+    patterns.find(([pattern]) => pattern.test(message))?.[1] ??
+    (source && looksTruncated(source.format, source.bytes) ? 'truncated' : 'corrupt');
   return new ImageRejectedError(reason, `${context}: ${firstLine}`, { cause: error });
 }

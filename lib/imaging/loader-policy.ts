@@ -6,34 +6,47 @@
  * https://sharp.pixelplumbing.com/api-utility#block
  */
 import sharp from 'sharp';
+import type { InputFormat } from '../config/schema.ts';
 import type { SniffedFormat } from './sniff.ts';
 
-/** The formats pixelmill decodes, and the libvips loader class behind each. */
+/** The formats pixelmill can decode, and the libvips loader class behind each. */
 export const loaderClasses = {
   jpeg: 'VipsForeignLoadJpeg',
   png: 'VipsForeignLoadPng',
   webp: 'VipsForeignLoadWebp',
   gif: 'VipsForeignLoadNsgif',
   avif: 'VipsForeignLoadHeif',
-} as const satisfies Partial<Record<SniffedFormat, string>>;
+  tiff: 'VipsForeignLoadTiff',
+  svg: 'VipsForeignLoadSvg',
+} as const satisfies Record<InputFormat, string> & Partial<Record<SniffedFormat, string>>;
 
-export type AllowedFormat = keyof typeof loaderClasses;
+export type SourceFormat = keyof typeof loaderClasses;
 
-export function isAllowedFormat(format: SniffedFormat): format is AllowedFormat {
-  return Object.hasOwn(loaderClasses, format);
+export function isAllowedFormat(
+  format: SniffedFormat,
+  allowed: readonly InputFormat[],
+): format is SourceFormat {
+  return (allowed as readonly string[]).includes(format);
 }
 
-let applied = false;
+let applied: string | undefined;
 
 /**
- * Applies the loader allowlist and process-wide sharp settings once. Process-wide by nature:
- * libvips keeps one operation table per process.
+ * Applies the loader allowlist and process-wide sharp settings. Process-wide by nature: libvips
+ * keeps one operation table per process; a worker runs one config, so this is set once.
+ * `extra` holds formats only trusted assets use (a watermark image), never uploads: uploads are
+ * gated by the sniffer against `allowed` before any decoder runs.
  */
-export function applyLoaderPolicy(): void {
-  if (applied) return;
+export function applyLoaderPolicy(
+  allowed: readonly InputFormat[],
+  extra: readonly InputFormat[] = [],
+): void {
+  const formats = [...new Set([...allowed, ...extra])].sort();
+  const key = formats.join(',');
+  if (applied === key) return;
   sharp.block({ operation: ['VipsForeignLoad'] });
-  sharp.unblock({ operation: Object.values(loaderClasses) });
+  sharp.unblock({ operation: formats.map((f) => loaderClasses[f]) });
   // Every upload is a different image: libvips' operation cache only holds memory.
   sharp.cache(false);
-  applied = true;
+  applied = key;
 }

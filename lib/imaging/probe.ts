@@ -3,15 +3,15 @@
  * if the claim is over a limit. A 71-byte PNG can declare 8224 × 8224 pixels; decoding it would
  * allocate 200 MB. Reading the header costs microseconds.
  */
-import sharp, { type Metadata } from 'sharp';
-import type { Limits } from '../config/schema.ts';
+import sharp, { type FailOnOptions, type Metadata } from 'sharp';
+import type { PixelmillConfig } from '../config/schema.ts';
 import { rejectionFromDecoderError } from './classify-decoder-error.ts';
 import { ImageRejectedError } from './errors.ts';
-import { type AllowedFormat, applyLoaderPolicy, isAllowedFormat } from './loader-policy.ts';
+import { isAllowedFormat, type SourceFormat } from './loader-policy.ts';
 import { sniffFormat } from './sniff.ts';
 
 export interface ImageHeader {
-  readonly format: AllowedFormat;
+  readonly format: SourceFormat;
   /** Upright dimensions: after the EXIF orientation is applied. */
   readonly width: number;
   readonly height: number;
@@ -20,10 +20,16 @@ export interface ImageHeader {
   readonly hasAlpha: boolean;
   readonly space: string;
   readonly depth: string;
+  /** The decoder's strictness for this format (see `input.tiffFailOn`). */
+  readonly failOn: FailOnOptions;
+  /** The raw EXIF block, when the source has one. */
+  readonly exif?: Buffer | undefined;
 }
 
-export async function probeImage(input: Buffer, limits: Limits): Promise<ImageHeader> {
-  applyLoaderPolicy();
+const mp = (pixels: number) => `${(pixels / 1e6).toFixed(1)} MP`;
+
+export async function probeImage(input: Buffer, config: PixelmillConfig): Promise<ImageHeader> {
+  const { limits } = config;
   if (input.length === 0) throw new ImageRejectedError('empty', 'The object has no bytes');
   if (input.length > limits.maxBytes) {
     throw new ImageRejectedError(
@@ -38,17 +44,21 @@ export async function probeImage(input: Buffer, limits: Limits): Promise<ImageHe
       'The bytes do not start with the signature of any known image format',
     );
   }
-  if (!isAllowedFormat(sniffed)) {
+  if (!isAllowedFormat(sniffed, config.input.formats)) {
     throw new ImageRejectedError(
       'format-not-allowed',
       `The bytes are ${sniffed.toUpperCase()}, which is not an allowed input format`,
     );
   }
+  const failOn: FailOnOptions = sniffed === 'tiff' ? config.input.tiffFailOn : 'warning';
   let meta: Metadata;
   try {
-    meta = await sharp(input, { failOn: 'warning', limitInputPixels: false }).metadata();
+    meta = await sharp(input, { failOn, limitInputPixels: false }).metadata();
   } catch (error) {
-    throw rejectionFromDecoderError(error, `Reading the ${sniffed.toUpperCase()} header failed`);
+    throw rejectionFromDecoderError(error, `Reading the ${sniffed.toUpperCase()} header failed`, {
+      format: sniffed,
+      bytes: input,
+    });
   }
   const storedWidth = meta.width;
   const storedHeight = meta.height;
@@ -58,22 +68,27 @@ export async function probeImage(input: Buffer, limits: Limits): Promise<ImageHe
   const orientation = meta.orientation ?? 1;
   const swap = orientation >= 5 && orientation <= 8;
   const frames = Math.max(1, meta.pages ?? 1);
-  // For multi-page inputs sharp reports the height of one page only when `pages` is requested;
-  // the plain header gives the first frame's size.
   const width = swap ? storedHeight : storedWidth;
   const height = swap ? storedWidth : storedHeight;
+  const animating = config.input.animated === 'animate' && frames > 1;
+  const pixels = width * height * (animating ? frames : 1);
+  if (pixels > limits.maxPixels) {
+    throw new ImageRejectedError(
+      'pixel-limit',
+      `The header declares ${width} × ${height}${animating ? ` × ${frames} frames` : ''} = ${mp(pixels)}; ` +
+        `the limit is ${mp(limits.maxPixels)}`,
+    );
+  }
   if (Math.max(width, height) > limits.maxDimension) {
     throw new ImageRejectedError(
       'dimension-limit',
       `The header declares ${width} × ${height}; the longest side allowed is ${limits.maxDimension}`,
     );
   }
-  const pixels = width * height;
-  if (pixels > limits.maxPixels) {
+  if (animating && frames > limits.maxFrames) {
     throw new ImageRejectedError(
-      'pixel-limit',
-      `The header declares ${width} × ${height} = ${(pixels / 1e6).toFixed(1)} MP; ` +
-        `the limit is ${(limits.maxPixels / 1e6).toFixed(1)} MP`,
+      'frame-limit',
+      `The image has ${frames} frames; the limit is ${limits.maxFrames}`,
     );
   }
   return {
@@ -85,5 +100,7 @@ export async function probeImage(input: Buffer, limits: Limits): Promise<ImageHe
     hasAlpha: meta.hasAlpha ?? false,
     space: meta.space ?? 'unknown',
     depth: meta.depth ?? 'unknown',
+    failOn,
+    exif: meta.exif,
   };
 }

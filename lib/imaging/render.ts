@@ -1,17 +1,32 @@
 /**
  * The imaging use case: untrusted bytes in, renditions out, or an ImageRejectedError naming why
- * not. Steps: probe the header against the limits, decode once (auto-oriented, sRGB, 8-bit) at
- * the smallest size every preset can be made from, then derive each rendition from that
- * intermediate, largest first.
+ * not. Steps: probe the header against the limits; decode once (upright, sRGB, 8-bit) at the
+ * smallest size every preset can be made from; analyse that; then for each preset, largest
+ * first, resize once, watermark, and encode every format from that one resized buffer.
  */
-import { createHash } from 'node:crypto';
-import sharp, { type Sharp } from 'sharp';
-import type { OutputFormat, PixelmillConfig } from '../config/schema.ts';
+import sharp from 'sharp';
+import type {
+  ConcreteOutputSpec,
+  InputFormat,
+  OutputFormat,
+  PixelmillConfig,
+  Preset,
+} from '../config/schema.ts';
+import { analyse, type DeclaredType, type ImageAnalysis } from './analyse.ts';
+import { animates, renderAnimated } from './animated.ts';
 import { rejectionFromDecoderError } from './classify-decoder-error.ts';
-import { contentTypes, encodeAs } from './encode.ts';
+import { Deadline } from './deadline.ts';
+import { type Decoded, decodeIntermediate } from './decode.ts';
+import { contentTypes, encodeAs, type KeptMetadata, resolveOutput } from './encode.ts';
 import { ImageRejectedError } from './errors.ts';
-import { insideSize, intermediateSize, largestFirst } from './plan.ts';
+import { readExifText } from './exif-text.ts';
+import { applyLoaderPolicy } from './loader-policy.ts';
+import { insideSize, largestFirst } from './plan.ts';
 import { type ImageHeader, probeImage } from './probe.ts';
+import { sniffFormat } from './sniff.ts';
+import { dataUriBytes, WatermarkRenderer } from './watermark.ts';
+
+export type { ImageAnalysis } from './analyse.ts';
 
 export interface Rendition {
   readonly presetName: string;
@@ -22,133 +37,182 @@ export interface Rendition {
   readonly data: Buffer;
 }
 
-export interface ImageAnalysis {
-  readonly width: number;
-  readonly height: number;
-  readonly format: string;
-  readonly bytes: number;
-  readonly hasAlpha: boolean;
-  readonly space: string;
-  readonly depth: string;
-  readonly frames: number;
-  readonly sha256: string;
-}
-
 export interface RenderResult {
   readonly analysis: ImageAnalysis;
   readonly renditions: readonly Rendition[];
 }
 
-class Deadline {
-  readonly #endsAt: number;
-  readonly #seconds: number;
-  constructor(seconds: number) {
-    this.#seconds = seconds;
-    this.#endsAt = Date.now() + seconds * 1000;
-  }
-  /** Whole seconds left for sharp's own timeout, which libvips checks while it computes. */
-  secondsLeft(): number {
-    const left = this.#endsAt - Date.now();
-    if (left <= 0) {
-      throw new ImageRejectedError(
-        'timeout',
-        `Processing took longer than the ${this.#seconds} s per-image limit`,
-      );
-    }
-    return Math.max(1, Math.ceil(left / 1000));
-  }
+/** Per-config state, prepared once: the loader allowlist and the watermark renderer. */
+interface Engine {
+  readonly allowed: readonly InputFormat[];
+  /** The watermark image's decoder: a trusted asset, never an upload. */
+  readonly extra: readonly InputFormat[];
+  readonly watermark: WatermarkRenderer | undefined;
 }
 
-async function decodeIntermediate(
-  input: Buffer,
+const engines = new WeakMap<PixelmillConfig, Engine>();
+
+function engineFor(config: PixelmillConfig): Engine {
+  let engine = engines.get(config);
+  if (!engine) {
+    const mark = config.watermark?.image
+      ? sniffFormat(dataUriBytes(config.watermark.image))
+      : undefined;
+    engine = {
+      allowed: config.input.formats,
+      extra: mark === 'png' || mark === 'jpeg' || mark === 'webp' ? [mark] : [],
+      watermark: config.watermark ? new WatermarkRenderer(config.watermark) : undefined,
+    };
+    engines.set(config, engine);
+  }
+  // Cheap when unchanged; another config may have been applied in between (tests run several).
+  applyLoaderPolicy(engine.allowed, engine.extra);
+  return engine;
+}
+
+/** One preset's pixels, resized (and watermarked) once, shared by all of its formats. */
+async function pixelsFor(
+  preset: Preset,
+  decoded: Decoded,
   header: ImageHeader,
+  engine: Engine,
+  deadline: Deadline,
+): Promise<Decoded> {
+  const { width, height } = decoded.info;
+  const source = sharp(decoded.data, { raw: decoded.info });
+  let pipeline = source;
+  if (preset.fit === 'inside') {
+    // From the source's size, exactly as a direct resize of the source would compute it.
+    const size = insideSize(preset, header.width, header.height);
+    if (size.width !== width || size.height !== height)
+      pipeline = source.resize({ ...size, fit: 'fill' });
+  } else {
+    pipeline = source.resize({
+      width: preset.width,
+      height: preset.height,
+      fit: preset.fit,
+      position: preset.position,
+      withoutEnlargement: preset.withoutEnlargement,
+      background: preset.background,
+    });
+  }
+  const resized = await pipeline
+    .raw()
+    .timeout({ seconds: deadline.secondsLeft() })
+    .toBuffer({ resolveWithObject: true });
+  const pixels: Decoded = {
+    data: resized.data,
+    info: {
+      width: resized.info.width,
+      height: resized.info.height,
+      channels: resized.info.channels,
+    },
+  };
+  const overlay = preset.watermark
+    ? await engine.watermark?.overlayFor(pixels.info.width, pixels.info.height)
+    : undefined;
+  if (!overlay) return pixels;
+  // Compositing an RGBA overlay adds an alpha channel; an opaque image gets it removed again.
+  const marked = await sharp(pixels.data, { raw: pixels.info })
+    .composite([overlay])
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const opaque = pixels.info.channels === 1 || pixels.info.channels === 3;
+  if (!opaque || marked.info.channels === pixels.info.channels) {
+    return { data: marked.data, info: { ...pixels.info, channels: marked.info.channels } };
+  }
+  const data = await sharp(marked.data, { raw: { ...pixels.info, channels: marked.info.channels } })
+    .removeAlpha()
+    .raw()
+    .toBuffer();
+  return { data, info: pixels.info };
+}
+
+async function encodeOne(
+  pixels: Decoded,
+  spec: ConcreteOutputSpec,
   config: PixelmillConfig,
+  kept: KeptMetadata,
   deadline: Deadline,
 ) {
-  const size = intermediateSize(config.presets, header.width, header.height);
-  let pipeline = sharp(input, {
-    failOn: 'warning',
-    limitInputPixels: config.limits.maxPixels,
-    sequentialRead: true,
-    autoOrient: true,
+  const pipeline = sharp(pixels.data, { raw: pixels.info });
+  const hasAlpha = pixels.info.channels === 2 || pixels.info.channels === 4;
+  return encodeAs(pipeline, spec, { hasAlpha, policy: config.output, kept })
+    .timeout({ seconds: deadline.secondsLeft() })
+    .toBuffer({ resolveWithObject: true });
+}
+
+/**
+ * Renders within the per-image timeout. libvips stops its own work when the timeout passes
+ * while it computes pixels (decode, resize, most encoders); an encoder that reports no progress
+ * (AVIF, via libheif) cannot be stopped, so the result is given up on at the timeout either way:
+ * the image is REJECTED as `timeout` on time, and the abandoned encode finishes in the
+ * background (bounded by the pixel limit).
+ */
+export async function renderImage(
+  input: Buffer,
+  config: PixelmillConfig,
+  declared?: DeclaredType,
+): Promise<RenderResult> {
+  const deadline = new Deadline(config.limits.timeoutSeconds);
+  const work = render(input, config, deadline, declared);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(
+        new ImageRejectedError(
+          'timeout',
+          `Processing took longer than the ${config.limits.timeoutSeconds} s per-image limit`,
+        ),
+      );
+    }, config.limits.timeoutSeconds * 1000);
   });
-  if (size.resized)
-    pipeline = pipeline.resize({ width: size.width, height: size.height, fit: 'outside' });
   try {
-    return await pipeline
-      .toColourspace('srgb')
-      .raw({ depth: 'uchar' })
-      .timeout({ seconds: deadline.secondsLeft() })
-      .toBuffer({ resolveWithObject: true });
-  } catch (error) {
-    throw rejectionFromDecoderError(error, `Decoding the ${header.format.toUpperCase()} failed`);
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+    work.catch(() => undefined);
   }
 }
 
-export async function renderImage(input: Buffer, config: PixelmillConfig): Promise<RenderResult> {
-  const deadline = new Deadline(config.limits.timeoutSeconds);
-  const header = await probeImage(input, config.limits);
+async function render(
+  input: Buffer,
+  config: PixelmillConfig,
+  deadline: Deadline,
+  declared: DeclaredType | undefined,
+): Promise<RenderResult> {
+  const engine = engineFor(config);
+  const header = await probeImage(input, config);
   const decoded = await decodeIntermediate(input, header, config, deadline);
-  const { width, height, channels } = decoded.info;
-  const hasAlpha = channels === 4 || channels === 2;
-  const raw = { width, height, channels: channels as 1 | 2 | 3 | 4 };
+  const analysis = await analyse(decoded, header, input, declared);
+  const kept: KeptMetadata =
+    config.output.metadata === 'copyright-and-icc' ? readExifText(header.exif) : {};
 
   const renditions: Rendition[] = [];
   for (const preset of largestFirst(config.presets)) {
-    const source = sharp(decoded.data, { raw });
-    let resized: Sharp;
-    if (preset.fit === 'inside') {
-      const size = insideSize(preset, header.width, header.height);
-      resized =
-        size.width === width && size.height === height
-          ? source
-          : source.resize({ ...size, fit: 'fill' });
-    } else {
-      resized = source.resize({
-        width: preset.width,
-        height: preset.height,
-        fit: preset.fit,
-        withoutEnlargement: preset.withoutEnlargement,
-        background: { r: 255, g: 255, b: 255, alpha: hasAlpha ? 0 : 1 },
-      });
-    }
-    const outputs = await Promise.all(
-      preset.formats.map(async (spec) => {
-        try {
-          const { data, info } = await encodeAs(resized.clone(), spec, hasAlpha)
-            .timeout({ seconds: deadline.secondsLeft() })
-            .toBuffer({ resolveWithObject: true });
+    try {
+      const pixels = await pixelsFor(preset, decoded, header, engine, deadline);
+      const outputs = await Promise.all(
+        preset.formats.map(async (format) => {
+          const spec = resolveOutput(format, header.format);
+          const { data, info } = animates(header, config, spec)
+            ? await renderAnimated(input, header, preset, spec, config, deadline)
+            : await encodeOne(pixels, spec, config, kept, deadline);
           return {
             presetName: preset.name,
             format: spec.format,
             width: info.width,
-            height: info.height,
+            height: info.pageHeight ?? info.height,
             contentType: contentTypes[spec.format],
             data,
           } satisfies Rendition;
-        } catch (error) {
-          if (error instanceof ImageRejectedError) throw error;
-          throw rejectionFromDecoderError(
-            error,
-            `Encoding ${preset.name} as ${spec.format} failed`,
-          );
-        }
-      }),
-    );
-    renditions.push(...outputs);
+        }),
+      );
+      renditions.push(...outputs);
+    } catch (error) {
+      if (error instanceof ImageRejectedError) throw error;
+      throw rejectionFromDecoderError(error, `Making ${preset.name} failed`);
+    }
   }
-  return {
-    analysis: {
-      width: header.width,
-      height: header.height,
-      format: header.format,
-      bytes: input.length,
-      hasAlpha: header.hasAlpha,
-      space: header.space,
-      depth: header.depth,
-      frames: header.frames,
-      sha256: createHash('sha256').update(input).digest('hex'),
-    },
-    renditions,
-  };
+  return { analysis, renditions };
 }

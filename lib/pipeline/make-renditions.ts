@@ -25,7 +25,7 @@ async function fetchSource(
   item: WorkItem,
   version: string,
   maxBytes: number,
-): Promise<Buffer> {
+): Promise<{ bytes: Buffer; contentType?: string | undefined }> {
   if (item.size > maxBytes) {
     throw new ImageRejectedError(
       'byte-limit',
@@ -33,7 +33,7 @@ async function fetchSource(
     );
   }
   try {
-    return await store.getBytes(
+    return await store.getObject(
       { bucket: item.bucket, key: item.key, versionId: item.versionId, etag: item.etag },
       maxBytes,
     );
@@ -57,14 +57,18 @@ export async function makeRenditions(
   item: WorkItem,
   version: string,
 ): Promise<MadeRenditions> {
-  const bytes = await fetchSource(deps.store, item, version, deps.config.limits.maxBytes);
-  const result = await renderImage(bytes, deps.config);
+  const source = await fetchSource(deps.store, item, version, deps.config.limits.maxBytes);
+  const extension = /\.([A-Za-z0-9]{1,5})$/.exec(item.key)?.[1]?.toLowerCase();
+  const result = await renderImage(source.bytes, deps.config, {
+    extension,
+    contentType: source.contentType,
+  });
   const presets = new Map(deps.config.presets.map((p) => [p.name, p]));
   const renditions = await Promise.all(
     result.renditions.map(async (r): Promise<RenditionRecord> => {
       const preset = presets.get(r.presetName);
       if (!preset) throw new Error(`rendition for unknown preset ${r.presetName}`);
-      const key = renditionKey({ key: item.key, version }, preset, r.format);
+      const key = renditionKey({ key: item.key, version }, preset, r.format, deps.config);
       await deps.store.put(deps.renditionsBucket, key, r.data, {
         contentType: r.contentType,
         contentLength: r.data.length,
@@ -77,7 +81,7 @@ export async function makeRenditions(
         height: r.height,
         bytes: r.data.length,
         key,
-        presetHash: presetHash(preset),
+        presetHash: presetHash(preset, deps.config),
       };
     }),
   );

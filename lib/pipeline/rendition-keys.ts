@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { presetHash } from '../config/parse.ts';
-import type { OutputFormat, Preset } from '../config/schema.ts';
+import type { OutputFormat, PixelmillConfig, Preset } from '../config/schema.ts';
 import { fileExtensions } from '../imaging/encode.ts';
 
 /** S3 keys are at most 1,024 bytes of UTF-8. */
@@ -21,8 +21,9 @@ export function renditionKey(
   source: { key: string; version: string },
   preset: Preset,
   format: OutputFormat,
+  config: Pick<PixelmillConfig, 'output' | 'watermark'>,
 ): string {
-  const leaf = `${sha(source.version, 12)}/${preset.name}-${presetHash(preset)}.${fileExtensions[format]}`;
+  const leaf = `${sha(source.version, 12)}/${preset.name}-${presetHash(preset, config)}.${fileExtensions[format]}`;
   const full = `${source.key}/${leaf}`;
   if (Buffer.byteLength(full) <= MAX_KEY_BYTES) return full;
   // A very long source key cannot be a prefix; a hash of it still groups its renditions.
