@@ -95,7 +95,7 @@ describe('embedded cloud: upload → EventBridge hop → SQS → worker → S3 +
     const rowKey = await upload(
       env,
       'uploads/bad/truncated.jpg',
-      await fixture('truncated.jpg').build(),
+      await fixture('truncated.jpeg').build(),
     );
     const row = await outcome(env, rowKey);
     assert.equal(row.status, 'REJECTED');

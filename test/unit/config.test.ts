@@ -123,7 +123,7 @@ describe('config', () => {
       'changed',
     );
     assert.notEqual(configHash(changed), configHash(base));
-    const hashes = (c: typeof base) => c.presets.map(presetHash);
+    const hashes = (c: typeof base) => c.presets.map((p) => presetHash(p, c));
     assert.deepEqual(
       hashes(changed).map((h, i) => h === hashes(base)[i]),
       [true, false, true],

@@ -75,19 +75,31 @@ describe('decode-once plan', () => {
 });
 
 describe('renditionKey', () => {
-  const [w1600, w800] = defaultConfig().presets;
+  const config = defaultConfig();
+  const [w1600, w800] = config.presets;
   it('is a pure function of the object version and the preset', () => {
     assert.ok(w1600 && w800);
-    const a = renditionKey({ key: 'uploads/a.jpg', version: 'etag1' }, w1600, 'webp');
-    assert.equal(a, renditionKey({ key: 'uploads/a.jpg', version: 'etag1' }, w1600, 'webp'));
+    const a = renditionKey({ key: 'uploads/a.jpg', version: 'etag1' }, w1600, 'webp', config);
+    assert.equal(
+      a,
+      renditionKey({ key: 'uploads/a.jpg', version: 'etag1' }, w1600, 'webp', config),
+    );
     assert.match(a, /^uploads\/a\.jpg\/[0-9a-f]{12}\/w1600-[0-9a-f]{8}\.webp$/);
-    assert.notEqual(a, renditionKey({ key: 'uploads/a.jpg', version: 'etag2' }, w1600, 'webp'));
     assert.notEqual(
       a,
-      renditionKey({ key: 'uploads/a.jpg', version: 'etag1' }, { ...w1600, width: 1601 }, 'webp'),
+      renditionKey({ key: 'uploads/a.jpg', version: 'etag2' }, w1600, 'webp', config),
+    );
+    assert.notEqual(
+      a,
+      renditionKey(
+        { key: 'uploads/a.jpg', version: 'etag1' },
+        { ...w1600, width: 1601 },
+        'webp',
+        config,
+      ),
     );
     assert.equal(
-      renditionKey({ key: 'uploads/a.jpg', version: 'etag1' }, w800, 'jpeg')
+      renditionKey({ key: 'uploads/a.jpg', version: 'etag1' }, w800, 'jpeg', config)
         .split('/')
         .at(-1)
         ?.startsWith('w800-'),
@@ -101,6 +113,7 @@ describe('renditionKey', () => {
       { key: `uploads/${'é'.repeat(500)}.jpg`, version: 'v' },
       w1600,
       'jpeg',
+      config,
     );
     assert.ok(Buffer.byteLength(key) <= 1024);
     assert.match(key, /^_long-keys\//);
