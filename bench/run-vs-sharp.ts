@@ -100,7 +100,10 @@ async function timePlainLoop(
             ? pipeline.jpeg({ quality: 80, progressive: true })
             : pipeline.webp({ quality: 80 });
         await writeFile(
-          join(out, `${index}-${preset.name}.${fileExtensions[spec.format]}`),
+          join(
+            out,
+            `${index}-${preset.name}.${fileExtensions[spec.format === 'jpeg' ? 'jpeg' : 'webp']}`,
+          ),
           await encoded.toBuffer(),
         );
       }

@@ -13,7 +13,6 @@ import { Queue, queueUrlFromArn } from '../lib/aws/queue.ts';
 import type { AwsTarget } from '../lib/aws/target.ts';
 import { configHash } from '../lib/config/parse.ts';
 import type { PixelmillConfig } from '../lib/config/schema.ts';
-import { applyLoaderPolicy } from '../lib/imaging/loader-policy.ts';
 import { errorCode, errorMessage } from '../lib/pipeline/errors.ts';
 import { jsonLineLogger, type PipelineLogger } from '../lib/pipeline/log.ts';
 import {
@@ -36,7 +35,6 @@ export interface WorkerSettings {
 export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
 export function createProcessHandler(settings: WorkerSettings): SqsBatchHandler {
-  applyLoaderPolicy();
   const clients = createAwsClients(settings.target);
   const log = settings.log ?? jsonLineLogger({ base: { service: 'pixelmill-worker' } });
   const deps = {

@@ -30,7 +30,23 @@ export interface ManifestImage {
   readonly height?: number;
   readonly format?: string;
   readonly bytes: number;
+  /** What was learned about a DONE source (see ImageAnalysis): placeholder, colour, hashes. */
+  readonly analysis?: ManifestAnalysis;
   readonly renditions: readonly ManifestRendition[];
+}
+
+export interface ManifestAnalysis {
+  /** ThumbHash, base64: a tiny blurred preview to show while a rendition loads. */
+  readonly placeholder?: string;
+  /** `#rrggbb`. */
+  readonly dominantColour?: string;
+  /** 64-bit perceptual hash, 16 hex digits: near-duplicates differ in few bits. */
+  readonly phash?: string;
+  readonly sha256?: string;
+  readonly hasAlpha?: boolean;
+  readonly frames?: number;
+  /** The name or Content-Type claimed another format than the bytes are. */
+  readonly typeMismatch?: boolean;
 }
 
 export interface ManifestSummary {

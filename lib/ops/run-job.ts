@@ -13,7 +13,7 @@ import type { Queue } from '../aws/queue.ts';
 import { awaitOutcomes, type OutcomeProgress } from './await-outcomes.ts';
 import { exportRenditions, imageDirFor } from './export-renditions.ts';
 import type { InputFile } from './inputs.ts';
-import { type Manifest, type ManifestImage, summarise } from './manifest.ts';
+import { type Manifest, type ManifestAnalysis, type ManifestImage, summarise } from './manifest.ts';
 import { mapPool } from './pool.ts';
 import type { PipelineResources } from './resources.ts';
 import { uploadInputs } from './upload-inputs.ts';
@@ -45,6 +45,21 @@ export type RunProgress =
   | { readonly phase: 'export'; readonly total: number; readonly exported: number };
 
 export const MANIFEST_FILE = 'manifest.json';
+
+function pickAnalysis(analysis: Readonly<Record<string, unknown>>): ManifestAnalysis {
+  const text = (k: string) => (typeof analysis[k] === 'string' ? { [k]: analysis[k] } : {});
+  const flag = (k: string) => (typeof analysis[k] === 'boolean' ? { [k]: analysis[k] } : {});
+  const count = (k: string) => (typeof analysis[k] === 'number' ? { [k]: analysis[k] } : {});
+  return {
+    ...text('placeholder'),
+    ...text('dominantColour'),
+    ...text('phash'),
+    ...text('sha256'),
+    ...flag('hasAlpha'),
+    ...count('frames'),
+    ...flag('typeMismatch'),
+  };
+}
 
 export async function runJob(
   deps: RunDeps,
@@ -121,6 +136,7 @@ export async function runJob(
         ...(row.width !== undefined ? { width: row.width } : {}),
         ...(row.height !== undefined ? { height: row.height } : {}),
         ...(row.format !== undefined ? { format: row.format } : {}),
+        ...(row.analysis ? { analysis: pickAnalysis(row.analysis) } : {}),
         renditions,
       };
     } else if (row.status === 'REJECTED') {
