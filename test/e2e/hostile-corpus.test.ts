@@ -43,6 +43,13 @@ function rows(): Row[] {
   });
 }
 
+/** Sources stored rotated (EXIF 5 and 6, AVIF irot): upright width and height. */
+const uprightSizes: Record<string, [number, number]> = {
+  'libvips/avif-orientation-6.avif': [3024, 4032],
+  'sharp/Landscape_5.jpg': [600, 450],
+  'sharp/Landscape_6.jpg': [600, 450],
+};
+
 /** The README's policy for the `either` files, under the default config. */
 const eitherPolicy: Record<string, { status: string; reason?: string }> = {
   'libvips/pngsave_buffer_fuzzer-5078454764044288': { status: 'REJECTED', reason: 'pixel-limit' },
@@ -82,6 +89,8 @@ describe('the hostile corpus', { skip }, () => {
       if (row.expect === 'process') {
         assert.equal(image.status, 'DONE', where);
         assert.ok(image.renditions.length > 0, where);
+        const upright = uprightSizes[row.path];
+        if (upright) assert.deepEqual([image.width, image.height], upright, `${where}: upright`);
       } else if (row.expect === 'reject') {
         assert.equal(image.status, 'REJECTED', where);
         assert.ok(isRejectionReason(image.reason ?? ''), where);
