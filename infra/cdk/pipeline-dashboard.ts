@@ -9,6 +9,7 @@ import {
   Duration,
   type aws_events as events,
   type aws_lambda as lambda,
+  Stack,
   type aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
@@ -84,6 +85,8 @@ export class PipelineDashboard extends Construct {
     });
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      // Dashboard names are unique per account, across regions, and allow [A-Za-z0-9_-] only.
+      dashboardName: `${props.serviceName.replace(/[^A-Za-z0-9_-]+/g, '-')}-${Stack.of(this).region}`,
       defaultInterval: Duration.hours(3),
       widgets: [
         [

@@ -1,9 +1,17 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Stack, aws_sns as sns } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ImagePipeline } from '../../infra/cdk/image-pipeline.ts';
-import { ALARM_KEYS, type AlarmKey, RUNBOOK_ANCHORS } from '../../infra/cdk/pipeline-alarms.ts';
+import { REPO_ROOT } from '../../infra/cdk/paths.ts';
+import {
+  ALARM_KEYS,
+  type AlarmKey,
+  RUNBOOK,
+  RUNBOOK_ANCHORS,
+} from '../../infra/cdk/pipeline-alarms.ts';
 import {
   at,
   buildPipeline,
@@ -163,6 +171,21 @@ describe('alarms', () => {
       assert.match(String(alarm.AlarmName), /^pixelmill PipelineUnderTest\/Pipeline: /);
     });
   }
+
+  it('points each alarm at a section of the operator runbook that exists', () => {
+    const doc = readFileSync(join(REPO_ROOT, RUNBOOK), 'utf8');
+    // GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens.
+    const anchors = [...doc.matchAll(/^#{2,3} (.+)$/gm)].map((m) =>
+      (m[1] ?? '')
+        .toLowerCase()
+        .replace(/[^a-z0-9 -]/g, '')
+        .replaceAll(' ', '-'),
+    );
+    assert.ok(anchors.includes('operator-runbook'));
+    for (const key of ALARM_KEYS) {
+      assert.ok(anchors.includes(RUNBOOK_ANCHORS[key]), `${RUNBOOK}#${RUNBOOK_ANCHORS[key]}`);
+    }
+  });
 
   it('creates exactly these alarms', () => {
     assert.equal(propertiesOfType(p, 'AWS::CloudWatch::Alarm').length, ALARM_KEYS.length);

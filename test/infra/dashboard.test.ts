@@ -97,6 +97,13 @@ describe('dashboard', () => {
     ]);
   });
 
+  it('is named after the pipeline and the region (names are unique per account)', () => {
+    assert.deepEqual(
+      at(propertiesOfType(p, 'AWS::CloudWatch::Dashboard')[0]?.properties, 'DashboardName'),
+      { 'Fn::Join': ['', ['PipelineUnderTest-Pipeline-', { Ref: 'AWS::Region' }]] },
+    );
+  });
+
   it('puts every alarm’s state on top', () => {
     const widgets = at(body, 'widgets');
     assert.ok(Array.isArray(widgets));
