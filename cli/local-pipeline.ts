@@ -81,10 +81,10 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     table: topology.table,
     maxReceiveCount: topology.maxReceiveCount,
     config: options.config,
-    log: jsonLineLogger({
-      write: (line) => stream.write(`${line}\n`),
-      base: { component: 'worker', pid: process.pid },
-    }),
+    // The worker's Powertools log lines and EMF metric blobs, as on Lambda, into the log file:
+    // stdout is the CLI's own (`--json`).
+    output: (line) => stream.write(`${line}\n`),
+    logKeys: { component: 'worker', pid: process.pid },
   });
   const eventSource = startEventSource({
     queue: workQueue,

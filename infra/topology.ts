@@ -147,6 +147,8 @@ export const STACK_OUTPUTS = {
   deadLetterQueueUrl: 'DeadLetterQueueUrl',
   ruleDeadLetterQueueUrl: 'RuleDeadLetterQueueUrl',
   tableName: 'TableName',
+  /** The SNS topic every alarm notifies (subscribe a pager, chat or e-mail to it). */
+  alarmTopicArn: 'AlarmTopicArn',
 } as const;
 
 export type StackOutputName = (typeof STACK_OUTPUTS)[keyof typeof STACK_OUTPUTS];

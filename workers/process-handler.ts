@@ -2,7 +2,15 @@
  * The image worker: Middy wiring over lib/pipeline. Built once per cold start (or once per local
  * worker process) from explicit settings; the Lambda entry point (process.ts) reads them from the
  * environment, the CLI passes them for the local cloud.
+ *
+ * Middlewares, each doing one job:
+ * - Powertools `injectLambdaContext`: the Lambda context on every log line, keys reset after each
+ *   invocation, the debug-sampling decision refreshed per invocation;
+ * - Powertools `logMetrics`: the invocation's metrics flushed as one EMF blob when it ends;
+ * - `@middy/sqs-partial-batch-failure`: settled record results → `batchItemFailures`.
  */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
@@ -14,13 +22,15 @@ import type { AwsTarget } from '../lib/aws/target.ts';
 import { configHash } from '../lib/config/parse.ts';
 import type { PixelmillConfig } from '../lib/config/schema.ts';
 import { errorCode, errorMessage } from '../lib/pipeline/errors.ts';
-import { jsonLineLogger, type PipelineLogger } from '../lib/pipeline/log.ts';
+import type { PipelineLogger } from '../lib/pipeline/log.ts';
 import {
   type BatchOptions,
   defaultBatchOptions,
   processBatch,
   type RetryLater,
 } from '../lib/pipeline/process-batch.ts';
+import type { LineSink } from './telemetry/line-sink.ts';
+import { createWorkerTelemetry } from './telemetry/worker-telemetry.ts';
 
 export interface WorkerSettings {
   readonly target: AwsTarget;
@@ -29,6 +39,16 @@ export interface WorkerSettings {
   readonly maxReceiveCount: number;
   readonly config: PixelmillConfig;
   readonly batch?: Partial<BatchOptions>;
+  /**
+   * Where structured log lines and EMF metric blobs go, one JSON document per call.
+   * @default stdout/stderr, which Lambda sends to CloudWatch Logs
+   */
+  readonly output?: LineSink;
+  /** Keys on every log line (the CLI adds its component and process id). */
+  readonly logKeys?: Readonly<Record<string, string | number>>;
+  /** @default POWERTOOLS_SERVICE_NAME, else "pixelmill-worker" */
+  readonly serviceName?: string;
+  /** Replaces the Powertools logger for the pipeline's own lines (tests pass silentLogger). */
   readonly log?: PipelineLogger;
 }
 
@@ -36,7 +56,12 @@ export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQS
 
 export function createProcessHandler(settings: WorkerSettings): SqsBatchHandler {
   const clients = createAwsClients(settings.target);
-  const log = settings.log ?? jsonLineLogger({ base: { service: 'pixelmill-worker' } });
+  const telemetry = createWorkerTelemetry({
+    output: settings.output,
+    logKeys: settings.logKeys,
+    serviceName: settings.serviceName,
+  });
+  const log = settings.log ?? telemetry.log;
   const deps = {
     store: new ObjectStore(clients.s3),
     table: new ImageTable(clients.dynamo, settings.table),
@@ -45,6 +70,7 @@ export function createProcessHandler(settings: WorkerSettings): SqsBatchHandler 
     configHash: configHash(settings.config),
     maxReceiveCount: settings.maxReceiveCount,
     log,
+    metrics: telemetry.pipelineMetrics,
   };
   const options: BatchOptions = { ...defaultBatchOptions, ...settings.batch };
 
@@ -65,14 +91,17 @@ export function createProcessHandler(settings: WorkerSettings): SqsBatchHandler 
   const base = async (event: SQSEvent, context: Context) =>
     processBatch(deps, event.Records, context, options, retryLater);
 
-  return middy(base).use(
-    sqsPartialBatchFailure({
-      logger: (reason: unknown, record: { messageId?: string }) =>
-        log.warn('record reported as failed', {
-          messageId: record.messageId,
-          code: errorCode(reason),
-          error: errorMessage(reason),
-        }),
-    }),
-  ) as unknown as SqsBatchHandler;
+  return middy(base)
+    .use(injectLambdaContext(telemetry.logger, { resetKeys: true }))
+    .use(logMetrics(telemetry.metrics))
+    .use(
+      sqsPartialBatchFailure({
+        logger: (reason: unknown, record: { messageId?: string }) =>
+          log.warn('record reported as failed', {
+            messageId: record.messageId,
+            code: errorCode(reason),
+            error: errorMessage(reason),
+          }),
+      }),
+    ) as unknown as SqsBatchHandler;
 }

@@ -1,10 +1,12 @@
 /**
- * Lambda entry point for the image worker (bundled by the CDK stack). Configuration is read once,
- * at cold start; a missing variable fails the cold start naming it.
+ * Lambda entry point for the image worker (bundled by the CDK construct). Configuration is read
+ * once, at cold start; a missing variable or an invalid config fails the cold start naming it.
+ * Powertools reads its own settings (POWERTOOLS_SERVICE_NAME, POWERTOOLS_LOG_LEVEL,
+ * POWERTOOLS_LOGGER_SAMPLE_RATE) from the environment.
  */
-import { defaultConfig, parseConfigText } from '../lib/config/parse.ts';
-import { readWorkerEnv, WORKER_ENV } from './env.ts';
+import { readWorkerEnv } from './env.ts';
 import { createProcessHandler } from './process-handler.ts';
+import { readWorkerConfig } from './worker-config.ts';
 
 const env = readWorkerEnv(process.env);
 
@@ -13,5 +15,5 @@ export const handler = createProcessHandler({
   renditionsBucket: env.renditionsBucket,
   table: env.table,
   maxReceiveCount: env.maxReceiveCount,
-  config: env.configJson ? parseConfigText(env.configJson, WORKER_ENV.config) : defaultConfig(),
+  config: readWorkerConfig(env.configJson),
 });

@@ -6,12 +6,17 @@
  * - On-demand: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/on-demand-capacity-mode.html
  * - PITR: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/PointInTimeRecovery_Howitworks.html
  */
-import { aws_dynamodb as dynamodb } from 'aws-cdk-lib';
+import { aws_dynamodb as dynamodb, type RemovalPolicy } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { Topology } from '../topology.ts';
 
-export function createImageTable(scope: Construct, topology: Topology): dynamodb.Table {
+export function createImageTable(
+  scope: Construct,
+  topology: Topology,
+  removalPolicy: RemovalPolicy,
+): dynamodb.Table {
   return new dynamodb.Table(scope, topology.table, {
+    removalPolicy,
     partitionKey: { name: topology.tableKeys.partitionKey, type: dynamodb.AttributeType.STRING },
     sortKey: { name: topology.tableKeys.sortKey, type: dynamodb.AttributeType.STRING },
     billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,

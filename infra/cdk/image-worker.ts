@@ -1,43 +1,89 @@
 /**
  * The worker: a Lambda function fed by the work queue through an SQS event source mapping that
- * honours partial batch responses, so one failed record is retried without its batch-mates.
+ * honours partial batch responses, so one failed record is retried without its batch-mates, and
+ * whose MaximumConcurrency caps how many invocations this queue may run at once.
+ *
+ * Its role is written out, not granted wholesale: it may read objects under the uploads prefix,
+ * put renditions, get and update its table's items, consume its queue and write its own log
+ * group. Nothing else (no managed policies, no `*` resource on any data action).
  *
  * - SQS event source and `ReportBatchItemFailures`:
  *   https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html#services-sqs-batchfailurereporting
- * - Batch size and batching window: https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html
+ * - Batch size, window and maximum concurrency:
+ *   https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html
+ *   https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html#events-sqs-max-concurrency
+ * - S3 returns 404 rather than 403 for a missing key only with s3:ListBucket:
+ *   https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html#API_GetObject_RequestSyntax
  */
 import {
   Duration,
   type aws_dynamodb as dynamodb,
   aws_lambda_event_sources as eventSources,
+  aws_iam as iam,
   aws_lambda as lambda,
+  aws_logs as logs,
   aws_lambda_nodejs as nodejs,
+  type RemovalPolicy,
   type aws_s3 as s3,
   type aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { WORKER_ENV } from '../../events/worker-environment.ts';
-import type { Topology } from '../topology.ts';
+import { acknowledge, wildcardResourceFinding } from './nag.ts';
 import { LOCK_FILE, REPO_ROOT } from './paths.ts';
 import { workerBundling } from './worker-bundling.ts';
 
 export interface ImageWorkerProps {
-  readonly topology: Topology;
   /** Absolute path of the module that exports `handler`, under the repository root. */
   readonly entry: string;
   readonly architecture: lambda.Architecture;
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+  readonly batchSize: number;
+  readonly batchWindowSeconds: number;
+  readonly maxConcurrency: number;
+  readonly reservedConcurrency?: number | undefined;
+  readonly environment: Record<string, string>;
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
   readonly workQueue: sqs.IQueue;
   readonly uploadsBucket: s3.IBucket;
+  readonly uploadsPrefix: string;
   readonly renditionsBucket: s3.IBucket;
   readonly table: dynamodb.ITable;
 }
 
+/** What the worker's adapters call (lib/aws), and nothing more. */
+export const WORKER_ACTIONS = {
+  /** ObjectStore.getBytes: GetObject, with VersionId when the bucket is versioned. */
+  readUploads: ['s3:GetObject', 's3:GetObjectVersion'],
+  /** Lets S3 answer 404 for a deleted upload (a `not-found` rejection) instead of 403. */
+  listUploads: ['s3:ListBucket'],
+  /** ObjectStore.put. */
+  writeRenditions: ['s3:PutObject'],
+  /** ImageTable.claim/finish/renewLease/recordFailure (UpdateItem) and get (GetItem). */
+  tableRows: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+} as const;
+
 export class ImageWorker extends Construct {
   readonly function: nodejs.NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+  readonly eventSource: eventSources.SqsEventSource;
 
   constructor(scope: Construct, id: string, props: ImageWorkerProps) {
     super(scope, id);
-    const { topology } = props;
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    // Its own role, so no AWS managed policy (AWSLambdaBasicExecutionRole allows writing to any
+    // log group): it writes its log group only.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'pixelmill worker: read uploads, write renditions and its table rows',
+    });
+    this.logGroup.grantWrite(this.role);
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       description: 'pixelmill worker: uploads → renditions + metadata row',
@@ -45,32 +91,75 @@ export class ImageWorker extends Construct {
       handler: 'handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: props.architecture,
-      timeout: Duration.seconds(topology.workerTimeoutSeconds),
-      memorySize: topology.workerMemoryMb,
+      timeout: Duration.seconds(props.timeoutSeconds),
+      memorySize: props.memoryMb,
+      ...(props.reservedConcurrency !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrency }
+        : {}),
+      role: this.role,
+      logGroup: this.logGroup,
       // Resolved from this file, not the working directory (see paths.ts).
       projectRoot: REPO_ROOT,
       depsLockFilePath: LOCK_FILE,
       bundling: workerBundling(props.architecture),
-      environment: {
-        [WORKER_ENV.renditionsBucket]: props.renditionsBucket.bucketName,
-        [WORKER_ENV.table]: props.table.tableName,
-        [WORKER_ENV.maxReceiveCount]: String(topology.maxReceiveCount),
-      },
+      environment: props.environment,
     });
 
     // Lambda deletes the records it is not told about and leaves `batchItemFailures` on the queue
     // to reappear after the visibility timeout; SQS's redrive policy then moves repeat failures
     // to the DLQ. The mapping also gets the function's receive/delete permissions from this.
-    this.function.addEventSource(
-      new eventSources.SqsEventSource(props.workQueue, {
-        batchSize: topology.batchSize,
-        maxBatchingWindow: Duration.seconds(topology.batchWindowSeconds),
-        reportBatchItemFailures: true,
+    this.eventSource = new eventSources.SqsEventSource(props.workQueue, {
+      batchSize: props.batchSize,
+      maxBatchingWindow: Duration.seconds(props.batchWindowSeconds),
+      reportBatchItemFailures: true,
+      maxConcurrency: props.maxConcurrency,
+    });
+    this.function.addEventSource(this.eventSource);
+
+    const uploadObjects = props.uploadsBucket.arnForObjects(`${props.uploadsPrefix}*`);
+    const renditionObjects = props.renditionsBucket.arnForObjects('*');
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadUploads',
+        actions: [...WORKER_ACTIONS.readUploads],
+        resources: [uploadObjects],
       }),
     );
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ListUploads',
+        actions: [...WORKER_ACTIONS.listUploads],
+        resources: [props.uploadsBucket.bucketArn],
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteRenditions',
+        actions: [...WORKER_ACTIONS.writeRenditions],
+        resources: [renditionObjects],
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'TableRows',
+        actions: [...WORKER_ACTIONS.tableRows],
+        resources: [props.table.tableArn],
+      }),
+    );
+    // An imported uploads bucket encrypted with a KMS key (SSE-KMS): decrypting is reading.
+    props.uploadsBucket.encryptionKey?.grantDecrypt(this.role);
 
-    props.uploadsBucket.grantRead(this.function);
-    props.renditionsBucket.grantWrite(this.function);
-    props.table.grantReadWriteData(this.function);
+    acknowledge(
+      this.role,
+      wildcardResourceFinding(this, uploadObjects),
+      'Object-level S3 actions need an object ARN: the keys are unknown until uploaded. The ' +
+        'wildcard is scoped to the uploads prefix, and the actions are GetObject/GetObjectVersion.',
+    );
+    acknowledge(
+      this.role,
+      wildcardResourceFinding(this, renditionObjects),
+      'Rendition keys are derived per image version at run time, so PutObject needs the object ' +
+        'ARN of the renditions bucket, which only the pipeline writes to.',
+    );
   }
 }

@@ -17,6 +17,7 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { rulePattern, type Topology } from '../topology.ts';
+import { acknowledge } from './nag.ts';
 import { createSecureQueue } from './secure-queue.ts';
 import { toCdkEventPattern } from './to-cdk-event-pattern.ts';
 
@@ -44,6 +45,13 @@ export class ObjectCreatedRoute extends Construct {
     this.deadLetterQueue = createSecureQueue(this, topology.ruleDeadLetterQueue, {
       retentionPeriod: Duration.seconds(topology.deadLetterRetentionSeconds),
     });
+    acknowledge(
+      this.deadLetterQueue,
+      'AwsSolutions-SQS3',
+      "This queue is a dead-letter queue: the EventBridge rule target's (DeadLetterConfig), which " +
+        'SQS3 does not recognise because it only looks for SQS redrive policies. A DLQ of a DLQ ' +
+        'would only move the same events further from the alarm that watches this one.',
+    );
     this.rule = new events.Rule(this, topology.ruleName, {
       description: `S3 Object Created under ${topology.uploadsPrefix} → pixelmill work queue`,
       eventPattern: toCdkEventPattern(

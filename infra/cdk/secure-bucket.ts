@@ -6,11 +6,21 @@
  * - Block Public Access: https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html
  * - TLS only (aws:SecureTransport): https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html
  * - Object Ownership, ACLs disabled: https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html
+ *
+ * Props can add to these (versioning, lifecycle, access logs); nothing here can be turned off.
  */
 import { aws_s3 as s3 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 
-export type SecureBucketProps = Pick<s3.BucketProps, 'versioned' | 'eventBridgeEnabled'>;
+export type SecureBucketProps = Pick<
+  s3.BucketProps,
+  | 'versioned'
+  | 'eventBridgeEnabled'
+  | 'lifecycleRules'
+  | 'serverAccessLogsBucket'
+  | 'serverAccessLogsPrefix'
+  | 'removalPolicy'
+>;
 
 export function createSecureBucket(
   scope: Construct,

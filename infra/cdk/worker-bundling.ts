@@ -29,7 +29,17 @@ function npmCpu(architecture: lambda.Architecture): string {
   return architecture.name === lambda.Architecture.ARM_64.name ? 'arm64' : 'x64';
 }
 
+/**
+ * sharp's native packages for Linux on `cpu`. npm treats them as optional dependencies and skips
+ * them without an error when it cannot fetch them (offline, with an npm cache that lacks them), so
+ * bundling checks they arrived: an asset without them would fail every cold start.
+ */
+export function sharpNativePackages(cpu: string): string[] {
+  return [`@img/sharp-linux-${cpu}`, `@img/sharp-libvips-linux-${cpu}`];
+}
+
 export function workerBundling(architecture: lambda.Architecture): nodejs.BundlingOptions {
+  const cpu = npmCpu(architecture);
   return {
     format: nodejs.OutputFormat.ESM,
     banner: ESM_REQUIRE_BANNER,
@@ -50,8 +60,19 @@ export function workerBundling(architecture: lambda.Architecture): nodejs.Bundli
       npm_config_fund: 'false',
       npm_config_update_notifier: 'false',
       npm_config_os: 'linux',
-      npm_config_cpu: npmCpu(architecture),
+      npm_config_cpu: cpu,
       npm_config_libc: 'glibc',
+    },
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      afterBundling: (_inputDir, outputDir) =>
+        sharpNativePackages(cpu).map(
+          (pkg) =>
+            `test -f "${outputDir}/node_modules/${pkg}/package.json" || ` +
+            `{ echo "bundling: ${pkg} was not installed (offline without it in the npm cache?); ` +
+            `the function would fail to load sharp" >&2; exit 1; }`,
+        ),
     },
   };
 }

@@ -40,7 +40,7 @@ export function startLeaseHeartbeat(
       .renewLease(key, owner, leaseUntil(policy, hardLimit), new Date())
       .catch((error: unknown) => {
         log.warn('could not renew the lease', {
-          imageKey: key.pk,
+          rowKey: key.pk,
           error: error instanceof Error ? error.message : String(error),
         });
       });

@@ -45,3 +45,17 @@ export const silentLogger: PipelineLogger = {
   warn() {},
   error() {},
 };
+
+/**
+ * A logger that adds `fields` to every line (a line's own fields win on a clash). The pipeline
+ * scopes one to each record, so every line about an image carries its key and message id even
+ * when a batch works on several records at once.
+ */
+export function withFields(log: PipelineLogger, fields: Record<string, unknown>): PipelineLogger {
+  return {
+    debug: (m, f) => log.debug(m, { ...fields, ...f }),
+    info: (m, f) => log.info(m, { ...fields, ...f }),
+    warn: (m, f) => log.warn(m, { ...fields, ...f }),
+    error: (m, f) => log.error(m, { ...fields, ...f }),
+  };
+}

@@ -17,8 +17,9 @@ import type { PixelmillConfig } from '../config/schema.ts';
 import { ImageRejectedError } from '../imaging/errors.ts';
 import { errorCode, errorMessage, LeaseBusyError } from './errors.ts';
 import { defaultLeasePolicy, type LeasePolicy, leaseUntil, startLeaseHeartbeat } from './lease.ts';
-import type { PipelineLogger } from './log.ts';
+import { type PipelineLogger, withFields } from './log.ts';
 import { type MadeRenditions, makeRenditions } from './make-renditions.ts';
+import { type PipelineMetrics, reportOutcome } from './metrics.ts';
 
 export interface PipelineDeps {
   readonly store: ObjectStore;
@@ -28,6 +29,8 @@ export interface PipelineDeps {
   readonly configHash: string;
   readonly maxReceiveCount: number;
   readonly log: PipelineLogger;
+  /** Told about every attempt that reaches an outcome (the worker's metrics). */
+  readonly metrics?: PipelineMetrics;
   readonly lease?: LeasePolicy;
 }
 
@@ -48,6 +51,7 @@ export type RecordOutcome =
 /** Writes DONE. A lost lease is not a failure: the new holder writes the same result. */
 async function markDone(
   deps: PipelineDeps,
+  log: PipelineLogger,
   rowKey: RowKey,
   owner: string,
   made: MadeRenditions,
@@ -64,13 +68,14 @@ async function markDone(
     );
   } catch (error) {
     if (!(error instanceof ConditionFailedError)) throw error;
-    deps.log.warn('lease lost before DONE; the new holder finishes', { imageKey: rowKey.pk });
+    log.warn('lease lost before DONE; the new holder finishes');
   }
 }
 
 /** Records a transient failure on the row (best effort: the error itself is rethrown). */
 async function markFailed(
   deps: PipelineDeps,
+  log: PipelineLogger,
   rowKey: RowKey,
   owner: string,
   error: unknown,
@@ -90,10 +95,7 @@ async function markFailed(
       new Date(),
     );
   } catch (recordError) {
-    deps.log.warn('could not record the failure on the row', {
-      imageKey: rowKey.pk,
-      error: errorMessage(recordError),
-    });
+    log.warn('could not record the failure on the row', { error: errorMessage(recordError) });
   }
   return lastError;
 }
@@ -118,7 +120,8 @@ export async function processRecord(
     configHash: deps.configHash,
   });
   const owner = `${record.messageId}/${randomUUID()}`;
-  const fields = { imageKey: item.key, messageId: record.messageId };
+  // Every line about this image names it and the message that carried it.
+  const log = withFields(deps.log, { imageKey: item.key, messageId: record.messageId });
 
   const claim = await deps.table.claim({
     key: rowKey,
@@ -137,7 +140,7 @@ export async function processRecord(
     now: new Date(),
   });
   if (claim.outcome === 'terminal') {
-    deps.log.debug('duplicate of a finished image', { ...fields, status: claim.row.status });
+    log.debug('duplicate of a finished image', { status: claim.row.status });
     return { kind: 'duplicate', key: item.key, status: claim.row.status };
   }
   if (claim.outcome === 'busy') {
@@ -149,7 +152,7 @@ export async function processRecord(
   }
 
   // The heartbeat runs only while the image is worked on, and stops before the final write.
-  const stopHeartbeat = startLeaseHeartbeat(deps.table, rowKey, owner, policy, hardLimit, deps.log);
+  const stopHeartbeat = startLeaseHeartbeat(deps.table, rowKey, owner, policy, hardLimit, log);
   let made: MadeRenditions;
   try {
     made = await makeRenditions(deps, item, version);
@@ -163,24 +166,31 @@ export async function processRecord(
         { reason: error.reason, message: error.message },
         new Date(),
       );
-      deps.log.info('image rejected', { ...fields, reason: error.reason, detail: error.message });
+      const processingMs = Date.now() - started;
+      log.info('image rejected', { reason: error.reason, detail: error.message, processingMs });
+      reportOutcome(deps.metrics, { kind: 'rejected', reason: error.reason, processingMs }, log);
       return { kind: 'rejected', key: item.key, reason: error.reason };
     }
     const final = receiveCount >= deps.maxReceiveCount;
-    const lastError = await markFailed(deps, rowKey, owner, error, final);
-    deps.log.warn(
-      final ? 'image failed; its message goes to the DLQ' : 'image failed; will retry',
-      {
-        ...fields,
-        receiveCount,
-        ...lastError,
-      },
-    );
+    const lastError = await markFailed(deps, log, rowKey, owner, error, final);
+    log.warn(final ? 'image failed; its message goes to the DLQ' : 'image failed; will retry', {
+      receiveCount,
+      code: lastError.code,
+      error: lastError.message,
+    });
+    const processingMs = Date.now() - started;
+    reportOutcome(deps.metrics, { kind: 'failed', code: lastError.code, final, processingMs }, log);
     throw error;
   }
   await stopHeartbeat();
   const processingMs = Date.now() - started;
-  await markDone(deps, rowKey, owner, made, processingMs);
-  deps.log.info('image done', { ...fields, renditions: made.renditions.length, processingMs });
+  await markDone(deps, log, rowKey, owner, made, processingMs);
+  const renditionBytes = made.renditions.reduce((sum, r) => sum + r.bytes, 0);
+  log.info('image done', { renditions: made.renditions.length, renditionBytes, processingMs });
+  reportOutcome(
+    deps.metrics,
+    { kind: 'done', processingMs, renditions: made.renditions.length, renditionBytes },
+    log,
+  );
   return { kind: 'done', key: item.key, renditions: made.renditions.length };
 }

@@ -22,7 +22,6 @@ import { Queue } from '../../lib/aws/queue.ts';
 import type { FaultPlan } from '../../lib/aws/target.ts';
 import { defaultConfig } from '../../lib/config/parse.ts';
 import type { PixelmillConfig } from '../../lib/config/schema.ts';
-import { silentLogger } from '../../lib/pipeline/log.ts';
 import { createProcessHandler, type WorkerSettings } from '../../workers/process-handler.ts';
 import { tempDir } from './temp.ts';
 
@@ -113,7 +112,8 @@ export function startTestWorker(
     table: topology.table,
     maxReceiveCount: topology.maxReceiveCount,
     config,
-    log: silentLogger,
+    // Tests read rows, not logs; metrics blobs would otherwise go to the test's stdout.
+    output: () => undefined,
     ...options.settings,
   });
   const responses: TestWorker['responses'] = [];

@@ -6,29 +6,35 @@ import { arnOf, at, buildPipeline, numberAt, propertiesOf, ref } from './pipelin
 
 describe('S3 → EventBridge → SQS routing', () => {
   const p = buildPipeline();
-  const { stack } = p;
-  const rule = propertiesOf(p, stack.route.rule);
+  const { pipeline } = p;
+  const rule = propertiesOf(p, pipeline.route.rule);
 
   it('matches Object Created events from the uploads bucket under the uploads prefix', () => {
     assert.deepEqual(rule.EventPattern, {
       source: ['aws.s3'],
       'detail-type': ['Object Created'],
       detail: {
-        bucket: { name: [ref(p, stack.uploadsBucket)] },
+        bucket: { name: [ref(p, pipeline.uploadsBucket)] },
         object: { key: [{ prefix: 'uploads/' }] },
       },
     });
   });
 
   it('uses the pattern topology.ts defines for the local cloud, with the stack’s bucket', () => {
-    const expected = rulePattern(stack.uploadsBucket.bucketName, stack.topology.uploadsPrefix);
-    assert.deepEqual(rule.EventPattern, stack.resolve(expected));
+    const expected = rulePattern(
+      pipeline.uploadsBucket.bucketName,
+      pipeline.topology.uploadsPrefix,
+    );
+    assert.deepEqual(rule.EventPattern, p.stack.resolve(expected));
   });
 
   it('turns EventBridge notifications on for the uploads bucket', () => {
     const notifications = Object.values(p.template.findResources('Custom::S3BucketNotifications'));
     assert.equal(notifications.length, 1);
-    assert.deepEqual(at(notifications[0], 'Properties', 'BucketName'), ref(p, stack.uploadsBucket));
+    assert.deepEqual(
+      at(notifications[0], 'Properties', 'BucketName'),
+      ref(p, pipeline.uploadsBucket),
+    );
     assert.deepEqual(
       at(notifications[0], 'Properties', 'NotificationConfiguration', 'EventBridgeConfiguration'),
       {},
@@ -40,16 +46,16 @@ describe('S3 → EventBridge → SQS routing', () => {
     assert.ok(Array.isArray(targets));
     assert.equal(targets.length, 1);
     const target = targets[0];
-    assert.deepEqual(at(target, 'Arn'), arnOf(p, stack.workQueues.queue));
+    assert.deepEqual(at(target, 'Arn'), arnOf(p, pipeline.workQueues.queue));
     assert.deepEqual(at(target, 'DeadLetterConfig'), {
-      Arn: arnOf(p, stack.route.deadLetterQueue),
+      Arn: arnOf(p, pipeline.route.deadLetterQueue),
     });
     assert.equal(numberAt(target, 'RetryPolicy', 'MaximumRetryAttempts'), 185);
     assert.equal(numberAt(target, 'RetryPolicy', 'MaximumEventAgeInSeconds'), 24 * 60 * 60);
   });
 
   it('lets only this rule send to the work queue and to the rule DLQ', () => {
-    for (const queue of [stack.workQueues.queue, stack.route.deadLetterQueue]) {
+    for (const queue of [pipeline.workQueues.queue, pipeline.route.deadLetterQueue]) {
       p.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
         Queues: [ref(p, queue)],
         PolicyDocument: {
@@ -63,7 +69,7 @@ describe('S3 → EventBridge → SQS routing', () => {
               {
                 Effect: 'Allow',
                 Principal: { Service: 'events.amazonaws.com' },
-                Condition: { ArnEquals: { 'aws:SourceArn': arnOf(p, stack.route.rule) } },
+                Condition: { ArnEquals: { 'aws:SourceArn': arnOf(p, pipeline.route.rule) } },
               },
             ].map((statement) => Match.objectLike({ ...statement, Resource: arnOf(p, queue) })),
           ),

@@ -5,7 +5,7 @@ import { buildPipeline, isRecord, ref } from './pipeline-under-test.ts';
 
 describe('stack outputs', () => {
   const p = buildPipeline();
-  const { stack } = p;
+  const { pipeline } = p;
 
   it('names every resource the CLI needs, by the names it reads', () => {
     const outputs: unknown = p.template.toJSON().Outputs;
@@ -14,12 +14,13 @@ describe('stack outputs', () => {
       Object.entries(outputs).map(([name, o]) => [name, isRecord(o) ? o.Value : undefined]),
     );
     assert.deepEqual(values, {
-      UploadsBucketName: ref(p, stack.uploadsBucket),
-      RenditionsBucketName: ref(p, stack.renditionsBucket),
-      WorkQueueUrl: ref(p, stack.workQueues.queue),
-      DeadLetterQueueUrl: ref(p, stack.workQueues.deadLetterQueue),
-      RuleDeadLetterQueueUrl: ref(p, stack.route.deadLetterQueue),
-      TableName: ref(p, stack.table),
+      UploadsBucketName: ref(p, pipeline.uploadsBucket),
+      RenditionsBucketName: ref(p, pipeline.renditionsBucket),
+      WorkQueueUrl: ref(p, pipeline.workQueues.queue),
+      DeadLetterQueueUrl: ref(p, pipeline.workQueues.deadLetterQueue),
+      RuleDeadLetterQueueUrl: ref(p, pipeline.route.deadLetterQueue),
+      TableName: ref(p, pipeline.table),
+      AlarmTopicArn: ref(p, pipeline.alarmTopic),
     });
     assert.deepEqual(Object.keys(values).sort(), Object.values(STACK_OUTPUTS).sort());
   });

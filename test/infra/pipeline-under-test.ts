@@ -1,24 +1,28 @@
 /**
- * Builds the pipeline stack in-process for template assertions: the same context as `cdk synth`
- * (cdk.json's feature flags), bundling skipped so tests stay fast and offline, and a stub worker
- * entry so they do not depend on workers/process.ts. Readers narrow template JSON from `unknown`.
+ * Builds the ready-made pipeline stack in-process for template assertions: the same context as
+ * `cdk synth` (cdk.json's feature flags), bundling skipped so tests stay fast and offline, and a
+ * stub worker entry so they do not depend on workers/process.ts. Readers narrow template JSON from
+ * `unknown`.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { App, CfnElement } from 'aws-cdk-lib';
+import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
+import type { ImagePipeline } from '../../infra/cdk/image-pipeline.ts';
+import type { ImagePipelineProps } from '../../infra/cdk/image-pipeline-props.ts';
 import { REPO_ROOT } from '../../infra/cdk/paths.ts';
-import { PipelineStack, type PipelineStackProps } from '../../infra/cdk/pipeline-stack.ts';
+import { PipelineStack } from '../../infra/cdk/pipeline-stack.ts';
 
 export const STUB_WORKER_ENTRY = fileURLToPath(
   new URL('./fixtures/stub-worker.ts', import.meta.url),
 );
 
 export interface PipelineUnderTest {
-  readonly stack: PipelineStack;
+  readonly stack: Stack;
+  readonly pipeline: ImagePipeline;
   readonly template: Template;
 }
 
@@ -26,26 +30,35 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function cdkJsonContext(): Record<string, unknown> {
+export function cdkJsonContext(): Record<string, unknown> {
   const cdkJson: unknown = JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8'));
   assert.ok(isRecord(cdkJson) && isRecord(cdkJson.context), 'cdk.json has a context object');
   return cdkJson.context;
 }
 
-export function buildPipeline(props: PipelineStackProps = {}): PipelineUnderTest {
-  // An empty bundling-stacks list tells NodejsFunction to skip esbuild and npm entirely.
-  const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
-  const stack = new PipelineStack(app, 'PipelineUnderTest', {
-    workerEntry: STUB_WORKER_ENTRY,
-    ...props,
+/**
+ * An app as `cdk synth` makes it, without bundling (an empty bundling-stacks list). Give `outdir`
+ * (a temporary directory) when the test calls `app.synth()`.
+ */
+export function testApp(outdir?: string): App {
+  return new App({
+    context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] },
+    ...(outdir ? { outdir } : {}),
   });
-  return { stack, template: Template.fromStack(stack) };
+}
+
+export function buildPipeline(props: ImagePipelineProps = {}): PipelineUnderTest {
+  const stack = new PipelineStack(testApp(), 'PipelineUnderTest', {
+    pipeline: { workerEntry: STUB_WORKER_ENTRY, ...props },
+  });
+  return { stack, pipeline: stack.pipeline, template: Template.fromStack(stack) };
 }
 
 /** The logical ID of the CloudFormation resource behind an L2 construct. */
 export function logicalIdOf(p: PipelineUnderTest, construct: IConstruct): string {
   const resource = construct.node.defaultChild;
   assert.ok(resource instanceof CfnElement, `${construct.node.path} has a CloudFormation resource`);
+  assert.equal(Stack.of(construct), p.stack, `${construct.node.path} is in the stack under test`);
   return p.stack.getLogicalId(resource);
 }
 

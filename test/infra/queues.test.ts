@@ -12,19 +12,19 @@ import {
 
 describe('work queue and dead-letter queues', () => {
   const p = buildPipeline();
-  const { stack } = p;
-  const workQueue = propertiesOf(p, stack.workQueues.queue);
-  const workDlq = propertiesOf(p, stack.workQueues.deadLetterQueue);
-  const ruleDlq = propertiesOf(p, stack.route.deadLetterQueue);
-  const fn = propertiesOf(p, stack.worker.function);
+  const { pipeline } = p;
+  const workQueue = propertiesOf(p, pipeline.workQueues.queue);
+  const workDlq = propertiesOf(p, pipeline.workQueues.deadLetterQueue);
+  const ruleDlq = propertiesOf(p, pipeline.route.deadLetterQueue);
+  const fn = propertiesOf(p, pipeline.worker.function);
   const mapping = propertiesOfType(p, 'AWS::Lambda::EventSourceMapping');
 
   it('moves a message to the work DLQ after maxReceiveCount receives', () => {
     assert.deepEqual(workQueue.RedrivePolicy, {
-      deadLetterTargetArn: arnOf(p, stack.workQueues.deadLetterQueue),
+      deadLetterTargetArn: arnOf(p, pipeline.workQueues.deadLetterQueue),
       maxReceiveCount: 5,
     });
-    assert.equal(stack.topology.maxReceiveCount, 5);
+    assert.equal(pipeline.topology.maxReceiveCount, 5);
   });
 
   it('keeps the visibility timeout at least 6 × the function timeout + batching window', () => {
@@ -33,9 +33,16 @@ describe('work queue and dead-letter queues', () => {
     const timeout = numberAt(fn, 'Timeout');
     assert.equal(mapping.length, 1);
     const window = numberAt(mapping[0]?.properties, 'MaximumBatchingWindowInSeconds');
-    assert.ok(
-      visibility >= 6 * timeout + window,
-      `VisibilityTimeout ${visibility} < 6 × Timeout ${timeout} + window ${window}`,
+    assert.equal(
+      visibility,
+      6 * timeout + window,
+      `VisibilityTimeout ${visibility} ≠ 6 × Timeout ${timeout} + window ${window}`,
+    );
+    // Derived from whatever the timeout and window become, never typed.
+    const tuned = buildPipeline({ timeoutSeconds: 200, batchWindowSeconds: 20, batchSize: 100 });
+    assert.equal(
+      numberAt(propertiesOf(tuned, tuned.pipeline.workQueues.queue), 'VisibilityTimeout'),
+      6 * 200 + 20,
     );
   });
 
@@ -48,7 +55,7 @@ describe('work queue and dead-letter queues', () => {
       const retention = numberAt(dlq, 'MessageRetentionPeriod');
       assert.ok(retention > work, `${name} retention ${retention} ≤ work queue retention ${work}`);
     }
-    assert.equal(work, stack.topology.workQueueRetentionSeconds);
+    assert.equal(work, pipeline.topology.workQueueRetentionSeconds);
     assert.equal(numberAt(workDlq, 'MessageRetentionPeriod'), 14 * 24 * 60 * 60);
   });
 

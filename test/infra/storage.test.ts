@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
-import { buildPipeline, propertiesOf, propertiesOfType, ref } from './pipeline-under-test.ts';
+import {
+  buildPipeline,
+  logicalIdOf,
+  propertiesOf,
+  propertiesOfType,
+  ref,
+  resourcesOf,
+} from './pipeline-under-test.ts';
 
 const BLOCK_ALL = {
   BlockPublicAcls: true,
@@ -12,19 +19,45 @@ const BLOCK_ALL = {
 
 describe('buckets and metadata table', () => {
   const p = buildPipeline();
-  const { stack } = p;
+  const { pipeline } = p;
+  const buckets = [pipeline.uploadsBucket, pipeline.renditionsBucket, pipeline.accessLogsBucket];
 
   it('versions the uploads bucket; renditions are not versioned', () => {
-    assert.deepEqual(propertiesOf(p, stack.uploadsBucket).VersioningConfiguration, {
+    assert.deepEqual(propertiesOf(p, pipeline.uploadsBucket).VersioningConfiguration, {
       Status: 'Enabled',
     });
-    assert.equal(propertiesOf(p, stack.renditionsBucket).VersioningConfiguration, undefined);
+    assert.equal(propertiesOf(p, pipeline.renditionsBucket).VersioningConfiguration, undefined);
+  });
+
+  it('expires old versions of uploads and abandoned multipart uploads', () => {
+    assert.deepEqual(propertiesOf(p, pipeline.uploadsBucket).LifecycleConfiguration, {
+      Rules: [
+        {
+          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+          NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+          Status: 'Enabled',
+        },
+      ],
+    });
+    assert.deepEqual(propertiesOf(p, pipeline.renditionsBucket).LifecycleConfiguration, {
+      Rules: [{ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 }, Status: 'Enabled' }],
+    });
+    const custom = buildPipeline({ noncurrentVersionExpirationDays: 3 });
+    assert.deepEqual(propertiesOf(custom, custom.pipeline.uploadsBucket).LifecycleConfiguration, {
+      Rules: [
+        {
+          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+          NoncurrentVersionExpiration: { NoncurrentDays: 3 },
+          Status: 'Enabled',
+        },
+      ],
+    });
   });
 
   it('encrypts every bucket, blocks public access, disables ACLs and lets CFN name it', () => {
-    const buckets = propertiesOfType(p, 'AWS::S3::Bucket');
-    assert.equal(buckets.length, 2);
-    for (const { id, properties } of buckets) {
+    const found = propertiesOfType(p, 'AWS::S3::Bucket');
+    assert.equal(found.length, 3, 'uploads, renditions and their access logs');
+    for (const { id, properties } of found) {
       assert.deepEqual(
         properties.BucketEncryption,
         {
@@ -40,12 +73,13 @@ describe('buckets and metadata table', () => {
         { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
         `${id} ownership`,
       );
+      assert.equal(properties.AccessControl, undefined, `${id} has no ACL`);
       assert.equal(properties.BucketName, undefined, `${id} has a generated name`);
     }
   });
 
-  it('denies every request to either bucket that is not made over TLS', () => {
-    for (const bucket of [stack.uploadsBucket, stack.renditionsBucket]) {
+  it('denies every request to every bucket that is not made over TLS', () => {
+    for (const bucket of buckets) {
       p.template.hasResourceProperties('AWS::S3::BucketPolicy', {
         Bucket: ref(p, bucket),
         PolicyDocument: {
@@ -62,8 +96,35 @@ describe('buckets and metadata table', () => {
     }
   });
 
+  it('logs requests to uploads and renditions into the access-log bucket, under a bucket policy', () => {
+    const logs = ref(p, pipeline.accessLogsBucket);
+    assert.deepEqual(propertiesOf(p, pipeline.uploadsBucket).LoggingConfiguration, {
+      DestinationBucketName: logs,
+      LogFilePrefix: 'uploads/',
+    });
+    assert.deepEqual(propertiesOf(p, pipeline.renditionsBucket).LoggingConfiguration, {
+      DestinationBucketName: logs,
+      LogFilePrefix: 'renditions/',
+    });
+    p.template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: logs,
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: 's3:PutObject',
+            Principal: { Service: 'logging.s3.amazonaws.com' },
+          }),
+        ]),
+      },
+    });
+    assert.deepEqual(propertiesOf(p, pipeline.accessLogsBucket).LifecycleConfiguration, {
+      Rules: [{ ExpirationInDays: 90, Status: 'Enabled' }],
+    });
+  });
+
   it('keys the table by the topology’s pk/sk strings, on demand, with PITR', () => {
-    const table = propertiesOf(p, stack.table);
+    const table = propertiesOf(p, pipeline.table);
     assert.deepEqual(table.KeySchema, [
       { AttributeName: 'pk', KeyType: 'HASH' },
       { AttributeName: 'sk', KeyType: 'RANGE' },
@@ -72,9 +133,18 @@ describe('buckets and metadata table', () => {
       { AttributeName: 'pk', AttributeType: 'S' },
       { AttributeName: 'sk', AttributeType: 'S' },
     ]);
-    assert.deepEqual(stack.topology.tableKeys, { partitionKey: 'pk', sortKey: 'sk' });
+    assert.deepEqual(pipeline.topology.tableKeys, { partitionKey: 'pk', sortKey: 'sk' });
     assert.equal(table.BillingMode, 'PAY_PER_REQUEST');
     assert.deepEqual(table.PointInTimeRecoverySpecification, { PointInTimeRecoveryEnabled: true });
     assert.equal(table.TableName, undefined);
+  });
+
+  it('keeps the data when the stack is deleted (RETAIN by default)', () => {
+    const resources = resourcesOf(p);
+    for (const construct of [...buckets, pipeline.table, pipeline.worker.logGroup]) {
+      const resource = resources[logicalIdOf(p, construct)];
+      assert.equal(resource?.DeletionPolicy, 'Retain', construct.node.path);
+      assert.equal(resource?.UpdateReplacePolicy, 'Retain', construct.node.path);
+    }
   });
 });
