@@ -18,6 +18,8 @@ export interface ImageLimits {
   readonly maxPixels: number;
   /** Longest side accepted, in pixels. */
   readonly maxDimension: number;
+  /** Most frames an animated image may have when animating. */
+  readonly maxFrames: number;
   /** Wall-clock limit for decoding and encoding one image. */
   readonly timeoutSeconds: number;
 }
@@ -27,6 +29,7 @@ export const DEFAULT_IMAGE_LIMITS: ImageLimits = {
   maxBytes: 64 * 1024 * 1024,
   maxPixels: 50_000_000,
   maxDimension: 32_768,
+  maxFrames: 300,
   timeoutSeconds: 30,
 };
 
@@ -35,6 +38,7 @@ export const IMAGE_LIMIT_RANGES = {
   maxBytes: { min: 1, max: Number.MAX_SAFE_INTEGER },
   maxPixels: { min: 1, max: Number.MAX_SAFE_INTEGER },
   maxDimension: { min: 1, max: Number.MAX_SAFE_INTEGER },
+  maxFrames: { min: 1, max: Number.MAX_SAFE_INTEGER },
   timeoutSeconds: { min: 1, max: 600 },
 } as const satisfies Record<keyof ImageLimits, { min: number; max: number }>;
 

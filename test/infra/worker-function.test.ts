@@ -77,12 +77,14 @@ describe('worker function', () => {
           maxBytes: 67108864,
           maxPixels: 50000000,
           maxDimension: 32768,
+          maxFrames: 300,
           timeoutSeconds: 30,
         },
       }),
       POWERTOOLS_SERVICE_NAME: 'PipelineUnderTest/Pipeline',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       POWERTOOLS_LOGGER_SAMPLE_RATE: '0.01',
+      MALLOC_ARENA_MAX: '2',
     });
     assert.equal(at(fn, 'Environment', 'Variables', 'AWS_REGION'), undefined);
   });

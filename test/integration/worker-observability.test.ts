@@ -26,7 +26,7 @@ describe('worker observability', () => {
     });
     const bucket = env.cloud.topology.uploadsBucket;
     const good = await fixture('small-photo.jpg').build();
-    const bad = await fixture('truncated.jpg').build();
+    const bad = await fixture('truncated.jpeg').build();
     await env.store.put(bucket, 'uploads/obs/good.jpg', good);
     await env.store.put(bucket, 'uploads/obs/bad.jpg', bad);
     const hash = configHash(defaultConfig());
