@@ -31,6 +31,21 @@ export interface RenditionRecord {
   readonly presetHash: string;
 }
 
+/** One step of an image's story, appended to its row (the first HISTORY_LIMIT are kept). */
+export interface HistoryEntry {
+  readonly at: string;
+  readonly event: 'claimed' | 'failed' | 'done' | 'rejected' | 'redriven' | 'repaired';
+  readonly messageId?: string;
+  readonly receiveCount?: number;
+  /** What asked for the work: an S3 event, or pixelmill itself (repair, backfill, resume). */
+  readonly origin?: string;
+  readonly code?: string;
+  readonly message?: string;
+}
+
+/** History entries kept per row; older ones are dropped (lastError always holds the latest). */
+export const HISTORY_LIMIT = 40;
+
 export interface LastError {
   readonly code: string;
   readonly message: string;
@@ -63,6 +78,34 @@ export interface ImageRow {
   readonly renditions?: readonly RenditionRecord[];
   readonly analysis?: Readonly<Record<string, unknown>>;
   readonly processingMs?: number;
+  readonly history?: readonly HistoryEntry[];
+  /** Times this image's message was moved back from the DLQ. */
+  readonly redrives?: number;
+  /** Only on LATEST rows: the version row this one mirrors. */
+  readonly latestOf?: string;
+  /** The sequencer, zero-padded to SEQUENCER_WIDTH, so strings compare as S3 orders events. */
+  readonly sequencerKey?: string;
+}
+
+/**
+ * The LATEST row of a key (per config): a copy of the newest version's outcome, written only by
+ * an event with a later S3 sequencer, so an event delivered late never overwrites newer metadata.
+ */
+export function latestRowKey(input: { bucket: string; key: string; configHash: string }): {
+  pk: string;
+  sk: string;
+} {
+  return { pk: `${input.bucket}/${input.key}`, sk: `latest#c#${input.configHash}` };
+}
+
+export function isVersionRow(row: { sk: string }): boolean {
+  return row.sk.startsWith('v#');
+}
+
+/** Hex sequencers compare by value once padded to one width (S3's own advice). */
+export const SEQUENCER_WIDTH = 40;
+export function sequencerKey(sequencer: string): string {
+  return sequencer.toUpperCase().padStart(SEQUENCER_WIDTH, '0');
 }
 
 /** The row key for one object version under one rendition config. */

@@ -14,21 +14,23 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { DLQ_ATTRIBUTES } from '../events/dead-letter.ts';
 import { createAwsClients } from '../lib/aws/clients.ts';
 import { ImageTable } from '../lib/aws/image-table.ts';
 import { ObjectStore } from '../lib/aws/object-store.ts';
-import { Queue, queueUrlFromArn } from '../lib/aws/queue.ts';
+import { QueueDirectory } from '../lib/aws/queue-directory.ts';
 import type { AwsTarget } from '../lib/aws/target.ts';
 import { configHash } from '../lib/config/parse.ts';
 import type { PixelmillConfig } from '../lib/config/schema.ts';
 import { errorCode, errorMessage } from '../lib/pipeline/errors.ts';
 import type { PipelineLogger } from '../lib/pipeline/log.ts';
 import {
+  type BatchHooks,
   type BatchOptions,
   defaultBatchOptions,
   processBatch,
-  type RetryLater,
 } from '../lib/pipeline/process-batch.ts';
+import type { QueueRecord } from '../lib/pipeline/process-record.ts';
 import type { LineSink } from './telemetry/line-sink.ts';
 import { createWorkerTelemetry } from './telemetry/worker-telemetry.ts';
 
@@ -74,22 +76,38 @@ export function createProcessHandler(settings: WorkerSettings): SqsBatchHandler 
   };
   const options: BatchOptions = { ...defaultBatchOptions, ...settings.batch };
 
-  // Shortens a lease-busy record's wait to the lease it waits for (needs
-  // sqs:ChangeMessageVisibility on the work queue).
-  const queues = new Map<string, Queue>();
-  const retryLater: RetryLater = async (record, seconds) => {
+  // The batch's talk-back to SQS: when a failed record comes back (sqs:ChangeMessageVisibility
+  // on the work queue), and poison straight to the DLQ (sqs:SendMessage on the DLQ).
+  const queues = new QueueDirectory(clients.sqs);
+  const hooks: BatchHooks = {
+    retryLater: async (record, seconds) => {
+      if (!record.receiptHandle || !record.eventSourceARN) return;
+      await queues.queue(record.eventSourceARN).changeVisibility(record.receiptHandle, seconds);
+    },
+    deadLetterNow: async (record, error) => {
+      const dlq = record.eventSourceARN
+        ? await queues.deadLetterQueue(record.eventSourceARN)
+        : undefined;
+      if (!dlq) throw error;
+      await dlq.send(record.body, {
+        attributes: {
+          [DLQ_ATTRIBUTES.code]: errorCode(error),
+          [DLQ_ATTRIBUTES.message]: errorMessage(error).slice(0, 1000),
+          [DLQ_ATTRIBUTES.sourceMessageId]: record.messageId,
+        },
+      });
+    },
+  };
+  const extendVisibility = async (record: QueueRecord) => {
     if (!record.receiptHandle || !record.eventSourceARN) return;
-    const arn = record.eventSourceARN;
-    let queue = queues.get(arn);
-    if (!queue) {
-      queue = new Queue(clients.sqs, queueUrlFromArn(arn), arn);
-      queues.set(arn, queue);
-    }
-    await queue.changeVisibility(record.receiptHandle, seconds);
+    const { visibilityTimeoutSeconds } = await queues.settings(record.eventSourceARN);
+    await queues
+      .queue(record.eventSourceARN)
+      .changeVisibility(record.receiptHandle, visibilityTimeoutSeconds);
   };
 
   const base = async (event: SQSEvent, context: Context) =>
-    processBatch(deps, event.Records, context, options, retryLater);
+    processBatch({ ...deps, extendVisibility }, event.Records, context, options, hooks);
 
   return middy(base)
     .use(injectLambdaContext(telemetry.logger, { resetKeys: true }))

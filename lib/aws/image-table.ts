@@ -9,10 +9,13 @@ import {
   BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
+  QueryCommand,
   ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import {
+  HISTORY_LIMIT,
+  type HistoryEntry,
   IMAGE_TABLE_KEYS,
   type ImageRow,
   type ImageStatus,
@@ -42,6 +45,8 @@ export interface ClaimRequest {
   readonly leaseUntil: number;
   readonly receiveCount: number;
   readonly now: Date;
+  /** Appended to the row's history. */
+  readonly history: HistoryEntry;
 }
 
 export type ClaimResult =
@@ -147,7 +152,8 @@ export class ImageTable {
           Key: { ...request.key },
           UpdateExpression:
             `SET ${set.parts.join(', ')}, #attempts = if_not_exists(#attempts, :zero) + :one, ` +
-            '#createdAt = if_not_exists(#createdAt, :now)',
+            '#createdAt = if_not_exists(#createdAt, :now), ' +
+            '#history = list_append(if_not_exists(#history, :none), :entry)',
           ConditionExpression:
             'attribute_not_exists(#pk) OR (#status <> :done AND #status <> :rejected AND ' +
             '(attribute_not_exists(#leaseUntil) OR #leaseUntil < :nowMs))',
@@ -158,9 +164,12 @@ export class ImageTable {
             '#leaseUntil': 'leaseUntil',
             '#attempts': 'attempts',
             '#createdAt': 'createdAt',
+            '#history': 'history',
           },
           ExpressionAttributeValues: {
             ...set.params,
+            ':none': [],
+            ':entry': [request.history],
             ':zero': 0,
             ':one': 1,
             ':now': now,
@@ -171,7 +180,9 @@ export class ImageTable {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return { outcome: 'claimed', row: r.Attributes as ImageRow };
+      const row = r.Attributes as ImageRow;
+      await this.#trimHistory(request.key, row);
+      return { outcome: 'claimed', row };
     } catch (error) {
       const adapted = toAdapterError(`UpdateItem(claim) ${this.name}`, error);
       if (!(adapted instanceof ConditionFailedError)) throw adapted;
@@ -194,21 +205,30 @@ export class ImageTable {
     status: ImageStatus,
     fields: Record<string, unknown>,
     now: Date,
+    history?: HistoryEntry,
   ): Promise<ImageRow> {
     const set = setClause({ ...fields, status, updatedAt: now.toISOString() });
+    const append = history
+      ? ', #history = list_append(if_not_exists(#history, :none), :entry)'
+      : '';
     try {
       const r = await this.#doc.send(
         new UpdateCommand({
           TableName: this.name,
           Key: { ...key },
-          UpdateExpression: `SET ${set.parts.join(', ')} REMOVE #leaseOwner, #leaseUntil`,
+          UpdateExpression: `SET ${set.parts.join(', ')}${append} REMOVE #leaseOwner, #leaseUntil`,
           ConditionExpression: '#leaseOwner = :owner',
           ExpressionAttributeNames: {
             ...set.names,
             '#leaseOwner': 'leaseOwner',
             '#leaseUntil': 'leaseUntil',
+            ...(history ? { '#history': 'history' } : {}),
           },
-          ExpressionAttributeValues: { ...set.params, ':owner': owner },
+          ExpressionAttributeValues: {
+            ...set.params,
+            ':owner': owner,
+            ...(history ? { ':none': [], ':entry': [history] } : {}),
+          },
           ReturnValues: 'ALL_NEW',
         }),
       );
@@ -256,8 +276,155 @@ export class ImageTable {
     status: Extract<ImageStatus, 'RETRYING' | 'FAILED'>,
     lastError: LastError,
     now: Date,
+    history?: HistoryEntry,
   ): Promise<void> {
-    await this.finish(key, owner, status, { lastError }, now);
+    await this.finish(key, owner, status, { lastError }, now, history);
+  }
+
+  /** Every row of one key: its versions (`v#…`) and LATEST rows. */
+  async rowsOfKey(pk: string): Promise<ImageRow[]> {
+    const rows: ImageRow[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      try {
+        const r = await this.#doc.send(
+          new QueryCommand({
+            TableName: this.name,
+            KeyConditionExpression: '#pk = :pk',
+            ExpressionAttributeNames: { '#pk': IMAGE_TABLE_KEYS.partitionKey },
+            ExpressionAttributeValues: { ':pk': pk },
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        rows.push(...((r.Items ?? []) as ImageRow[]));
+        startKey = r.LastEvaluatedKey;
+      } catch (error) {
+        throw toAdapterError(`Query ${this.name}`, error);
+      }
+    } while (startKey);
+    return rows;
+  }
+
+  /**
+   * Writes a key's LATEST row, only if no row with a later (or equal) sequencer is there: an
+   * event delivered out of order never overwrites newer metadata. Returns whether it wrote.
+   */
+  async putLatest(
+    key: RowKey,
+    row: Record<string, unknown> & { sequencerKey: string },
+  ): Promise<boolean> {
+    const set = setClause(row);
+    try {
+      await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.name,
+          Key: { ...key },
+          UpdateExpression: `SET ${set.parts.join(', ')}`,
+          ConditionExpression: 'attribute_not_exists(#pk) OR #seq < :seq',
+          ExpressionAttributeNames: {
+            ...set.names,
+            '#pk': IMAGE_TABLE_KEYS.partitionKey,
+            '#seq': 'sequencerKey',
+          },
+          ExpressionAttributeValues: { ...set.params, ':seq': row.sequencerKey },
+        }),
+      );
+      return true;
+    } catch (error) {
+      const adapted = toAdapterError(`UpdateItem(latest) ${this.name}`, error);
+      if (adapted instanceof ConditionFailedError) return false;
+      throw adapted;
+    }
+  }
+
+  /** Appends a step to an existing row's history (a redrive, a repair), with optional fields. */
+  async note(
+    key: RowKey,
+    entry: HistoryEntry,
+    fields: Record<string, unknown> = {},
+    increment?: string,
+  ): Promise<void> {
+    const set = setClause(fields, 'n');
+    const parts = [...set.parts, '#history = list_append(if_not_exists(#history, :none), :entry)'];
+    if (increment) parts.push('#inc = if_not_exists(#inc, :zero) + :one');
+    try {
+      await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.name,
+          Key: { ...key },
+          UpdateExpression: `SET ${parts.join(', ')}`,
+          ConditionExpression: 'attribute_exists(#pk)',
+          ExpressionAttributeNames: {
+            ...set.names,
+            '#pk': IMAGE_TABLE_KEYS.partitionKey,
+            '#history': 'history',
+            ...(increment ? { '#inc': increment } : {}),
+          },
+          ExpressionAttributeValues: {
+            ...set.params,
+            ':none': [],
+            ':entry': [entry],
+            ...(increment ? { ':zero': 0, ':one': 1 } : {}),
+          },
+        }),
+      );
+    } catch (error) {
+      throw toAdapterError(`UpdateItem(note) ${this.name}`, error);
+    }
+  }
+
+  /**
+   * Reopens a DONE row whose renditions went missing, so the next delivery claims it again
+   * (a finished row is otherwise never claimed). Only if it is still the row the audit saw.
+   */
+  async reopen(key: RowKey, seenUpdatedAt: string, entry: HistoryEntry): Promise<boolean> {
+    try {
+      await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.name,
+          Key: { ...key },
+          UpdateExpression:
+            'SET #status = :retrying, #updatedAt = :now, #history = list_append(if_not_exists(#history, :none), :entry)',
+          ConditionExpression: '#status = :done AND #updatedAt = :seen',
+          ExpressionAttributeNames: {
+            '#status': 'status',
+            '#updatedAt': 'updatedAt',
+            '#history': 'history',
+          },
+          ExpressionAttributeValues: {
+            ':retrying': 'RETRYING' satisfies ImageStatus,
+            ':done': 'DONE' satisfies ImageStatus,
+            ':seen': seenUpdatedAt,
+            ':now': entry.at,
+            ':none': [],
+            ':entry': [entry],
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      const adapted = toAdapterError(`UpdateItem(reopen) ${this.name}`, error);
+      if (adapted instanceof ConditionFailedError) return false;
+      throw adapted;
+    }
+  }
+
+  /** Keeps a row's history bounded: drops the oldest entries past HISTORY_LIMIT. */
+  async #trimHistory(key: RowKey, row: ImageRow): Promise<void> {
+    const excess = (row.history?.length ?? 0) - HISTORY_LIMIT;
+    if (excess <= 0) return;
+    const removes = Array.from({ length: excess }, (_, i) => `#history[${i}]`).join(', ');
+    await this.#doc
+      .send(
+        new UpdateCommand({
+          TableName: this.name,
+          Key: { ...key },
+          UpdateExpression: `REMOVE ${removes}`,
+          ExpressionAttributeNames: { '#history': 'history' },
+        }),
+      )
+      .catch(() => undefined);
   }
 
   async ensureTable(): Promise<void> {

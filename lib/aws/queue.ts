@@ -21,6 +21,14 @@ export interface ReceivedMessage {
   readonly md5OfBody: string;
   /** SQS system attributes: ApproximateReceiveCount, SentTimestamp, … */
   readonly attributes: Readonly<Record<string, string>>;
+  /** String message attributes set by the sender. */
+  readonly messageAttributes: Readonly<Record<string, string>>;
+}
+
+export interface QueueSettings {
+  readonly visibilityTimeoutSeconds: number;
+  readonly deadLetterTargetArn?: string;
+  readonly maxReceiveCount?: number;
 }
 
 export interface QueueDepth {
@@ -39,6 +47,11 @@ function toReceived(m: Message): ReceivedMessage | undefined {
     body: m.Body,
     md5OfBody: m.MD5OfBody ?? '',
     attributes: { ...(m.Attributes ?? {}) },
+    messageAttributes: Object.fromEntries(
+      Object.entries(m.MessageAttributes ?? {})
+        .filter(([, v]) => v.StringValue !== undefined)
+        .map(([k, v]) => [k, v.StringValue ?? '']),
+    ),
   };
 }
 
@@ -101,13 +114,26 @@ export class Queue {
     return Queue.byName(sqs, name);
   }
 
-  async send(body: string, options: { delaySeconds?: number } = {}): Promise<string> {
+  async send(
+    body: string,
+    options: { delaySeconds?: number; attributes?: Readonly<Record<string, string>> } = {},
+  ): Promise<string> {
     try {
       const r = await this.#sqs.send(
         new SendMessageCommand({
           QueueUrl: this.url,
           MessageBody: body,
           DelaySeconds: options.delaySeconds,
+          ...(options.attributes
+            ? {
+                MessageAttributes: Object.fromEntries(
+                  Object.entries(options.attributes).map(([k, v]) => [
+                    k,
+                    { DataType: 'String', StringValue: v },
+                  ]),
+                ),
+              }
+            : {}),
         }),
       );
       return r.MessageId ?? '';
@@ -146,6 +172,7 @@ export class Queue {
           WaitTimeSeconds: options.waitSeconds,
           VisibilityTimeout: options.visibilityTimeout,
           MessageSystemAttributeNames: ['All'],
+          MessageAttributeNames: ['All'],
         }),
         options.signal ? { abortSignal: options.signal } : {},
       );
@@ -186,6 +213,34 @@ export class Queue {
       );
     } catch (error) {
       throw toAdapterError(`ChangeMessageVisibility ${this.url}`, error);
+    }
+  }
+
+  /** The queue's visibility timeout and redrive policy (where failed messages go). */
+  async settings(): Promise<QueueSettings> {
+    try {
+      const r = await this.#sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: this.url,
+          AttributeNames: ['VisibilityTimeout', 'RedrivePolicy'],
+        }),
+      );
+      const a = r.Attributes ?? {};
+      const policy = a.RedrivePolicy
+        ? (JSON.parse(a.RedrivePolicy) as {
+            deadLetterTargetArn?: string;
+            maxReceiveCount?: number | string;
+          })
+        : {};
+      return {
+        visibilityTimeoutSeconds: Number(a.VisibilityTimeout ?? 30),
+        ...(policy.deadLetterTargetArn ? { deadLetterTargetArn: policy.deadLetterTargetArn } : {}),
+        ...(policy.maxReceiveCount !== undefined
+          ? { maxReceiveCount: Number(policy.maxReceiveCount) }
+          : {}),
+      };
+    } catch (error) {
+      throw toAdapterError(`GetQueueAttributes ${this.url}`, error);
     }
   }
 

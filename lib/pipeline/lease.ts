@@ -31,6 +31,7 @@ export function startLeaseHeartbeat(
   policy: LeasePolicy,
   hardLimit: number,
   log: PipelineLogger,
+  onTick?: () => Promise<void> | undefined,
 ): () => Promise<void> {
   let stopped = false;
   let inFlight: Promise<void> = Promise.resolve();

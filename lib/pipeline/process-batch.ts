@@ -7,14 +7,29 @@
  * failed while the records that finished are reported as done. If the function itself timed out
  * instead, Lambda would treat the whole batch as failed and redeliver finished records too.
  * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
+ *
+ * When a record fails it also decides when SQS shows it again (ChangeMessageVisibility): a
+ * transient error after an exponential backoff, a duplicate of an image in progress when that
+ * lease can next expire, a record on its last allowed receive at once (so it reaches the DLQ now,
+ * not a visibility timeout later). A message that is not a work item at all goes straight to the
+ * DLQ with its reason: retrying cannot fix it.
  */
-import { DeadlineError, LeaseBusyError } from './errors.ts';
+import { EventParseError } from '../../events/errors.ts';
+import { DeadlineError, errorCode, errorMessage, LeaseBusyError } from './errors.ts';
 import {
   type PipelineDeps,
   processRecord,
   type QueueRecord,
   type RecordOutcome,
 } from './process-record.ts';
+
+export interface RetryBackoff {
+  /** Wait before the second receive. */
+  readonly baseSeconds: number;
+  /** Each further receive waits this many times longer. */
+  readonly factor: number;
+  readonly maxSeconds: number;
+}
 
 export interface BatchOptions {
   /** Stop `safetyMarginMs` before the invocation's own deadline. */
@@ -23,12 +38,14 @@ export interface BatchOptions {
   readonly minRecordMs: number;
   /** Records processed at the same time within one batch. */
   readonly concurrency: number;
+  readonly backoff: RetryBackoff;
 }
 
 export const defaultBatchOptions: BatchOptions = {
   safetyMarginMs: 5_000,
   minRecordMs: 5_000,
   concurrency: 2,
+  backoff: { baseSeconds: 2, factor: 3, maxSeconds: 900 },
 };
 
 export interface InvocationClock {
@@ -38,32 +55,73 @@ export interface InvocationClock {
 /** SQS's largest visibility timeout (12 hours). */
 const MAX_VISIBILITY_SECONDS = 43_200;
 
-/** Makes a failed record visible again after `seconds` (SQS ChangeMessageVisibility). */
-export type RetryLater = (record: QueueRecord, seconds: number) => Promise<void>;
+/** How the batch talks back to SQS about a record; absent hooks leave SQS's defaults. */
+export interface BatchHooks {
+  /** Makes a failed record visible again after `seconds` (ChangeMessageVisibility, ≥ 1). */
+  readonly retryLater?: (record: QueueRecord, seconds: number) => Promise<void>;
+  /** Sends a record that can never succeed to the DLQ, with its reason (then it is acked). */
+  readonly deadLetterNow?: (record: QueueRecord, error: Error) => Promise<void>;
+}
+
+/** Seconds until the next receive of a record that failed on its `receiveCount`-th receive. */
+export function backoffSeconds(
+  backoff: RetryBackoff,
+  receiveCount: number,
+  random = Math.random(),
+): number {
+  const nominal = backoff.baseSeconds * backoff.factor ** Math.max(0, receiveCount - 1);
+  const jittered = nominal * (0.75 + 0.5 * random);
+  return Math.max(1, Math.min(backoff.maxSeconds, Math.round(jittered)));
+}
+
+function receiveCountOf(record: QueueRecord): number {
+  return Number(record.attributes.ApproximateReceiveCount ?? '1') || 1;
+}
+
+/** When a failed record should be seen again, or undefined to leave the visibility timeout. */
+function retryDelay(
+  error: unknown,
+  record: QueueRecord,
+  deps: PipelineDeps,
+  options: BatchOptions,
+): number | undefined {
+  if (error instanceof LeaseBusyError) {
+    return Math.ceil(((error.leaseUntil ?? Date.now()) - Date.now()) / 1000) + 1;
+  }
+  if (error instanceof DeadlineError) {
+    // Never started: soon. Still running: once its lease (bounded by the deadline) has lapsed.
+    return error.code === 'deadline-unstarted' ? 1 : Math.ceil(options.safetyMarginMs / 1000) + 1;
+  }
+  const receiveCount = receiveCountOf(record);
+  // Spent: show it again at once so the next receive moves it to the DLQ now.
+  if (receiveCount >= deps.maxReceiveCount) return 1;
+  return backoffSeconds(options.backoff, receiveCount);
+}
 
 export async function processBatch(
   deps: PipelineDeps,
   records: readonly QueueRecord[],
   clock: InvocationClock,
   options: BatchOptions = defaultBatchOptions,
-  retryLater?: RetryLater,
+  hooks: BatchHooks = {},
 ): Promise<PromiseSettledResult<RecordOutcome>[]> {
   const deadline = Date.now() + clock.getRemainingTimeInMillis() - options.safetyMarginMs;
   const results: PromiseSettledResult<RecordOutcome>[] = new Array(records.length);
   let next = 0;
 
-  const runOne = async (record: QueueRecord) => {
+  const attempt = async (record: QueueRecord): Promise<RecordOutcome> => {
     const left = deadline - Date.now();
     if (left < options.minRecordMs) {
       throw new DeadlineError(
-        'deadline',
+        'deadline-unstarted',
         `Not started: ${Math.max(0, left)} ms left in the invocation (need ${options.minRecordMs})`,
       );
     }
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new DeadlineError('deadline', 'Still running at the invocation deadline')),
+        () =>
+          reject(new DeadlineError('deadline-running', 'Still running at the invocation deadline')),
         left,
       );
     });
@@ -72,18 +130,36 @@ export async function processBatch(
         processRecord(deps, record, deadline + options.safetyMarginMs),
         timeout,
       ]);
-    } catch (error) {
-      if (error instanceof LeaseBusyError && retryLater) {
-        // A duplicate of an image in progress: come back when that lease can next have expired,
-        // not after the full visibility timeout, and never count as a real failure for long.
-        const seconds = Math.ceil(((error.leaseUntil ?? Date.now()) - Date.now()) / 1000) + 1;
-        await retryLater(record, Math.min(MAX_VISIBILITY_SECONDS, Math.max(1, seconds))).catch(
-          () => undefined,
-        );
-      }
-      throw error;
     } finally {
       clearTimeout(timer);
+    }
+  };
+
+  const runOne = async (record: QueueRecord): Promise<RecordOutcome> => {
+    try {
+      return await attempt(record);
+    } catch (error) {
+      if (error instanceof EventParseError && hooks.deadLetterNow) {
+        await hooks.deadLetterNow(record, error);
+        deps.log.warn('not a work item; sent to the DLQ at once', {
+          messageId: record.messageId,
+          code: errorCode(error),
+          error: errorMessage(error),
+        });
+        return { kind: 'dead-lettered', code: errorCode(error) };
+      }
+      const delay = retryDelay(error, record, deps, options);
+      if (delay !== undefined && hooks.retryLater) {
+        await hooks
+          .retryLater(record, Math.min(MAX_VISIBILITY_SECONDS, Math.max(1, delay)))
+          .catch((e: unknown) => {
+            deps.log.warn('could not set when the record comes back', {
+              messageId: record.messageId,
+              error: errorMessage(e),
+            });
+          });
+      }
+      throw error;
     }
   };
 

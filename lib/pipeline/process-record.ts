@@ -8,8 +8,8 @@
  * acknowledged; anything else is recorded on the row and rethrown for SQS to deliver again.
  */
 import { randomUUID } from 'node:crypto';
-import { imageRowKey } from '../../events/image-row.ts';
-import { parseWorkItem } from '../../events/work-item.ts';
+import { imageRowKey, latestRowKey, sequencerKey } from '../../events/image-row.ts';
+import { parseWorkItem, type WorkItem } from '../../events/work-item.ts';
 import { ConditionFailedError } from '../aws/errors.ts';
 import type { ImageTable, RowKey } from '../aws/image-table.ts';
 import type { ObjectStore } from '../aws/object-store.ts';
@@ -32,6 +32,12 @@ export interface PipelineDeps {
   /** Told about every attempt that reaches an outcome (the worker's metrics). */
   readonly metrics?: PipelineMetrics;
   readonly lease?: LeasePolicy;
+  /**
+   * Pushes a record's message visibility a full visibility timeout past now (SQS
+   * ChangeMessageVisibility): called on each heartbeat of a long image, so its message does not
+   * reappear while it is still being worked on.
+   */
+  readonly extendVisibility?: (record: QueueRecord) => Promise<void>;
 }
 
 /** The part of an SQS record the pipeline reads. */
@@ -46,7 +52,10 @@ export interface QueueRecord {
 export type RecordOutcome =
   | { readonly kind: 'done'; readonly key: string; readonly renditions: number }
   | { readonly kind: 'rejected'; readonly key: string; readonly reason: string }
-  | { readonly kind: 'duplicate'; readonly key: string; readonly status: string };
+  /** The image was already finished, or is being finished by the delivery holding its lease. */
+  | { readonly kind: 'duplicate'; readonly key: string; readonly status: string }
+  /** Not a work item at all: moved to the DLQ at once, with the reason, instead of retried. */
+  | { readonly kind: 'dead-lettered'; readonly code: string };
 
 /** Writes DONE. A lost lease is not a failure: the new holder writes the same result. */
 async function markDone(
@@ -65,6 +74,7 @@ async function markDone(
       'DONE',
       { width, height, format, bytes, renditions: made.renditions, analysis, processingMs: ms },
       new Date(),
+      { at: new Date().toISOString(), event: 'done' },
     );
   } catch (error) {
     if (!(error instanceof ConditionFailedError)) throw error;
@@ -93,11 +103,60 @@ async function markFailed(
       final ? 'FAILED' : 'RETRYING',
       lastError,
       new Date(),
+      {
+        at: lastError.at,
+        event: 'failed',
+        code: lastError.code,
+        message: lastError.message.slice(0, 300),
+      },
     );
   } catch (recordError) {
     log.warn('could not record the failure on the row', { error: errorMessage(recordError) });
   }
   return lastError;
+}
+
+/**
+ * Mirrors a finished version onto its key's LATEST row, unless a later event got there first.
+ * Best effort: the version row is the record of truth, and a failure here must not make SQS
+ * redeliver a finished image.
+ */
+async function publishLatest(
+  deps: PipelineDeps,
+  log: PipelineLogger,
+  item: WorkItem,
+  version: string,
+) {
+  try {
+    const rowKey = imageRowKey({
+      bucket: item.bucket,
+      key: item.key,
+      version,
+      configHash: deps.configHash,
+    });
+    const row = await deps.table.get(rowKey);
+    if (!row) return;
+    const {
+      pk: _pk,
+      sk: _sk,
+      history: _history,
+      leaseOwner: _owner,
+      leaseUntil: _until,
+      ...copy
+    } = row;
+    const written = await deps.table.putLatest(
+      latestRowKey({ ...item, configHash: deps.configHash }),
+      {
+        ...copy,
+        latestOf: rowKey.sk,
+        sequencerKey: sequencerKey(item.sequencer),
+      },
+    );
+    if (!written)
+      log.info('a later version already holds the LATEST row', { sequencer: item.sequencer });
+  } catch (error) {
+    log.warn('could not update the LATEST row', { error: errorMessage(error) });
+  }
 }
 
 /**
@@ -138,6 +197,13 @@ export async function processRecord(
     leaseUntil: leaseUntil(policy, hardLimit),
     receiveCount,
     now: new Date(),
+    history: {
+      at: new Date().toISOString(),
+      event: 'claimed',
+      messageId: record.messageId,
+      receiveCount,
+      origin: item.origin,
+    },
   });
   if (claim.outcome === 'terminal') {
     log.debug('duplicate of a finished image', { status: claim.row.status });
@@ -145,6 +211,13 @@ export async function processRecord(
   }
   if (claim.outcome === 'busy') {
     const until = claim.row?.leaseUntil;
+    // The holder's own message stays on the queue until it is done (or comes back if the holder
+    // dies), so this duplicate is never the image's last chance: it is retried when the lease can
+    // next expire, and acknowledged rather than let into the DLQ.
+    if (receiveCount >= deps.maxReceiveCount - 1) {
+      log.info('duplicate of an image in progress, acknowledged', { receiveCount });
+      return { kind: 'duplicate', key: item.key, status: 'PROCESSING' };
+    }
     throw new LeaseBusyError(
       `Another worker holds ${item.key} until ${new Date(until ?? 0).toISOString()}`,
       until,
@@ -152,7 +225,9 @@ export async function processRecord(
   }
 
   // The heartbeat runs only while the image is worked on, and stops before the final write.
-  const stopHeartbeat = startLeaseHeartbeat(deps.table, rowKey, owner, policy, hardLimit, log);
+  const stopHeartbeat = startLeaseHeartbeat(deps.table, rowKey, owner, policy, hardLimit, log, () =>
+    deps.extendVisibility?.(record),
+  );
   let made: MadeRenditions;
   try {
     made = await makeRenditions(deps, item, version);
@@ -165,7 +240,13 @@ export async function processRecord(
         'REJECTED',
         { reason: error.reason, message: error.message },
         new Date(),
+        {
+          at: new Date().toISOString(),
+          event: 'rejected',
+          code: error.reason,
+        },
       );
+      await publishLatest(deps, log, item, version);
       const processingMs = Date.now() - started;
       log.info('image rejected', { reason: error.reason, detail: error.message, processingMs });
       reportOutcome(deps.metrics, { kind: 'rejected', reason: error.reason, processingMs }, log);
@@ -185,6 +266,7 @@ export async function processRecord(
   await stopHeartbeat();
   const processingMs = Date.now() - started;
   await markDone(deps, log, rowKey, owner, made, processingMs);
+  await publishLatest(deps, log, item, version);
   const renditionBytes = made.renditions.reduce((sum, r) => sum + r.bytes, 0);
   log.info('image done', { renditions: made.renditions.length, renditionBytes, processingMs });
   reportOutcome(

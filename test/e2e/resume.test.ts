@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { ImageRow } from '../../events/image-row.ts';
+import { type ImageRow, isVersionRow } from '../../events/image-row.ts';
 import { startLocalCloud } from '../../infra/local/cloud.ts';
 import { topology } from '../../infra/topology.ts';
 import { createAwsClients } from '../../lib/aws/clients.ts';
@@ -26,11 +26,14 @@ async function snapshot(stateDir: string) {
   const clients = createAwsClients(cloud.target);
   try {
     const rows: ImageRow[] = [];
-    for await (const row of new ImageTable(clients.dynamo, topology.table).scan()) rows.push(row);
+    const latest: ImageRow[] = [];
+    for await (const row of new ImageTable(clients.dynamo, topology.table).scan()) {
+      (isVersionRow(row) ? rows : latest).push(row);
+    }
     const renditions: string[] = [];
     for await (const o of new ObjectStore(clients.s3).list(topology.renditionsBucket, ''))
       renditions.push(o.key);
-    return { rows, renditions };
+    return { rows, latest, renditions };
   } finally {
     clients.destroy();
     await cloud.stop();
@@ -97,5 +100,9 @@ describe('resuming an interrupted run', () => {
       assert.deepEqual(now?.renditions, row.renditions);
     }
     assert.equal(after.renditions.length, IMAGES * 6, 'one rendition set per image');
+    assert.equal(after.latest.length, IMAGES, 'one LATEST row per key');
+    for (const row of after.latest) {
+      assert.equal(row.latestOf, after.rows.find((r) => r.pk === row.pk)?.sk);
+    }
   });
 });

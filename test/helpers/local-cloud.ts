@@ -37,6 +37,8 @@ export interface TestCloud {
   readonly stateDir: string;
 }
 
+export const TEST_BACKOFF = { baseSeconds: 1, factor: 1, maxSeconds: 1 } as const;
+
 /** Test topology: short timeouts so retries happen in seconds, not minutes. */
 export const testTopologyInput: Partial<TopologyInput> = {
   workerTimeoutSeconds: 20,
@@ -114,6 +116,8 @@ export function startTestWorker(
     config,
     // Tests read rows, not logs; metrics blobs would otherwise go to the test's stdout.
     output: () => undefined,
+    // Retries a second apart instead of 2 s, 6 s, 18 s…: the order of events is what is tested.
+    batch: { backoff: TEST_BACKOFF },
     ...options.settings,
   });
   const responses: TestWorker['responses'] = [];

@@ -41,6 +41,7 @@ describe('leases', () => {
       leaseUntil: Date.now() + 3000,
       receiveCount: 1,
       now: new Date(),
+      history: { at: new Date().toISOString(), event: 'claimed' },
     });
     assert.equal(dead.outcome, 'claimed');
 
@@ -75,6 +76,7 @@ describe('leases', () => {
       leaseUntil: first,
       receiveCount: 1,
       now: new Date(),
+      history: { at: new Date().toISOString(), event: 'claimed' },
     });
     const stop = startLeaseHeartbeat(
       env.table,
@@ -106,6 +108,7 @@ describe('leases', () => {
       leaseUntil: Date.now() + 1000,
       receiveCount: 1,
       now: new Date(),
+      history: { at: new Date().toISOString(), event: 'claimed' },
     });
     assert.equal(busy.outcome, 'busy');
   });
