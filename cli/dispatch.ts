@@ -1,22 +1,70 @@
 /** Command dispatch and the exit-code contract: 0 ok, 1 work incomplete, 2 usage error. */
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../lib/ops/errors.ts';
+import { auditCommand, auditHelp } from './commands/audit.ts';
+import { dlqCommand, dlqHelp } from './commands/dlq.ts';
+import { ingestCommand, ingestHelp } from './commands/ingest.ts';
+import { redriveCommand, redriveHelp } from './commands/redrive.ts';
 import { runCommand, runHelp } from './commands/run.ts';
 import { samplesCommand, samplesHelp } from './commands/samples.ts';
+import { stackCommand, stackHelp } from './commands/stack.ts';
+import { workerCommand, workerHelp } from './commands/worker.ts';
 import { writeErr, writeOut } from './output.ts';
 
-const commands: Record<
-  string,
-  { run: (argv: readonly string[]) => Promise<number>; help: string; summary: string }
-> = {
+interface Command {
+  readonly run: (argv: readonly string[]) => Promise<number>;
+  readonly help: string;
+  readonly usage: string;
+  readonly summary: string;
+}
+
+const commands: Record<string, Command> = {
   run: {
     run: runCommand,
     help: runHelp,
+    usage: 'run',
     summary: 'process files and directories end to end on the local cloud',
+  },
+  ingest: {
+    run: ingestCommand,
+    help: ingestHelp,
+    usage: 'ingest',
+    summary: 'upload files and directories to the uploads bucket',
+  },
+  worker: {
+    run: workerCommand,
+    help: workerHelp,
+    usage: 'worker',
+    summary: 'run the image worker in this process (several can run)',
+  },
+  stack: {
+    run: stackCommand,
+    help: stackHelp,
+    usage: 'stack up',
+    summary: 'run the embedded local cloud in the foreground',
+  },
+  dlq: {
+    run: dlqCommand,
+    help: dlqHelp,
+    usage: 'dlq',
+    summary: 'list the dead-letter queue, or show one message’s story',
+  },
+  redrive: {
+    run: redriveCommand,
+    help: redriveHelp,
+    usage: 'redrive',
+    summary: 'move dead letters back to the work queue, selectively',
+  },
+  audit: {
+    run: auditCommand,
+    help: auditHelp,
+    usage: 'audit',
+    summary: 'prove every upload has an outcome; --repair the gaps',
   },
   samples: {
     run: samplesCommand,
     help: samplesHelp,
+    usage: 'samples',
     summary: 'write generated sample images into a directory',
   },
 };
@@ -34,8 +82,8 @@ runnable on one machine through an embedded local cloud.
 Usage: pixelmill <command> [options]
 
 Commands:
-${Object.entries(commands)
-  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+${Object.values(commands)
+  .map((c) => `  ${c.usage.padEnd(10)} ${c.summary}`)
   .join('\n')}
 
 Run \`pixelmill <command> --help\` for a command's options.

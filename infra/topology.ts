@@ -142,6 +142,8 @@ export const STACK_NAME = 'Pixelmill';
  */
 export const STACK_OUTPUTS = {
   uploadsBucketName: 'UploadsBucketName',
+  /** Only keys under it are processed (the audit and ingest need it). */
+  uploadsPrefix: 'UploadsPrefix',
   renditionsBucketName: 'RenditionsBucketName',
   workQueueUrl: 'WorkQueueUrl',
   deadLetterQueueUrl: 'DeadLetterQueueUrl',

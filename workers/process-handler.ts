@@ -23,14 +23,16 @@ import type { AwsTarget } from '../lib/aws/target.ts';
 import { configHash } from '../lib/config/parse.ts';
 import type { PixelmillConfig } from '../lib/config/schema.ts';
 import { errorCode, errorMessage } from '../lib/pipeline/errors.ts';
+import type { LeasePolicy } from '../lib/pipeline/lease.ts';
 import type { PipelineLogger } from '../lib/pipeline/log.ts';
+import type { ImageOutcome } from '../lib/pipeline/metrics.ts';
 import {
   type BatchHooks,
   type BatchOptions,
   defaultBatchOptions,
   processBatch,
 } from '../lib/pipeline/process-batch.ts';
-import type { QueueRecord } from '../lib/pipeline/process-record.ts';
+import type { PipelineTestHooks, QueueRecord } from '../lib/pipeline/process-record.ts';
 import type { LineSink } from './telemetry/line-sink.ts';
 import { createWorkerTelemetry } from './telemetry/worker-telemetry.ts';
 
@@ -52,6 +54,12 @@ export interface WorkerSettings {
   readonly serviceName?: string;
   /** Replaces the Powertools logger for the pipeline's own lines (tests pass silentLogger). */
   readonly log?: PipelineLogger;
+  /** Told about every record's outcome, besides the metrics (the CLI counts progress with it). */
+  readonly onOutcome?: (outcome: ImageOutcome) => void;
+  /** Fault injection for the chaos tests only. */
+  readonly testHooks?: PipelineTestHooks;
+  /** Claim lease length and renewal period (default 15 s / 5 s). */
+  readonly lease?: LeasePolicy;
 }
 
 export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
@@ -72,7 +80,16 @@ export function createProcessHandler(settings: WorkerSettings): SqsBatchHandler 
     configHash: configHash(settings.config),
     maxReceiveCount: settings.maxReceiveCount,
     log,
-    metrics: telemetry.pipelineMetrics,
+    metrics: settings.onOutcome
+      ? {
+          recordOutcome(outcome: ImageOutcome) {
+            telemetry.pipelineMetrics.recordOutcome(outcome);
+            settings.onOutcome?.(outcome);
+          },
+        }
+      : telemetry.pipelineMetrics,
+    ...(settings.testHooks ? { testHooks: settings.testHooks } : {}),
+    ...(settings.lease ? { lease: settings.lease } : {}),
   };
   const options: BatchOptions = { ...defaultBatchOptions, ...settings.batch };
 

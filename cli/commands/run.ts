@@ -3,15 +3,18 @@ import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { DEFAULT_STATE_DIR } from '../../infra/local/state-dir.ts';
 import { topology } from '../../infra/topology.ts';
+import { configHash } from '../../lib/config/parse.ts';
 import { UsageError } from '../../lib/ops/errors.ts';
 import { collectInputs } from '../../lib/ops/inputs.ts';
 import type { Manifest } from '../../lib/ops/manifest.ts';
 import { MANIFEST_FILE, runJob } from '../../lib/ops/run-job.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import { loadConfig } from '../load-config.ts';
-import { startLocalPipeline } from '../local-pipeline.ts';
+import { openLogFile } from '../log-file.ts';
 import { writeErr, writeOut } from '../output.ts';
 import { createProgress } from '../progress.ts';
+import { resolveTarget } from '../target.ts';
+import { startWorkers } from '../workers.ts';
 
 export const runHelp = `Usage: pixelmill run <file|dir>... --out DIR [options]
 
@@ -81,7 +84,12 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const stateDir = values.state ?? DEFAULT_STATE_DIR;
   const inputs = await collectInputs(positionals, topology.uploadsPrefix);
 
-  const pipeline = await startLocalPipeline({ stateDir, config, concurrency });
+  const logFile = openLogFile(stateDir);
+  const target = await resolveTarget(
+    { state: stateDir, config: values.config },
+    logFile.logger('local-cloud'),
+  );
+  const workers = startWorkers(target, { config, concurrency, logFile });
   const progress = createProgress();
   const interrupted = new AbortController();
   const onSignal = () => interrupted.abort();
@@ -91,11 +99,11 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   try {
     manifest = await runJob(
       {
-        store: pipeline.store,
-        table: pipeline.table,
-        workQueue: pipeline.workQueue,
-        resources: pipeline.resources,
-        configHash: pipeline.configHash,
+        store: target.store,
+        table: target.table,
+        workQueue: target.workQueue,
+        resources: target.resources,
+        configHash: configHash(config),
       },
       { inputs, outDir: values.out, signal: interrupted.signal },
       (p) => progress.update(p),
@@ -104,10 +112,12 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     progress.done();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await pipeline.stop();
+    await workers.stop();
+    await target.close();
+    await logFile.close();
   }
   if (values.json) await writeOut(`${JSON.stringify(manifest, null, 2)}\n`);
-  else await writeErr(summaryText(manifest, values.out, pipeline.logFile));
+  else await writeErr(summaryText(manifest, values.out, logFile.file));
   if (interrupted.signal.aborted) return 130;
   return manifest.summary.failed + manifest.summary.pending === 0 ? 0 : 1;
 }

@@ -16,6 +16,11 @@ export function addPipelineOutputs(pipeline: ImagePipeline): void {
     pipeline.uploadsBucket.bucketName,
     `Upload images under ${pipeline.topology.uploadsPrefix} in this bucket`,
   );
+  output(
+    STACK_OUTPUTS.uploadsPrefix,
+    pipeline.topology.uploadsPrefix,
+    'Only keys under this are processed',
+  );
   output(STACK_OUTPUTS.renditionsBucketName, pipeline.renditionsBucket.bucketName, 'Renditions');
   output(STACK_OUTPUTS.workQueueUrl, pipeline.workQueues.queue.queueUrl, 'Work queue');
   output(

@@ -38,6 +38,8 @@ export interface LocalCloudOptions {
   readonly log?: PipelineLogger;
   /** Test hook: drop matching events on purpose, as a lost S3 → EventBridge delivery. */
   readonly dropEvent?: (event: ObjectCreatedEvent) => boolean;
+  /** Test hook: deliver every event this many times, as at-least-once delivery may. */
+  readonly deliveries?: number;
   readonly onEvent?: (event: ObjectCreatedEvent, outcome: BridgeOutcome) => void;
 }
 
@@ -124,6 +126,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         ?.enqueue(parts.SqsStore.createMessage(body));
     },
     drop: options.dropEvent,
+    deliveries: options.deliveries,
     onEvent: options.onEvent,
   });
 

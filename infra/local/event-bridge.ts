@@ -30,6 +30,8 @@ export interface BridgeOptions {
   readonly deadLetter: (body: string, error: unknown) => void;
   /** Test hook: return true to drop an event on purpose (a lost event for `audit` to find). */
   readonly drop?: ((event: ObjectCreatedEvent) => boolean) | undefined;
+  /** Test hook: deliver each event this many times (S3 and EventBridge may deliver twice). */
+  readonly deliveries?: number | undefined;
   readonly onEvent?: ((event: ObjectCreatedEvent, outcome: BridgeOutcome) => void) | undefined;
 }
 
@@ -68,7 +70,7 @@ export class LocalEventBridge {
     } else {
       const body = JSON.stringify(event);
       try {
-        o.deliver(body);
+        for (let i = 0; i < Math.max(1, o.deliveries ?? 1); i++) o.deliver(body);
         outcome = 'delivered';
       } catch (error) {
         o.deadLetter(body, error);

@@ -20,7 +20,8 @@ export function leaseUntil(policy: LeasePolicy, hardLimit: number, now = Date.no
 }
 
 /**
- * Renews the lease until stopped or until `hardLimit` (the invocation's own deadline). The
+ * Renews the lease until stopped or until `hardLimit` (the invocation's own deadline), and calls
+ * `onTick` each time (the worker pushes the message's visibility forward with it). The
  * returned function stops renewing and resolves once no renewal is in flight, so the caller's
  * next write is the last word on the row.
  */
@@ -37,14 +38,20 @@ export function startLeaseHeartbeat(
   let inFlight: Promise<void> = Promise.resolve();
   const timer = setInterval(() => {
     if (stopped || Date.now() >= hardLimit) return;
-    inFlight = table
-      .renewLease(key, owner, leaseUntil(policy, hardLimit), new Date())
-      .catch((error: unknown) => {
-        log.warn('could not renew the lease', {
-          rowKey: key.pk,
-          error: error instanceof Error ? error.message : String(error),
-        });
+    const warn = (what: string) => (error: unknown) => {
+      log.warn(what, {
+        rowKey: key.pk,
+        error: error instanceof Error ? error.message : String(error),
       });
+    };
+    inFlight = Promise.all([
+      table
+        .renewLease(key, owner, leaseUntil(policy, hardLimit), new Date())
+        .catch(warn('could not renew the lease')),
+      Promise.resolve()
+        .then(() => onTick?.())
+        .catch(warn('could not extend the message visibility')),
+    ]).then(() => undefined);
   }, policy.renewEveryMs);
   timer.unref();
   return async () => {

@@ -38,6 +38,13 @@ export interface PipelineDeps {
    * reappear while it is still being worked on.
    */
   readonly extendVisibility?: (record: QueueRecord) => Promise<void>;
+  /** Fault injection, set only by tests (see test/chaos): never in production wiring. */
+  readonly testHooks?: PipelineTestHooks;
+}
+
+export interface PipelineTestHooks {
+  /** Runs after every rendition is written and before the row says DONE. */
+  readonly beforeDone?: (imageKey: string) => void;
 }
 
 /** The part of an SQS record the pipeline reads. */
@@ -264,6 +271,7 @@ export async function processRecord(
     throw error;
   }
   await stopHeartbeat();
+  deps.testHooks?.beforeDone?.(item.key);
   const processingMs = Date.now() - started;
   await markDone(deps, log, rowKey, owner, made, processingMs);
   await publishLatest(deps, log, item, version);

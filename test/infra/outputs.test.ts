@@ -15,6 +15,7 @@ describe('stack outputs', () => {
     );
     assert.deepEqual(values, {
       UploadsBucketName: ref(p, pipeline.uploadsBucket),
+      UploadsPrefix: 'uploads/',
       RenditionsBucketName: ref(p, pipeline.renditionsBucket),
       WorkQueueUrl: ref(p, pipeline.workQueues.queue),
       DeadLetterQueueUrl: ref(p, pipeline.workQueues.deadLetterQueue),

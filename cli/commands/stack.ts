@@ -1,0 +1,79 @@
+/** `pixelmill stack up`: the embedded local cloud in the foreground, for other processes to use. */
+
+import { startLocalCloud } from '../../infra/local/cloud.ts';
+import { CloudAlreadyRunningError } from '../../infra/local/errors.ts';
+import { DEFAULT_STATE_DIR } from '../../infra/local/state-dir.ts';
+import { UsageError } from '../../lib/ops/errors.ts';
+import { parseCommandArgs, positiveInt } from '../args.ts';
+import { openLogFile } from '../log-file.ts';
+import { writeErr, writeOut } from '../output.ts';
+
+export const stackHelp = `Usage: pixelmill stack up [--state DIR] [--port N] [--json]
+
+Run the embedded local cloud (S3, SQS, DynamoDB and the S3 → EventBridge → SQS hop) in the
+foreground until Ctrl-C. Other pixelmill processes on the same state directory find it
+(\`pixelmill worker\`, \`ingest\`, \`status\`, \`dlq\`, \`redrive\`, \`audit\`); several workers can run
+at once. Any AWS SDK or tool can use it too: the endpoint is printed (region us-east-1, any
+credentials, path-style S3).
+
+Options:
+  --state DIR        state directory (default ${DEFAULT_STATE_DIR})
+  --port N           loopback port (default: the last one used, or any free one)
+  --json             print {"endpoint", "stateDir", ...} as JSON
+  -h, --help
+`;
+
+export async function stackCommand(argv: readonly string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  const { values } = parseCommandArgs(rest, {
+    state: { type: 'string' },
+    port: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
+  if (values.help || sub === '--help' || sub === '-h') {
+    await writeOut(stackHelp);
+    return 0;
+  }
+  if (sub !== 'up') throw new UsageError('Expected `pixelmill stack up`');
+  const stateDir = values.state ?? DEFAULT_STATE_DIR;
+  const logFile = openLogFile(stateDir);
+  let cloud: Awaited<ReturnType<typeof startLocalCloud>>;
+  try {
+    cloud = await startLocalCloud({
+      stateDir,
+      log: logFile.logger('local-cloud'),
+      ...(values.port ? { port: positiveInt('port', values.port, 0) } : {}),
+    });
+  } catch (error) {
+    if (error instanceof CloudAlreadyRunningError) throw new UsageError(error.message);
+    throw error;
+  }
+  const info = {
+    endpoint: cloud.endpoint,
+    stateDir: cloud.stateDir,
+    region: cloud.topology.region,
+    queues: cloud.queueUrls,
+    pid: process.pid,
+  };
+  if (values.json) await writeOut(`${JSON.stringify(info)}\n`);
+  else {
+    await writeErr(
+      `pixelmill local cloud on ${cloud.endpoint} (state ${cloud.stateDir})\n` +
+        `  S3 buckets  ${cloud.topology.uploadsBucket} (uploads under ${cloud.topology.uploadsPrefix}), ${cloud.topology.renditionsBucket}\n` +
+        `  queues      ${cloud.topology.workQueue}, ${cloud.topology.deadLetterQueue}\n` +
+        `  table       ${cloud.topology.table}\n` +
+        (cloud.releasedOnStart
+          ? `  released ${cloud.releasedOnStart} message(s) left in flight by the previous run\n`
+          : '') +
+        'Ctrl-C to stop.\n',
+    );
+  }
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await cloud.stop();
+  await logFile.close();
+  return 0;
+}

@@ -1,0 +1,54 @@
+/** `pixelmill worker`: one more process running the image worker against the pipeline's queue. */
+import { availableParallelism } from 'node:os';
+import { DEFAULT_STATE_DIR } from '../../infra/local/state-dir.ts';
+import { parseCommandArgs, positiveInt } from '../args.ts';
+import { loadConfig } from '../load-config.ts';
+import { openLogFile } from '../log-file.ts';
+import { writeErr, writeOut } from '../output.ts';
+import { resolveTarget, targetHelp, targetOptionSpec } from '../target.ts';
+import { FAULTS_ENV, readTestFaults } from '../test-faults.ts';
+import { startWorkers } from '../workers.ts';
+
+export const workerHelp = `Usage: pixelmill worker [--concurrency N] [--state DIR | --stack NAME] [--config FILE]
+
+Run the image worker in this process: the same handler Lambda runs, fed by a local SQS
+event-source mapping (long polls, batches, deletes successes, leaves failures to SQS). Runs
+until Ctrl-C, then finishes the batches it holds. Start as many as you like, on the local
+cloud (started here if none runs on the state directory) or against a deployed stack's queue.
+
+Options:
+  --concurrency N    batches processed at once (default: ${availableParallelism()}, the CPU cores)
+${targetHelp}
+  -h, --help
+`;
+
+export async function workerCommand(argv: readonly string[]): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    ...targetOptionSpec,
+    concurrency: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
+  if (values.help) {
+    await writeOut(workerHelp);
+    return 0;
+  }
+  const concurrency = positiveInt('concurrency', values.concurrency, availableParallelism());
+  const config = await loadConfig(values.config);
+  // Test-only fault injection (test/chaos); never set in production.
+  const faults = readTestFaults(process.env[FAULTS_ENV]);
+  const logFile = openLogFile(values.state ?? DEFAULT_STATE_DIR);
+  const target = await resolveTarget(values, logFile.logger('local-cloud'));
+  const workers = startWorkers(target, { config, concurrency, logFile, faults });
+  await writeErr(
+    `pixelmill worker (pid ${process.pid}): ${concurrency} batch${concurrency === 1 ? '' : 'es'} at once on ${target.resources.workQueueUrl}\n` +
+      `Log: ${logFile.file}. Ctrl-C to stop.\n`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await workers.stop();
+  await target.close();
+  await logFile.close();
+  return 0;
+}

@@ -1,0 +1,77 @@
+/**
+ * Fault injection for the chaos tests, read from PIXELMILL_FAULTS (JSON) by `pixelmill worker`
+ * only. Nothing in production sets it. It can fail a share of SDK calls (see lib/aws/target.ts)
+ * and crash the worker process with SIGKILL: after its k-th record, or (at a rate) between the
+ * last rendition write and the DONE write.
+ */
+import { z } from 'zod';
+import type { FaultPlan } from '../lib/aws/target.ts';
+import { UsageError } from '../lib/ops/errors.ts';
+import type { PipelineTestHooks } from '../lib/pipeline/process-record.ts';
+
+const faultsSchema = z.strictObject({
+  seed: z.int().optional(),
+  rules: z
+    .array(
+      z.strictObject({
+        service: z.enum(['s3', 'sqs', 'dynamodb']),
+        commands: z.array(z.string()).optional(),
+        rate: z.number().min(0).max(1),
+        keyPrefix: z.string().optional(),
+        error: z.enum(['throttle', 'server-error']),
+      }),
+    )
+    .default([]),
+  crashAfterRecords: z.int().min(1).optional(),
+  crashBeforeDoneRate: z.number().min(0).max(1).optional(),
+});
+
+export const FAULTS_ENV = 'PIXELMILL_FAULTS';
+
+export interface TestFaults {
+  readonly plan: FaultPlan | undefined;
+  readonly hooks: PipelineTestHooks | undefined;
+  /** Call once per finished record (crashes after the k-th). */
+  readonly onRecord: () => void;
+}
+
+function crash(): never {
+  process.kill(process.pid, 'SIGKILL');
+  throw new Error('unreachable: SIGKILL');
+}
+
+export function readTestFaults(value: string | undefined): TestFaults | undefined {
+  if (!value) return undefined;
+  let parsed: z.infer<typeof faultsSchema>;
+  try {
+    parsed = faultsSchema.parse(JSON.parse(value));
+  } catch (error) {
+    throw new UsageError(
+      `Invalid ${FAULTS_ENV}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  let records = 0;
+  let seed = (parsed.seed ?? Date.now()) >>> 0;
+  const random = () => {
+    seed = (seed * 1664525 + 1013904223) >>> 0;
+    return seed / 4294967296;
+  };
+  return {
+    plan:
+      parsed.rules.length > 0
+        ? { rules: parsed.rules, ...(parsed.seed !== undefined ? { seed: parsed.seed } : {}) }
+        : undefined,
+    hooks:
+      parsed.crashBeforeDoneRate !== undefined
+        ? {
+            beforeDone: () => {
+              if (random() < (parsed.crashBeforeDoneRate ?? 0)) crash();
+            },
+          }
+        : undefined,
+    onRecord: () => {
+      records++;
+      if (parsed.crashAfterRecords !== undefined && records >= parsed.crashAfterRecords) crash();
+    },
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * Runs the image worker on this machine: the Lambda handler (workers/process-handler.ts) driven by
+ * the local SQS event-source mapping, against the local cloud or a deployed stack's queue.
+ */
+import { LOCAL_ACCOUNT } from '../infra/local/cloud.ts';
+import { type EventSourceMapping, startEventSource } from '../infra/local/event-source.ts';
+import { topology } from '../infra/topology.ts';
+import type { PixelmillConfig } from '../lib/config/schema.ts';
+import { createProcessHandler } from '../workers/process-handler.ts';
+import type { LogFile } from './log-file.ts';
+import type { ResolvedTarget } from './target.ts';
+import type { TestFaults } from './test-faults.ts';
+
+export function startWorkers(
+  t: ResolvedTarget,
+  options: {
+    readonly config: PixelmillConfig;
+    readonly concurrency: number;
+    readonly logFile: LogFile;
+    readonly faults?: TestFaults | undefined;
+  },
+): EventSourceMapping {
+  const handler = createProcessHandler({
+    target: { ...t.target, ...(options.faults?.plan ? { faults: options.faults.plan } : {}) },
+    renditionsBucket: t.resources.renditionsBucket,
+    table: t.resources.table,
+    maxReceiveCount: t.maxReceiveCount,
+    config: options.config,
+    // The worker's Powertools log lines and EMF metric blobs, as on Lambda, into the log file:
+    // stdout is the CLI's own (`--json`).
+    output: options.logFile.write,
+    logKeys: { component: 'worker', pid: process.pid },
+    ...(options.faults ? { onOutcome: options.faults.onRecord } : {}),
+    ...(options.faults?.hooks ? { testHooks: options.faults.hooks } : {}),
+  });
+  return startEventSource({
+    queue: t.workQueue,
+    handler,
+    fn: {
+      functionName: 'pixelmill-worker',
+      memoryMb: topology.workerMemoryMb,
+      timeoutSeconds: topology.workerTimeoutSeconds,
+      region: t.target.region,
+      account: LOCAL_ACCOUNT,
+    },
+    batchSize: topology.batchSize,
+    batchWindowSeconds: topology.batchWindowSeconds,
+    concurrency: options.concurrency,
+    log: options.logFile.logger('event-source'),
+  });
+}
