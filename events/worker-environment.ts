@@ -29,3 +29,22 @@ export const POWERTOOLS_ENV = {
   /** The share of invocations (0–1) that log at DEBUG whatever the level. */
   debugSampleRate: 'POWERTOOLS_LOGGER_SAMPLE_RATE',
 } as const;
+
+/**
+ * The scheduled audit function's environment (workers/audit.ts): the resources it joins, and what
+ * it does about gaps. `PIXELMILL_CONFIG` (above) tells it which rendition config's rows count.
+ */
+export const AUDIT_ENV = {
+  uploadsBucket: 'PIXELMILL_UPLOADS_BUCKET',
+  uploadsPrefix: 'PIXELMILL_UPLOADS_PREFIX',
+  renditionsBucket: 'PIXELMILL_RENDITIONS_BUCKET',
+  table: 'PIXELMILL_TABLE',
+  workQueueUrl: 'PIXELMILL_WORK_QUEUE_URL',
+  deadLetterQueueUrl: 'PIXELMILL_DEAD_LETTER_QUEUE_URL',
+  /** "true": re-enqueue every gap found (the AuditGaps metric still reports them). */
+  repair: 'PIXELMILL_AUDIT_REPAIR',
+  /** "false": skip listing the renditions bucket (very large buckets). */
+  checkRenditions: 'PIXELMILL_AUDIT_CHECK_RENDITIONS',
+  config: 'PIXELMILL_CONFIG',
+  region: 'AWS_REGION',
+} as const;

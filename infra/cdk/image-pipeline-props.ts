@@ -17,7 +17,7 @@ import { aws_lambda as lambda, aws_logs as logs, RemovalPolicy, Stack, Token } f
 import type { IConstruct } from 'constructs';
 import { POWERTOOLS_ENV, WORKER_ENV } from '../../events/worker-environment.ts';
 import { createTopology, type Topology, TopologyError, topology } from '../topology.ts';
-import { WORKER_ENTRY } from './paths.ts';
+import { AUDIT_ENTRY, WORKER_ENTRY } from './paths.ts';
 import {
   DEFAULT_IMAGE_LIMITS,
   IMAGE_LIMIT_RANGES,
@@ -137,8 +137,31 @@ export interface ImagePipelineProps {
   /** For the buckets, table and log group the construct creates. @default RETAIN */
   readonly removalPolicy?: RemovalPolicy;
   readonly alarms?: PipelineAlarmProps;
+  /** The scheduled completeness audit (uploads ⨝ table ⨝ DLQ). */
+  readonly audit?: ScheduledAuditProps;
   /** Absolute path of the worker's entry module (tests use a stub). @default workers/process.ts */
   readonly workerEntry?: string;
+}
+
+export interface ScheduledAuditProps {
+  /** Minutes between two audits (5–1440). @default 60 */
+  readonly intervalMinutes?: number;
+  /**
+   * Re-enqueue the gaps it finds (lost events, stuck work, DONE rows missing renditions). The
+   * AuditGaps alarm fires either way, so someone looks at why. @default true
+   */
+  readonly repair?: boolean;
+  /** List the renditions bucket to check DONE rows (off for very large buckets). @default true */
+  readonly checkRenditions?: boolean;
+  /** Absolute path of the audit's entry module (tests use a stub). @default workers/audit.ts */
+  readonly entry?: string;
+}
+
+export interface ResolvedAuditSettings {
+  readonly intervalMinutes: number;
+  readonly repair: boolean;
+  readonly checkRenditions: boolean;
+  readonly entry: string;
 }
 
 export interface ResolvedAlarmSettings {
@@ -176,6 +199,7 @@ export interface ImagePipelineSettings {
   readonly removalPolicy: RemovalPolicy;
   readonly workerEntry: string;
   readonly alarms: ResolvedAlarmSettings;
+  readonly audit: ResolvedAuditSettings;
 }
 
 export const IMAGE_PIPELINE_DEFAULTS = {
@@ -187,6 +211,10 @@ export const IMAGE_PIPELINE_DEFAULTS = {
   noncurrentVersionExpirationDays: 30,
   removalPolicy: RemovalPolicy.RETAIN,
   workerEntry: WORKER_ENTRY,
+  auditIntervalMinutes: 60,
+  auditRepair: true,
+  auditCheckRenditions: true,
+  auditEntry: AUDIT_ENTRY,
   vcpuSecondsPerImage: 0.62,
   workerErrorsThreshold: 0,
   workerThrottlesThreshold: 0,
@@ -307,9 +335,9 @@ function checkPresets(presets: unknown, problems: Problems): void {
     } else {
       names.add(preset.name);
     }
-    if (!Array.isArray(preset.formats) || preset.formats.length < 1 || preset.formats.length > 4) {
+    if (!Array.isArray(preset.formats) || preset.formats.length < 1 || preset.formats.length > 6) {
       problems.add(
-        `Expected an array of 1 to 4 formats for ${at}.formats but received ${describe(preset.formats)}`,
+        `Expected an array of 1 to 6 formats for ${at}.formats but received ${describe(preset.formats)}`,
       );
     }
   });
@@ -589,6 +617,15 @@ export function resolveImagePipelineSettings(
     problems.add(`Expected an e-mail address for alarms.email but received ${describe(email)}`);
   }
 
+  const auditProps = defined(props.audit);
+  const audit: ResolvedAuditSettings = {
+    intervalMinutes: auditProps.intervalMinutes ?? IMAGE_PIPELINE_DEFAULTS.auditIntervalMinutes,
+    repair: auditProps.repair ?? IMAGE_PIPELINE_DEFAULTS.auditRepair,
+    checkRenditions: auditProps.checkRenditions ?? IMAGE_PIPELINE_DEFAULTS.auditCheckRenditions,
+    entry: auditProps.entry ?? IMAGE_PIPELINE_DEFAULTS.auditEntry,
+  };
+  problems.int('audit.intervalMinutes', audit.intervalMinutes, 5, 1440);
+
   if (problems.list.length > 0) throw new ImagePipelinePropsError(scope.node.path, problems.list);
 
   return {
@@ -621,5 +658,6 @@ export function resolveImagePipelineSettings(
       durationAlarmRatio,
       durationThresholdMs: Math.round(durationAlarmRatio * timeoutSeconds * 1000),
     },
+    audit,
   };
 }

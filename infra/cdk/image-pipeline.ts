@@ -35,6 +35,7 @@ import { acknowledge } from './nag.ts';
 import { ObjectCreatedRoute } from './object-created-route.ts';
 import { PipelineAlarms } from './pipeline-alarms.ts';
 import { PipelineDashboard } from './pipeline-dashboard.ts';
+import { ScheduledAudit } from './scheduled-audit.ts';
 import { createSecureBucket } from './secure-bucket.ts';
 import { WorkQueues } from './work-queues.ts';
 
@@ -56,6 +57,7 @@ export class ImagePipeline extends Construct {
   readonly workQueues: WorkQueues;
   readonly route: ObjectCreatedRoute;
   readonly worker: ImageWorker;
+  readonly audit: ScheduledAudit;
   readonly alarmTopic: sns.ITopic;
   readonly alarms: PipelineAlarms;
   readonly dashboard: PipelineDashboard;
@@ -136,10 +138,25 @@ export class ImagePipeline extends Construct {
       logRetention: settings.logRetention,
       removalPolicy: settings.removalPolicy,
       workQueue: this.workQueues.queue,
+      deadLetterQueue: this.workQueues.deadLetterQueue,
       uploadsBucket: this.uploadsBucket,
       uploadsPrefix: topology.uploadsPrefix,
       renditionsBucket: this.renditionsBucket,
       table: this.table,
+    });
+    this.audit = new ScheduledAudit(this, 'Audit', {
+      ...settings.audit,
+      architecture: settings.architecture,
+      workerConfigJson: settings.workerConfigJson,
+      serviceName: settings.serviceName,
+      logRetention: settings.logRetention,
+      removalPolicy: settings.removalPolicy,
+      uploadsBucket: this.uploadsBucket,
+      uploadsPrefix: topology.uploadsPrefix,
+      renditionsBucket: this.renditionsBucket,
+      table: this.table,
+      workQueue: this.workQueues.queue,
+      deadLetterQueue: this.workQueues.deadLetterQueue,
     });
 
     this.alarmTopic = settings.alarms.topic ?? this.createAlarmTopic();

@@ -46,6 +46,8 @@ export interface ImageWorkerProps {
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
   readonly workQueue: sqs.IQueue;
+  /** Where the worker sends a message that is not a work item at all (retrying cannot help). */
+  readonly deadLetterQueue: sqs.IQueue;
   readonly uploadsBucket: s3.IBucket;
   readonly uploadsPrefix: string;
   readonly renditionsBucket: s3.IBucket;
@@ -60,8 +62,10 @@ export const WORKER_ACTIONS = {
   listUploads: ['s3:ListBucket'],
   /** ObjectStore.put. */
   writeRenditions: ['s3:PutObject'],
-  /** ImageTable.claim/finish/renewLease/recordFailure (UpdateItem) and get (GetItem). */
+  /** ImageTable.claim/finish/renewLease/recordFailure/putLatest (UpdateItem) and get (GetItem). */
   tableRows: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+  /** Poison (not a work item) straight to the DLQ, with its reason. */
+  deadLetter: ['sqs:SendMessage'],
 } as const;
 
 export class ImageWorker extends Construct {
@@ -144,6 +148,13 @@ export class ImageWorker extends Construct {
         sid: 'TableRows',
         actions: [...WORKER_ACTIONS.tableRows],
         resources: [props.table.tableArn],
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'DeadLetterPoison',
+        actions: [...WORKER_ACTIONS.deadLetter],
+        resources: [props.deadLetterQueue.queueArn],
       }),
     );
     // An imported uploads bucket encrypted with a KMS key (SSE-KMS): decrypting is reading.

@@ -13,5 +13,8 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
  */
 export const WORKER_ENTRY = fileURLToPath(new URL('../../workers/process.ts', import.meta.url));
 
+/** The scheduled audit's entry point (workers/audit.ts), named for esbuild likewise. */
+export const AUDIT_ENTRY = fileURLToPath(new URL('../../workers/audit.ts', import.meta.url));
+
 /** The lockfile that pins what bundling installs (`nodeModules`) for the function. */
 export const LOCK_FILE = fileURLToPath(new URL('../../package-lock.json', import.meta.url));

@@ -61,8 +61,8 @@ describe('ImagePipeline embedded in another app', () => {
     assert.equal(ofType('Custom::S3BucketNotifications').length, 0);
 
     // The rule listens to the team's bucket, under its prefix.
-    const rules = ofType('AWS::Events::Rule');
-    assert.equal(rules.length, 1);
+    const rules = ofType('AWS::Events::Rule').filter((r) => at(r, 'Properties', 'EventPattern'));
+    assert.equal(rules.length, 1, 'one event rule (the other is the audit schedule)');
     assert.deepEqual(at(rules[0], 'Properties', 'EventPattern', 'detail'), {
       bucket: { name: [UPLOADS] },
       object: { key: [{ prefix: 'incoming/' }] },
@@ -88,7 +88,17 @@ describe('ImagePipeline embedded in another app', () => {
     const functions = ofType('AWS::Lambda::Function').filter(
       (f) => at(f, 'Properties', 'Runtime') === 'nodejs24.x',
     );
-    assert.equal(functions.length, 1);
+    assert.equal(functions.length, 2, 'the worker and the scheduled audit');
+    for (const fn of functions) {
+      const config = JSON.parse(
+        String(at(fn, 'Properties', 'Environment', 'Variables', 'PIXELMILL_CONFIG')),
+      );
+      assert.deepEqual(
+        config.presets,
+        PRESETS,
+        'the audit counts rows of the presets the worker uses',
+      );
+    }
     const config = JSON.parse(
       String(at(functions[0], 'Properties', 'Environment', 'Variables', 'PIXELMILL_CONFIG')),
     );

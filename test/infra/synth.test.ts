@@ -46,12 +46,16 @@ describe('cdk synth with bundling', { timeout: SYNTH_TIMEOUT_MS + 10_000 }, () =
     );
     const resources = at(template, 'Resources');
     assert.ok(isRecord(resources));
-    const workers = Object.values(resources).filter(
+    const functions = Object.values(resources).filter(
       (r) =>
         at(r, 'Type') === 'AWS::Lambda::Function' &&
         at(r, 'Properties', 'Runtime') === 'nodejs24.x',
     );
-    assert.equal(workers.length, 1, 'one nodejs24.x function');
+    assert.equal(functions.length, 2, 'two nodejs24.x functions: the worker and the audit');
+    const workers = functions.filter((r) =>
+      String(at(r, 'Properties', 'Description')).startsWith('pixelmill worker'),
+    );
+    assert.equal(workers.length, 1, 'one worker');
     const worker = workers[0];
     assert.equal(at(worker, 'Properties', 'Handler'), 'index.handler');
 

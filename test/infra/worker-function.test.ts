@@ -163,6 +163,12 @@ describe('worker function', () => {
         resources: [arnOf(p, pipeline.table)],
         condition: undefined,
       },
+      {
+        effect: 'Allow',
+        actions: ['sqs:SendMessage'],
+        resources: [arnOf(p, pipeline.workQueues.deadLetterQueue)],
+        condition: undefined,
+      },
     ];
     const byJson = (list: Statement[]) => list.map((s) => JSON.stringify(s)).sort();
     assert.deepEqual(byJson(workerStatements(p)), byJson(expected));

@@ -1,0 +1,117 @@
+/** The scheduled audit in the template: its schedule, environment, limits and exact permissions. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ImagePipelinePropsError } from '../../infra/cdk/image-pipeline-props.ts';
+import {
+  arnOf,
+  at,
+  buildPipeline,
+  isRecord,
+  logicalIdOf,
+  type PipelineUnderTest,
+  propertiesOf,
+  propertiesOfType,
+  ref,
+} from './pipeline-under-test.ts';
+
+function auditStatements(p: PipelineUnderTest): string[] {
+  const roleRef = JSON.stringify({ Ref: logicalIdOf(p, p.pipeline.audit.role) });
+  const out: string[] = [];
+  for (const { properties } of propertiesOfType(p, 'AWS::IAM::Policy')) {
+    const roles = properties.Roles;
+    if (!Array.isArray(roles) || !roles.some((r) => JSON.stringify(r) === roleRef)) continue;
+    const list = at(properties, 'PolicyDocument', 'Statement');
+    assert.ok(Array.isArray(list));
+    for (const s of list) {
+      assert.ok(isRecord(s));
+      const actions = (Array.isArray(s.Action) ? s.Action : [s.Action]).map(String).sort();
+      const resources = (Array.isArray(s.Resource) ? s.Resource : [s.Resource])
+        .map((r) => JSON.stringify(r))
+        .sort();
+      out.push(JSON.stringify({ actions, resources }));
+    }
+  }
+  return out.sort();
+}
+
+describe('scheduled audit', () => {
+  const p = buildPipeline();
+  const { pipeline } = p;
+  const fn = propertiesOf(p, pipeline.audit.function);
+
+  it('runs every hour, one at a time, for up to 15 minutes', () => {
+    assert.equal(propertiesOf(p, pipeline.audit.rule).ScheduleExpression, 'rate(1 hour)');
+    assert.deepEqual(
+      at(propertiesOf(p, pipeline.audit.rule), 'Targets', 0, 'Arn'),
+      arnOf(p, pipeline.audit.function),
+    );
+    assert.equal(fn.Runtime, 'nodejs24.x');
+    assert.equal(fn.Timeout, 900);
+    assert.equal(fn.ReservedConcurrentExecutions, 1);
+  });
+
+  it('is told the resources it joins, the worker’s config, and to repair', () => {
+    const env = at(fn, 'Environment', 'Variables');
+    assert.ok(isRecord(env));
+    assert.deepEqual(env.PIXELMILL_UPLOADS_BUCKET, ref(p, pipeline.uploadsBucket));
+    assert.equal(env.PIXELMILL_UPLOADS_PREFIX, 'uploads/');
+    assert.deepEqual(env.PIXELMILL_TABLE, ref(p, pipeline.table));
+    assert.deepEqual(env.PIXELMILL_WORK_QUEUE_URL, ref(p, pipeline.workQueues.queue));
+    assert.deepEqual(
+      env.PIXELMILL_DEAD_LETTER_QUEUE_URL,
+      ref(p, pipeline.workQueues.deadLetterQueue),
+    );
+    assert.equal(env.PIXELMILL_AUDIT_REPAIR, 'true');
+    assert.equal(
+      env.PIXELMILL_CONFIG,
+      at(propertiesOf(p, pipeline.worker.function), 'Environment', 'Variables', 'PIXELMILL_CONFIG'),
+    );
+    assert.equal(
+      env.POWERTOOLS_SERVICE_NAME,
+      pipeline.settings.serviceName,
+      'its AuditGaps metric carries the alarm’s dimension',
+    );
+  });
+
+  it('may list both buckets, read rows and note repairs, peek the DLQ, re-enqueue: nothing else', () => {
+    const stmt = (actions: string[], resources: unknown[]) =>
+      JSON.stringify({
+        actions: [...actions].sort(),
+        resources: resources.map((r) => JSON.stringify(r)).sort(),
+      });
+    assert.deepEqual(
+      auditStatements(p),
+      [
+        stmt(['logs:CreateLogStream', 'logs:PutLogEvents'], [arnOf(p, pipeline.audit.logGroup)]),
+        stmt(
+          ['s3:ListBucket', 's3:ListBucketVersions'],
+          [arnOf(p, pipeline.uploadsBucket), arnOf(p, pipeline.renditionsBucket)],
+        ),
+        stmt(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan'], [arnOf(p, pipeline.table)]),
+        stmt(['dynamodb:UpdateItem'], [arnOf(p, pipeline.table)]),
+        stmt(
+          ['sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
+          [arnOf(p, pipeline.workQueues.deadLetterQueue)],
+        ),
+        stmt(['sqs:GetQueueAttributes', 'sqs:SendMessage'], [arnOf(p, pipeline.workQueues.queue)]),
+      ].sort(),
+    );
+  });
+
+  it('reports only, with no write permission, when repair is off; and checks its interval', () => {
+    const readOnly = buildPipeline({ audit: { repair: false, intervalMinutes: 15 } });
+    const statements = auditStatements(readOnly).join('\n');
+    assert.ok(!statements.includes('sqs:SendMessage'));
+    assert.ok(!statements.includes('dynamodb:UpdateItem'));
+    assert.equal(
+      propertiesOf(readOnly, readOnly.pipeline.audit.rule).ScheduleExpression,
+      'rate(15 minutes)',
+    );
+    assert.throws(
+      () => buildPipeline({ audit: { intervalMinutes: 1 } }),
+      (e) =>
+        e instanceof ImagePipelinePropsError &&
+        e.problems.some((m) => m.includes('audit.intervalMinutes')),
+    );
+  });
+});

@@ -1,0 +1,44 @@
+/**
+ * Lambda entry point for the scheduled audit (bundled by the CDK construct). Configuration is read
+ * once, at cold start; a missing variable fails the cold start naming it.
+ */
+import { z } from 'zod';
+import { AUDIT_ENV } from '../events/worker-environment.ts';
+import { configHash } from '../lib/config/parse.ts';
+import { createAuditHandler } from './audit-handler.ts';
+import { readWorkerConfig } from './worker-config.ts';
+
+const schema = z.object({
+  [AUDIT_ENV.uploadsBucket]: z.string().min(3),
+  [AUDIT_ENV.uploadsPrefix]: z.string().min(1),
+  [AUDIT_ENV.renditionsBucket]: z.string().min(3),
+  [AUDIT_ENV.table]: z.string().min(3),
+  [AUDIT_ENV.workQueueUrl]: z.url(),
+  [AUDIT_ENV.deadLetterQueueUrl]: z.url(),
+  [AUDIT_ENV.repair]: z.enum(['true', 'false']).default('false'),
+  [AUDIT_ENV.checkRenditions]: z.enum(['true', 'false']).default('true'),
+  [AUDIT_ENV.config]: z.string().optional(),
+  [AUDIT_ENV.region]: z.string().min(1),
+});
+
+const parsed = schema.safeParse(process.env);
+if (!parsed.success) {
+  const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  throw new Error(`Audit environment is incomplete:\n- ${problems.join('\n- ')}`);
+}
+const env = parsed.data;
+
+export const handler = createAuditHandler({
+  target: { region: env[AUDIT_ENV.region] },
+  resources: {
+    uploadsBucket: env[AUDIT_ENV.uploadsBucket],
+    uploadsPrefix: env[AUDIT_ENV.uploadsPrefix],
+    renditionsBucket: env[AUDIT_ENV.renditionsBucket],
+    table: env[AUDIT_ENV.table],
+    workQueueUrl: env[AUDIT_ENV.workQueueUrl],
+    deadLetterQueueUrl: env[AUDIT_ENV.deadLetterQueueUrl],
+  },
+  configHash: configHash(readWorkerConfig(env[AUDIT_ENV.config])),
+  repair: env[AUDIT_ENV.repair] === 'true',
+  checkRenditions: env[AUDIT_ENV.checkRenditions] === 'true',
+});
