@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { FaultPlan } from '../lib/aws/target.ts';
 import { UsageError } from '../lib/ops/errors.ts';
+import type { RetryBackoff } from '../lib/pipeline/process-batch.ts';
 import type { PipelineTestHooks } from '../lib/pipeline/process-record.ts';
 
 const faultsSchema = z.strictObject({
@@ -24,6 +25,14 @@ const faultsSchema = z.strictObject({
     .default([]),
   crashAfterRecords: z.int().min(1).optional(),
   crashBeforeDoneRate: z.number().min(0).max(1).optional(),
+  /** Retry backoff for failed records (tests want seconds, not production's 2 s, 6 s, 18 s…). */
+  backoff: z
+    .strictObject({
+      baseSeconds: z.int().min(1),
+      factor: z.number().min(1),
+      maxSeconds: z.int().min(1),
+    })
+    .optional(),
 });
 
 export const FAULTS_ENV = 'PIXELMILL_FAULTS';
@@ -33,6 +42,7 @@ export interface TestFaults {
   readonly hooks: PipelineTestHooks | undefined;
   /** Call once per finished record (crashes after the k-th). */
   readonly onRecord: () => void;
+  readonly backoff: RetryBackoff | undefined;
 }
 
 function crash(): never {
@@ -69,6 +79,7 @@ export function readTestFaults(value: string | undefined): TestFaults | undefine
             },
           }
         : undefined,
+    backoff: parsed.backoff,
     onRecord: () => {
       records++;
       if (parsed.crashAfterRecords !== undefined && records >= parsed.crashAfterRecords) crash();

@@ -32,6 +32,7 @@ export function startWorkers(
     logKeys: { component: 'worker', pid: process.pid },
     ...(options.faults ? { onOutcome: options.faults.onRecord } : {}),
     ...(options.faults?.hooks ? { testHooks: options.faults.hooks } : {}),
+    ...(options.faults?.backoff ? { batch: { backoff: options.faults.backoff } } : {}),
   });
   return startEventSource({
     queue: t.workQueue,

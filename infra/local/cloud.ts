@@ -16,7 +16,12 @@ import { type PipelineLogger, silentLogger } from '../../lib/pipeline/log.ts';
 import { topology as defaultTopology, type Topology } from '../topology.ts';
 import { CloudAlreadyRunningError } from './errors.ts';
 import { type BridgeOutcome, LocalEventBridge } from './event-bridge.ts';
-import { type FauxqsQueue, loadFauxqsParts, type SpyEvent } from './fauxqs-internals.ts';
+import {
+  type FauxqsQueue,
+  type FauxqsSqsStore,
+  loadFauxqsParts,
+  type SpyEvent,
+} from './fauxqs-internals.ts';
 import { createSequencer } from './sequencer.ts';
 import {
   ensureStateDirs,
@@ -68,6 +73,27 @@ function closeServer(server: Server): Promise<void> {
   return new Promise((resolve, reject) =>
     server.close((error) => (error ? reject(error) : resolve())),
   );
+}
+
+/** Makes the messages in an unread ReceiveMessage answer visible again; returns how many. */
+function releaseUnread(store: FauxqsSqsStore, body: unknown, payload: unknown): number {
+  const url = (body as { QueueUrl?: unknown } | null)?.QueueUrl;
+  if (typeof url !== 'string' || typeof payload !== 'string') return 0;
+  const queue = store.getQueue(url);
+  let answer: { Messages?: { ReceiptHandle?: unknown }[] };
+  try {
+    answer = JSON.parse(payload) as typeof answer;
+  } catch {
+    return 0;
+  }
+  let released = 0;
+  for (const message of answer.Messages ?? []) {
+    if (queue && typeof message.ReceiptHandle === 'string') {
+      queue.changeVisibility(message.ReceiptHandle, 1);
+      released++;
+    }
+  }
+  return released;
 }
 
 export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
@@ -173,6 +199,21 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     reply.hijack();
     dynamo.emit('request', request.raw, reply.raw as ServerResponse);
     return reply;
+  });
+  // A long poll outlives the client that gave up on it (a worker stopped mid-poll): fauxqs
+  // still dequeues a message that arrives during the wait and answers a closed socket, and the
+  // message would stay invisible for the whole visibility timeout (12 minutes) with nobody
+  // holding it. Answers nobody will read put their messages back after a second.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.headers['x-amz-target'] !== 'AmazonSQS.ReceiveMessage') return payload;
+    // Not `request.raw.destroyed`: Node sets that once the request body has been read.
+    if (!(reply.raw.destroyed || request.raw.socket?.destroyed !== false)) {
+      return payload;
+    }
+    const released = releaseUnread(sqsStore, request.body, payload);
+    if (released > 0)
+      log.info('released messages received for a client that had gone', { released });
+    return payload;
   });
   app.addHook('preClose', () => {
     sqsPersistence.close();

@@ -40,6 +40,7 @@ export interface FauxqsSqsStore {
   persistence: unknown;
   allQueues(): Iterable<FauxqsQueue>;
   getQueueByName(name: string): FauxqsQueue | undefined;
+  getQueue(url: string): FauxqsQueue | undefined;
   shutdown(): void;
 }
 

@@ -375,6 +375,51 @@ export class ImageTable {
   }
 
   /**
+   * Records that an operator sent the image's message again (a redrive, an audit repair). A row
+   * nobody holds and not finished becomes RETRYING, touched now, so status and the audit count it
+   * as on its way instead of failed or stuck; any other row only gains the history entry.
+   */
+  async requeued(key: RowKey, entry: HistoryEntry, increment?: 'redrives'): Promise<void> {
+    const inc = increment ? ', #inc = if_not_exists(#inc, :zero) + :one' : '';
+    try {
+      await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.name,
+          Key: { ...key },
+          UpdateExpression:
+            'SET #status = :retrying, #updatedAt = :now, ' +
+            `#history = list_append(if_not_exists(#history, :none), :entry)${inc}`,
+          ConditionExpression:
+            'attribute_exists(#pk) AND #status <> :done AND #status <> :rejected AND ' +
+            '(attribute_not_exists(#leaseUntil) OR #leaseUntil < :nowMs)',
+          ExpressionAttributeNames: {
+            '#pk': IMAGE_TABLE_KEYS.partitionKey,
+            '#status': 'status',
+            '#updatedAt': 'updatedAt',
+            '#leaseUntil': 'leaseUntil',
+            '#history': 'history',
+            ...(increment ? { '#inc': increment } : {}),
+          },
+          ExpressionAttributeValues: {
+            ':retrying': 'RETRYING' satisfies ImageStatus,
+            ':done': 'DONE' satisfies ImageStatus,
+            ':rejected': 'REJECTED' satisfies ImageStatus,
+            ':now': entry.at,
+            ':nowMs': new Date(entry.at).getTime(),
+            ':none': [],
+            ':entry': [entry],
+            ...(increment ? { ':zero': 0, ':one': 1 } : {}),
+          },
+        }),
+      );
+    } catch (error) {
+      const adapted = toAdapterError(`UpdateItem(requeued) ${this.name}`, error);
+      if (!(adapted instanceof ConditionFailedError)) throw adapted;
+      await this.note(key, entry, {}, increment);
+    }
+  }
+
+  /**
    * Reopens a DONE row whose renditions went missing, so the next delivery claims it again
    * (a finished row is otherwise never claimed). Only if it is still the row the audit saw.
    */

@@ -192,7 +192,7 @@ export async function repairAudit(
           return;
         }
       } else {
-        await ctx.table.note(key, entry);
+        await ctx.table.requeued(key, entry);
       }
     }
     const o = gap.object;

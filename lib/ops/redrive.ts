@@ -108,7 +108,7 @@ export async function redrive(
             if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
             nextAt = Math.max(Date.now(), nextAt) + interval;
             if (letter.row) {
-              await ctx.table.note(
+              await ctx.table.requeued(
                 { pk: letter.row.pk, sk: letter.row.sk },
                 {
                   at: new Date().toISOString(),
@@ -116,7 +116,6 @@ export async function redrive(
                   messageId: letter.messageId,
                   code: letter.reason,
                 },
-                {},
                 'redrives',
               );
             }

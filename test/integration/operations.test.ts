@@ -136,13 +136,18 @@ describe('redrive', () => {
       'a dry run changes nothing',
     );
 
-    startTestWorker(t, env);
     const moved = await redrive(
       ctx,
       { reason: 'InternalError', prefix: 'uploads/a/' },
       { dryRun: false, ratePerSecond: 100 },
     );
     assert.equal(moved.moved.length, 1);
+    // Until a worker takes it, the image is on its way again: neither failed nor a gap.
+    assert.equal((await env.table.get(a))?.status, 'RETRYING');
+    const waiting = await runAudit(ctx, { graceSeconds: 0 });
+    assert.deepEqual([waiting.inFlight, waiting.inDeadLetterQueue, waiting.gaps.length], [1, 1, 0]);
+
+    startTestWorker(t, env);
     const done = await statusOf(env, a, 'DONE');
     assert.equal(done.redrives, 1);
     assert.ok(done.history?.some((h) => h.event === 'redriven'));

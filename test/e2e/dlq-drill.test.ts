@@ -1,0 +1,201 @@
+/**
+ * The DLQ drill, as an operator runs it, every step through the CLI: a class of images fails
+ * every time (a fault on one prefix), reaches the DLQ and is listed with its reason; the cause is
+ * fixed (the worker restarted without the fault); a dry run plans the redrive and changes
+ * nothing; the redrive moves exactly those; every image ends DONE, the audit finds no gap, and no
+ * image was processed into a second result.
+ */
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { isVersionRow } from '../../events/image-row.ts';
+import { startLocalCloud } from '../../infra/local/cloud.ts';
+import { topology } from '../../infra/topology.ts';
+import { createAwsClients } from '../../lib/aws/clients.ts';
+import { ImageTable } from '../../lib/aws/image-table.ts';
+import { ObjectStore } from '../../lib/aws/object-store.ts';
+import { photoLike } from '../fixtures/catalogue.ts';
+import { runCli, spawnCli } from '../helpers/cli.ts';
+import { eventually, tempDir } from '../helpers/temp.ts';
+
+const GOOD = 4;
+const BROKEN = 3;
+const FAULTS = {
+  rules: [
+    {
+      service: 's3',
+      commands: ['PutObjectCommand'],
+      keyPrefix: 'uploads/drill/broken/',
+      rate: 1,
+      error: 'server-error',
+    },
+  ],
+  backoff: { baseSeconds: 1, factor: 1, maxSeconds: 1 },
+};
+
+function worker(state: string, faults?: object): ChildProcess {
+  const child = spawnCli(['worker', '--state', state, '--concurrency', '2'], {
+    env: faults ? { PIXELMILL_FAULTS: JSON.stringify(faults) } : {},
+  });
+  child.stdout?.resume();
+  child.stderr?.resume();
+  return child;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGINT');
+  await exited;
+}
+
+async function json<T>(args: string[]): Promise<T> {
+  const r = await runCli(args);
+  assert.ok(r.code === 0 || r.code === 1, `${args.join(' ')}: exit ${r.code} ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+interface DlqList {
+  count: number;
+  messages: { key: string; reason: string; attempts: number; lastError: { message: string } }[];
+}
+interface Audit {
+  done: number;
+  inDeadLetterQueue: number;
+  gaps: unknown[];
+}
+interface Redrive {
+  dryRun: boolean;
+  matched: number;
+  moved: { key: string }[];
+}
+
+describe('the DLQ drill', () => {
+  it('fails a class of images, lists them, redrives them once fixed, and proves nothing is missing', {
+    timeout: 240_000,
+  }, async (t) => {
+    const dir = await tempDir(t, 'drill');
+    const state = join(dir, 'state');
+    const input = join(dir, 'drill');
+    await mkdir(join(input, 'good'), { recursive: true });
+    await mkdir(join(input, 'broken'), { recursive: true });
+    for (let i = 0; i < GOOD; i++)
+      await writeFile(join(input, 'good', `g${i}.jpg`), await photoLike(160, 120, i + 1));
+    for (let i = 0; i < BROKEN; i++)
+      await writeFile(join(input, 'broken', `b${i}.jpg`), await photoLike(160, 120, i + 50));
+
+    const stack = spawnCli(['stack', 'up', '--state', state, '--json']);
+    t.after(() => stop(stack));
+    await new Promise<void>((resolve, reject) => {
+      stack.stdout?.once('data', () => resolve());
+      stack.once('exit', (code) => reject(new Error(`stack up exited ${code}`)));
+    });
+    stack.stderr?.resume();
+
+    const faulty = worker(state, FAULTS);
+    t.after(() => stop(faulty));
+    const ingested = await json<{ uploaded: number }>([
+      'ingest',
+      input,
+      '--state',
+      state,
+      '--json',
+    ]);
+    assert.equal(ingested.uploaded, GOOD + BROKEN);
+
+    const listed = await eventually(
+      'the broken images in the DLQ',
+      async () => {
+        const list = await json<DlqList>(['dlq', 'list', '--state', state, '--json']);
+        return list.count === BROKEN ? list : undefined;
+      },
+      120_000,
+      500,
+    );
+    assert.deepEqual(
+      listed.messages.map((m) => m.key).sort(),
+      [0, 1, 2].map((i) => `uploads/drill/broken/b${i}.jpg`),
+    );
+    for (const m of listed.messages) {
+      assert.equal(m.reason, 'InternalError');
+      assert.equal(m.attempts, topology.maxReceiveCount);
+      assert.match(m.lastError.message, /Injected server-error on PutObjectCommand/);
+    }
+    const before = await json<Audit>(['audit', '--state', state, '--grace', '1', '--json']);
+    assert.deepEqual(
+      [before.done, before.inDeadLetterQueue, before.gaps.length],
+      [GOOD, BROKEN, 0],
+    );
+
+    // The fix: the worker runs again without the fault.
+    await stop(faulty);
+    const fixed = worker(state);
+    t.after(() => stop(fixed));
+
+    const plan = await json<Redrive>([
+      'redrive',
+      '--reason',
+      'InternalError',
+      '--dry-run',
+      '--state',
+      state,
+      '--json',
+    ]);
+    assert.deepEqual([plan.dryRun, plan.matched, plan.moved.length], [true, BROKEN, 0]);
+    assert.equal(
+      (await json<DlqList>(['dlq', 'list', '--state', state, '--json'])).count,
+      BROKEN,
+      'the dry run changed nothing',
+    );
+
+    const moved = await json<Redrive>([
+      'redrive',
+      '--reason',
+      'InternalError',
+      '--state',
+      state,
+      '--json',
+    ]);
+    assert.equal(moved.moved.length, BROKEN);
+    const after = await eventually(
+      'every image DONE',
+      async () => {
+        const audit = await json<Audit>(['audit', '--state', state, '--grace', '1', '--json']);
+        return audit.done === GOOD + BROKEN ? audit : undefined;
+      },
+      60_000,
+      500,
+    );
+    assert.equal(after.gaps.length, 0);
+    assert.equal((await json<DlqList>(['dlq', 'list', '--state', state, '--json'])).count, 0);
+
+    // No second result: one version row and one rendition set per image.
+    await stop(fixed);
+    await stop(stack);
+    const cloud = await startLocalCloud({ stateDir: state });
+    const clients = createAwsClients(cloud.target);
+    try {
+      const rows = [];
+      for await (const r of new ImageTable(clients.dynamo, topology.table).scan())
+        if (isVersionRow(r)) rows.push(r);
+      assert.equal(rows.length, GOOD + BROKEN);
+      assert.ok(
+        rows
+          .filter((r) => r.key.includes('/broken/'))
+          .every((r) => r.redrives === 1 && r.status === 'DONE'),
+      );
+      let renditions = 0;
+      for await (const _ of new ObjectStore(clients.s3).list(
+        topology.renditionsBucket,
+        'uploads/drill/',
+      ))
+        renditions++;
+      assert.equal(renditions, 6 * (GOOD + BROKEN));
+    } finally {
+      clients.destroy();
+      await cloud.stop();
+    }
+  });
+});

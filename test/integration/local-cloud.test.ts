@@ -1,0 +1,44 @@
+/**
+ * Behaviour of the embedded cloud itself that the pipeline's guarantees rest on, beyond what
+ * fauxqs does out of the box.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { startTestCloud } from '../helpers/local-cloud.ts';
+import { sleep } from '../helpers/temp.ts';
+
+describe('the local cloud', () => {
+  it('gives back a message that arrives for a long poll whose client has gone', async (t) => {
+    const env = await startTestCloud(t);
+    const abandoned = new AbortController();
+    const poll = env.workQueue
+      .receive({ max: 1, waitSeconds: 10, signal: abandoned.signal })
+      .catch((error: unknown) => error);
+    await sleep(200);
+    abandoned.abort();
+    assert.ok((await poll) instanceof Error, 'the abandoned poll ends in an error for its client');
+    await sleep(100);
+    const sent = await env.workQueue.send('{"redriven":true}');
+
+    // The server still held the poll and dequeued the message for nobody. Without the release it
+    // would stay invisible for the queue's whole visibility timeout (two minutes here).
+    const started = Date.now();
+    let received: string[] = [];
+    while (received.length === 0 && Date.now() - started < 8_000) {
+      received = (await env.workQueue.receive({ max: 1, waitSeconds: 2 })).map((m) => m.messageId);
+    }
+    assert.deepEqual(received, [sent]);
+  });
+
+  it('keeps a message received by a client that is still there invisible', async (t) => {
+    const env = await startTestCloud(t);
+    const sent = await env.workQueue.send('{"held":true}');
+    const first = await env.workQueue.receive({ max: 1, waitSeconds: 5 });
+    assert.deepEqual(
+      first.map((m) => m.messageId),
+      [sent],
+    );
+    await sleep(1500);
+    assert.deepEqual(await env.workQueue.receive({ max: 1, waitSeconds: 1 }), []);
+  });
+});
