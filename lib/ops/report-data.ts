@@ -1,0 +1,100 @@
+/**
+ * What `pixelmill report` knows about a run or a pipeline: everything the HTML page shows, as
+ * data. Collected from the manifest, the metadata table, the queues and the renditions bucket
+ * (report-collect.ts), rendered by report-html.ts into one self-contained page.
+ */
+import type { ImageStatus } from '../../events/image-row.ts';
+
+export interface ReportData {
+  /** e.g. "pixelmill run of ./photos" or "stack Pixelmill (eu-west-1)". */
+  readonly title: string;
+  readonly generatedAt: string;
+  /** Where the numbers come from: "local cloud at .pixelmill" or "stack Pixelmill (eu-west-1)". */
+  readonly target: string;
+  readonly summary: ReportSummary;
+  /** The contact sheet, DONE images first then the rest, at most the report's cap. */
+  readonly images: readonly ReportImage[];
+  /** Images not on the contact sheet (over the cap). */
+  readonly imagesOmitted: number;
+  /** Queue depth and progress over time, oldest first. */
+  readonly timeline: readonly TimelinePoint[];
+  /**
+   * `measured`: sampled from the queues while the run went on. `derived`: reconstructed from
+   * upload times and row timestamps (a backlog of images, not SQS messages).
+   */
+  readonly timelineSource: 'measured' | 'derived';
+  readonly rejections: readonly RejectionGroup[];
+  readonly deadLetters: readonly ReportDeadLetter[];
+  /** The slowest DONE images, slowest first. */
+  readonly slowest: readonly SlowImage[];
+}
+
+export interface ReportSummary {
+  readonly total: number;
+  readonly done: number;
+  readonly rejected: number;
+  readonly failed: number;
+  readonly pending: number;
+  /** Wall time of the run, when the report is of a run. */
+  readonly seconds?: number | undefined;
+  readonly imagesPerSecond?: number | undefined;
+}
+
+export type ReportImageStatus = ImageStatus | 'PENDING';
+
+export interface ReportImage {
+  readonly key: string;
+  readonly status: ReportImageStatus;
+  readonly width?: number | undefined;
+  readonly height?: number | undefined;
+  readonly format?: string | undefined;
+  readonly bytes?: number | undefined;
+  /** The ThumbHash of the source, base64 (as on the row and in the manifest). */
+  readonly placeholder?: string | undefined;
+  /** `#rrggbb`. */
+  readonly dominantColour?: string | undefined;
+  /** A small rendition as a `data:image/…;base64,` URL, when the report embeds one. */
+  readonly thumbnail?: string | undefined;
+  /** The rejection reason or the last error's code. */
+  readonly reason?: string | undefined;
+}
+
+export interface TimelinePoint {
+  readonly at: string;
+  /** Messages waiting (measured: visible) or images uploaded and not finished (derived). */
+  readonly waiting: number;
+  /** Messages in flight (measured only). */
+  readonly inFlight?: number | undefined;
+  /** Dead letters (measured only). */
+  readonly deadLetters?: number | undefined;
+  /** Images finished (DONE or REJECTED) so far: its slope is the throughput. */
+  readonly finished: number;
+}
+
+export interface RejectionGroup {
+  /** The reason code (`truncated`, `pixel-limit`, …). */
+  readonly reason: string;
+  /** What the code means, from the fixed list. */
+  readonly description: string;
+  readonly count: number;
+  /** A few keys with their message. */
+  readonly examples: readonly { readonly key: string; readonly message: string }[];
+}
+
+export interface ReportDeadLetter {
+  readonly messageId: string;
+  readonly key?: string | undefined;
+  readonly reason: string;
+  readonly message?: string | undefined;
+  readonly attempts: number;
+  readonly ageSeconds: number;
+}
+
+export interface SlowImage {
+  readonly key: string;
+  readonly ms: number;
+  readonly width?: number | undefined;
+  readonly height?: number | undefined;
+  readonly format?: string | undefined;
+  readonly bytes?: number | undefined;
+}
