@@ -8,6 +8,7 @@ import { redriveCommand, redriveHelp } from './commands/redrive.ts';
 import { runCommand, runHelp } from './commands/run.ts';
 import { samplesCommand, samplesHelp } from './commands/samples.ts';
 import { stackCommand, stackHelp } from './commands/stack.ts';
+import { statusCommand, statusHelp } from './commands/status.ts';
 import { workerCommand, workerHelp } from './commands/worker.ts';
 import { writeErr, writeOut } from './output.ts';
 
@@ -42,6 +43,12 @@ const commands: Record<string, Command> = {
     help: stackHelp,
     usage: 'stack up',
     summary: 'run the embedded local cloud in the foreground',
+  },
+  status: {
+    run: statusCommand,
+    help: statusHelp,
+    usage: 'status',
+    summary: 'queues, images, throughput, ETA and alarm conditions (--watch)',
   },
   dlq: {
     run: dlqCommand,

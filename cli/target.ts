@@ -48,9 +48,16 @@ export interface ResolvedTarget extends OperatorContext {
   /** The rendition config (`--config`, or the defaults; undefined on AWS without `--config`). */
   readonly config: PixelmillConfig | undefined;
   readonly kind: 'local' | 'aws';
+  /** The local cloud's state directory, or the deployed stack's name. */
+  readonly stateDir: string | undefined;
+  readonly stackName: string | undefined;
   readonly target: AwsTarget;
   readonly clients: AwsClients;
   readonly maxReceiveCount: number;
+  /** Where EventBridge puts upload events it could not deliver. */
+  readonly ruleDeadLetterQueue: Queue;
+  /** The deployed alarms' name prefix (a stack output); undefined locally. */
+  readonly alarmNamePrefix: string | undefined;
   /** Set when this process started the local cloud (and stops it on close). */
   readonly cloud: LocalCloud | undefined;
   close(): Promise<void>;
@@ -92,6 +99,8 @@ export async function resolveTarget(
   let clients: AwsClients;
   let workQueue: Queue;
   let deadLetterQueue: Queue;
+  let ruleDeadLetterQueue: Queue;
+  let alarmNamePrefix: string | undefined;
   if (options.stack) {
     const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
     if (!region) throw new UsageError('Expected --region (or AWS_REGION) with --stack');
@@ -110,11 +119,18 @@ export async function resolveTarget(
     };
     workQueue = new Queue(clients.sqs, workUrl, '');
     deadLetterQueue = new Queue(clients.sqs, dlqUrl, '');
+    ruleDeadLetterQueue = new Queue(
+      clients.sqs,
+      required(outputs, STACK_OUTPUTS.ruleDeadLetterQueueUrl, options.stack),
+      '',
+    );
+    alarmNamePrefix = outputs[STACK_OUTPUTS.alarmNamePrefix];
   } else {
     ({ target, cloud } = await localTarget(options.state ?? DEFAULT_STATE_DIR, log));
     clients = createAwsClients(target);
     workQueue = await Queue.byName(clients.sqs, topology.workQueue);
     deadLetterQueue = await Queue.byName(clients.sqs, topology.deadLetterQueue);
+    ruleDeadLetterQueue = await Queue.byName(clients.sqs, topology.ruleDeadLetterQueue);
     resources = {
       uploadsBucket: topology.uploadsBucket,
       uploadsPrefix: topology.uploadsPrefix,
@@ -127,6 +143,8 @@ export async function resolveTarget(
   const settings = await workQueue.settings();
   return {
     kind: options.stack ? 'aws' : 'local',
+    stateDir: options.stack ? undefined : (options.state ?? DEFAULT_STATE_DIR),
+    stackName: options.stack,
     target,
     clients,
     cloud,
@@ -135,6 +153,8 @@ export async function resolveTarget(
     table: new ImageTable(clients.dynamo, resources.table),
     workQueue,
     deadLetterQueue,
+    ruleDeadLetterQueue,
+    alarmNamePrefix,
     config,
     configHash: config ? configHash(config) : undefined,
     visibilityTimeoutSeconds: settings.visibilityTimeoutSeconds,

@@ -151,6 +151,8 @@ export const STACK_OUTPUTS = {
   tableName: 'TableName',
   /** The SNS topic every alarm notifies (subscribe a pager, chat or e-mail to it). */
   alarmTopicArn: 'AlarmTopicArn',
+  /** Every alarm's name starts with it (`pixelmill status` reads their states). */
+  alarmNamePrefix: 'AlarmNamePrefix',
 } as const;
 
 export type StackOutputName = (typeof STACK_OUTPUTS)[keyof typeof STACK_OUTPUTS];

@@ -15,6 +15,10 @@
 import type { aws_s3 as s3, aws_sns as sns } from 'aws-cdk-lib';
 import { aws_lambda as lambda, aws_logs as logs, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import {
+  backlogThresholds,
+  DEFAULT_VCPU_SECONDS_PER_IMAGE,
+} from '../../events/alarm-conditions.ts';
 import { POWERTOOLS_ENV, WORKER_ENV } from '../../events/worker-environment.ts';
 import { createTopology, type Topology, TopologyError, topology } from '../topology.ts';
 import { AUDIT_ENTRY, WORKER_ENTRY } from './paths.ts';
@@ -215,7 +219,7 @@ export const IMAGE_PIPELINE_DEFAULTS = {
   auditRepair: true,
   auditCheckRenditions: true,
   auditEntry: AUDIT_ENTRY,
-  vcpuSecondsPerImage: 0.62,
+  vcpuSecondsPerImage: DEFAULT_VCPU_SECONDS_PER_IMAGE,
   workerErrorsThreshold: 0,
   workerThrottlesThreshold: 0,
   durationAlarmRatio: 0.8,
@@ -589,11 +593,14 @@ export function resolveImagePipelineSettings(
   const expectedImagesPerSecond =
     (maxConcurrency * Math.min(vcpusFor(memoryMb), WORKER_SIZING.recordsAtOnce)) /
     vcpuSecondsPerImage;
-  const backlogObjectiveSeconds =
-    alarmProps.backlogObjectiveSeconds ?? merged.maxReceiveCount * merged.visibilityTimeoutSeconds;
+  const { backlogObjectiveSeconds, queueDepthThreshold } = backlogThresholds({
+    maxReceiveCount: merged.maxReceiveCount,
+    visibilityTimeoutSeconds: merged.visibilityTimeoutSeconds,
+    expectedImagesPerSecond,
+    backlogObjectiveSeconds: alarmProps.backlogObjectiveSeconds,
+    queueDepthThreshold: alarmProps.queueDepthThreshold,
+  });
   problems.int('alarms.backlogObjectiveSeconds', backlogObjectiveSeconds, 60, FOURTEEN_DAYS);
-  const queueDepthThreshold =
-    alarmProps.queueDepthThreshold ?? Math.ceil(expectedImagesPerSecond * backlogObjectiveSeconds);
   problems.int('alarms.queueDepthThreshold', queueDepthThreshold, 1, Number.MAX_SAFE_INTEGER);
   const workerErrorsThreshold =
     alarmProps.workerErrorsThreshold ?? IMAGE_PIPELINE_DEFAULTS.workerErrorsThreshold;

@@ -24,37 +24,23 @@ import {
   type aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import {
+  ALARM_MINUTES,
+  ALARM_TITLES,
+  type AlarmKey,
+  alarmNamePrefix,
+  RUNBOOK,
+  RUNBOOK_ANCHORS,
+} from '../../events/alarm-conditions.ts';
 import { METRIC_DIMENSIONS, METRIC_NAMESPACE, METRICS } from '../../events/metrics.ts';
 import type { ResolvedAlarmSettings } from './image-pipeline-props.ts';
 
-/** Where each alarm's "what to do" lives (the section for each is in RUNBOOK_ANCHORS). */
-export const RUNBOOK = 'docs/aws.md';
-
-export const ALARM_KEYS = [
-  'workQueueDepth',
-  'workQueueAge',
-  'workDeadLetterQueue',
-  'ruleDeadLetterQueue',
-  'ruleFailedInvocations',
-  'workerErrors',
-  'workerThrottles',
-  'workerDuration',
-  'auditGaps',
-] as const;
-export type AlarmKey = (typeof ALARM_KEYS)[number];
-
-/** The runbook section (anchor in docs/aws.md) for each alarm. */
-export const RUNBOOK_ANCHORS: Record<AlarmKey, string> = {
-  workQueueDepth: 'work-queue-backlog',
-  workQueueAge: 'work-queue-backlog',
-  workDeadLetterQueue: 'work-dlq-not-empty',
-  ruleDeadLetterQueue: 'rule-dlq-not-empty-or-eventbridge-failed-invocations',
-  ruleFailedInvocations: 'rule-dlq-not-empty-or-eventbridge-failed-invocations',
-  workerErrors: 'worker-errors-or-throttles',
-  workerThrottles: 'worker-errors-or-throttles',
-  workerDuration: 'worker-duration-near-the-timeout',
-  auditGaps: 'audit-gaps',
-};
+export {
+  ALARM_KEYS,
+  type AlarmKey,
+  RUNBOOK,
+  RUNBOOK_ANCHORS,
+} from '../../events/alarm-conditions.ts';
 
 export interface PipelineAlarmsProps {
   readonly topic: sns.ITopic;
@@ -81,7 +67,6 @@ export class PipelineAlarms extends Construct {
 
     const alarm = (
       key: AlarmKey,
-      title: string,
       summary: string,
       options: Omit<cloudwatch.CreateAlarmOptions, 'alarmName' | 'alarmDescription'> & {
         metric: cloudwatch.IMetric;
@@ -90,7 +75,7 @@ export class PipelineAlarms extends Construct {
       const { metric, ...rest } = options;
       const created = new cloudwatch.Alarm(this, key, {
         metric,
-        alarmName: `pixelmill ${props.serviceName}: ${title}`,
+        alarmName: `${alarmNamePrefix(props.serviceName)}${ALARM_TITLES[key]}`,
         alarmDescription: `${summary} What to do: ${RUNBOOK}#${RUNBOOK_ANCHORS[key]}`,
         ...rest,
       });
@@ -119,36 +104,34 @@ export class PipelineAlarms extends Construct {
     this.alarms = {
       workQueueDepth: alarm(
         'workQueueDepth',
-        'work queue backlog',
-        `More than ${s.queueDepthThreshold} images have waited in the work queue for 5 minutes: at ` +
+        `More than ${s.queueDepthThreshold} images have waited in the work queue for ` +
+          `${ALARM_MINUTES.workQueueDepth} minutes: at ` +
           `the expected ${s.expectedImagesPerSecond.toFixed(1)} images/s the backlog takes longer ` +
           `than the ${s.backlogObjectiveSeconds} s objective to drain.`,
         {
           metric: queueMetric(props.workQueue, 'ApproximateNumberOfMessagesVisible', ONE_MINUTE),
           threshold: s.queueDepthThreshold,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 5,
-          datapointsToAlarm: 5,
+          evaluationPeriods: ALARM_MINUTES.workQueueDepth,
+          datapointsToAlarm: ALARM_MINUTES.workQueueDepth,
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         },
       ),
       workQueueAge: alarm(
         'workQueueAge',
-        'oldest image older than the backlog objective',
         `The oldest message in the work queue is older than the ${s.backlogObjectiveSeconds} s ` +
           'backlog objective: images are not being processed, or not fast enough.',
         {
           metric: queueMetric(props.workQueue, 'ApproximateAgeOfOldestMessage', ONE_MINUTE),
           threshold: s.backlogObjectiveSeconds,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 3,
-          datapointsToAlarm: 3,
+          evaluationPeriods: ALARM_MINUTES.workQueueAge,
+          datapointsToAlarm: ALARM_MINUTES.workQueueAge,
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         },
       ),
       workDeadLetterQueue: alarm(
         'workDeadLetterQueue',
-        'work DLQ not empty',
         'Images failed every attempt and their messages are in the work dead-letter queue.',
         {
           metric: queueMetric(
@@ -164,7 +147,6 @@ export class PipelineAlarms extends Construct {
       ),
       ruleDeadLetterQueue: alarm(
         'ruleDeadLetterQueue',
-        'rule DLQ not empty',
         'EventBridge could not deliver upload events to the work queue; they are in the rule ' +
           'dead-letter queue and those uploads are not being processed.',
         {
@@ -181,7 +163,6 @@ export class PipelineAlarms extends Construct {
       ),
       ruleFailedInvocations: alarm(
         'ruleFailedInvocations',
-        'EventBridge failed invocations',
         'EventBridge failed to deliver upload events to the work queue (it retries for up to ' +
           '24 hours, then puts them in the rule dead-letter queue).',
         {
@@ -200,7 +181,6 @@ export class PipelineAlarms extends Construct {
       ),
       workerErrors: alarm(
         'workerErrors',
-        'worker errors',
         'Worker invocations failed as a whole (a crash, an out-of-memory, a timeout, a bad cold ' +
           'start): their whole batch is retried.',
         {
@@ -213,7 +193,6 @@ export class PipelineAlarms extends Construct {
       ),
       workerThrottles: alarm(
         'workerThrottles',
-        'worker throttled',
         'Lambda throttled worker invocations: the account or the function ran out of concurrency.',
         {
           metric: lambdaMetric('Throttles', cloudwatch.Stats.SUM),
@@ -225,7 +204,6 @@ export class PipelineAlarms extends Construct {
       ),
       workerDuration: alarm(
         'workerDuration',
-        'worker duration near the timeout',
         `A worker invocation ran longer than ${Math.round(s.durationAlarmRatio * 100)} % of the ` +
           'function timeout: batches are close to being cut off.',
         {
@@ -238,7 +216,6 @@ export class PipelineAlarms extends Construct {
       ),
       auditGaps: alarm(
         'auditGaps',
-        'audit found uploads without an outcome',
         'The scheduled audit found uploads with no terminal row (an upload event was lost).',
         {
           metric: new cloudwatch.Metric({

@@ -4,6 +4,7 @@
  * embeds ImagePipeline can call this too (once per stack: output names are per stack).
  */
 import { CfnOutput, Stack } from 'aws-cdk-lib';
+import { alarmNamePrefix } from '../../events/alarm-conditions.ts';
 import { STACK_OUTPUTS, type StackOutputName } from '../topology.ts';
 import type { ImagePipeline } from './image-pipeline.ts';
 
@@ -35,4 +36,9 @@ export function addPipelineOutputs(pipeline: ImagePipeline): void {
   );
   output(STACK_OUTPUTS.tableName, pipeline.table.tableName, 'One row per image version');
   output(STACK_OUTPUTS.alarmTopicArn, pipeline.alarmTopic.topicArn, 'Every alarm notifies this');
+  output(
+    STACK_OUTPUTS.alarmNamePrefix,
+    alarmNamePrefix(pipeline.settings.serviceName),
+    'Every alarm of this pipeline is named with this prefix',
+  );
 }

@@ -4,11 +4,16 @@
  * EventBridge hop the emulators lack. Every pixelmill component talks to it through the AWS SDK,
  * exactly as it talks to AWS.
  */
+
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import dynalite from 'dynalite';
 import type { ObjectCreatedEvent } from '../../events/object-created.ts';
 import { createAwsClients } from '../../lib/aws/clients.ts';
 import { ImageTable } from '../../lib/aws/image-table.ts';
+import {
+  LOCAL_QUEUE_METRICS_PATH,
+  type LocalQueueMetrics,
+} from '../../lib/aws/local-queue-metrics.ts';
 import { ObjectStore } from '../../lib/aws/object-store.ts';
 import { Queue } from '../../lib/aws/queue.ts';
 import { type AwsTarget, LOCAL_CREDENTIALS } from '../../lib/aws/target.ts';
@@ -18,6 +23,7 @@ import { CloudAlreadyRunningError } from './errors.ts';
 import { type BridgeOutcome, LocalEventBridge } from './event-bridge.ts';
 import {
   type FauxqsQueue,
+  type FauxqsSqsMessage,
   type FauxqsSqsStore,
   loadFauxqsParts,
   type SpyEvent,
@@ -73,6 +79,23 @@ function closeServer(server: Server): Promise<void> {
   return new Promise((resolve, reject) =>
     server.close((error) => (error ? reject(error) : resolve())),
   );
+}
+
+function queueMetrics(queue: FauxqsQueue): LocalQueueMetrics {
+  let oldest: number | null = null;
+  const consider = (m: FauxqsSqsMessage) => {
+    if (oldest === null || m.sentTimestamp < oldest) oldest = m.sentTimestamp;
+  };
+  queue.messages.forEach(consider);
+  queue.delayedMessages.forEach(consider);
+  for (const entry of queue.inflightMessages.values()) consider(entry.message);
+  return {
+    name: queue.name,
+    visible: queue.messages.length,
+    inFlight: queue.inflightMessages.size,
+    delayed: queue.delayedMessages.length,
+    oldestSentAt: oldest,
+  };
 }
 
 /** Makes the messages in an unread ReceiveMessage answer visible again; returns how many. */
@@ -215,6 +238,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       log.info('released messages received for a client that had gone', { released });
     return payload;
   });
+  app.get(
+    LOCAL_QUEUE_METRICS_PATH,
+    async (): Promise<LocalQueueMetrics[]> => [...sqsStore.allQueues()].map(queueMetrics),
+  );
   app.addHook('preClose', () => {
     sqsPersistence.close();
     s3Persistence.close();

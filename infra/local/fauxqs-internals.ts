@@ -14,6 +14,8 @@ export interface FauxqsSqsMessage {
   messageId: string;
   body: string;
   approximateReceiveCount: number;
+  /** Epoch ms. */
+  sentTimestamp: number;
 }
 
 export interface FauxqsInflightEntry {

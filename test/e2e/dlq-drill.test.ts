@@ -6,7 +6,6 @@
  * image was processed into a second result.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -17,7 +16,7 @@ import { createAwsClients } from '../../lib/aws/clients.ts';
 import { ImageTable } from '../../lib/aws/image-table.ts';
 import { ObjectStore } from '../../lib/aws/object-store.ts';
 import { photoLike } from '../fixtures/catalogue.ts';
-import { runCli, spawnCli } from '../helpers/cli.ts';
+import { cliJson, startCliStack, startCliWorker, stopCli } from '../helpers/cli-stack.ts';
 import { eventually, tempDir } from '../helpers/temp.ts';
 
 const GOOD = 4;
@@ -35,26 +34,8 @@ const FAULTS = {
   backoff: { baseSeconds: 1, factor: 1, maxSeconds: 1 },
 };
 
-function worker(state: string, faults?: object): ChildProcess {
-  const child = spawnCli(['worker', '--state', state, '--concurrency', '2'], {
-    env: faults ? { PIXELMILL_FAULTS: JSON.stringify(faults) } : {},
-  });
-  child.stdout?.resume();
-  child.stderr?.resume();
-  return child;
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGINT');
-  await exited;
-}
-
 async function json<T>(args: string[]): Promise<T> {
-  const r = await runCli(args);
-  assert.ok(r.code === 0 || r.code === 1, `${args.join(' ')}: exit ${r.code} ${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
+  return (await cliJson<T>(args)).value;
 }
 
 interface DlqList {
@@ -86,16 +67,9 @@ describe('the DLQ drill', () => {
     for (let i = 0; i < BROKEN; i++)
       await writeFile(join(input, 'broken', `b${i}.jpg`), await photoLike(160, 120, i + 50));
 
-    const stack = spawnCli(['stack', 'up', '--state', state, '--json']);
-    t.after(() => stop(stack));
-    await new Promise<void>((resolve, reject) => {
-      stack.stdout?.once('data', () => resolve());
-      stack.once('exit', (code) => reject(new Error(`stack up exited ${code}`)));
-    });
-    stack.stderr?.resume();
+    const stack = await startCliStack(t, state);
 
-    const faulty = worker(state, FAULTS);
-    t.after(() => stop(faulty));
+    const faulty = startCliWorker(t, state, { faults: FAULTS });
     const ingested = await json<{ uploaded: number }>([
       'ingest',
       input,
@@ -130,9 +104,8 @@ describe('the DLQ drill', () => {
     );
 
     // The fix: the worker runs again without the fault.
-    await stop(faulty);
-    const fixed = worker(state);
-    t.after(() => stop(fixed));
+    await stopCli(faulty);
+    const fixed = startCliWorker(t, state);
 
     const plan = await json<Redrive>([
       'redrive',
@@ -172,8 +145,8 @@ describe('the DLQ drill', () => {
     assert.equal((await json<DlqList>(['dlq', 'list', '--state', state, '--json'])).count, 0);
 
     // No second result: one version row and one rendition set per image.
-    await stop(fixed);
-    await stop(stack);
+    await stopCli(fixed);
+    await stopCli(stack.process);
     const cloud = await startLocalCloud({ stateDir: state });
     const clients = createAwsClients(cloud.target);
     try {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Stack, aws_sns as sns } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { ALARM_TITLES, alarmNamePrefix } from '../../events/alarm-conditions.ts';
 import { ImagePipeline } from '../../infra/cdk/image-pipeline.ts';
 import { REPO_ROOT } from '../../infra/cdk/paths.ts';
 import {
@@ -167,6 +168,11 @@ describe('alarms', () => {
       assert.match(
         String(alarm.AlarmDescription),
         new RegExp(`docs/aws.md#${RUNBOOK_ANCHORS[key]}$`),
+      );
+      // `pixelmill status --stack` finds each alarm by exactly this name.
+      assert.equal(
+        alarm.AlarmName,
+        `${alarmNamePrefix(pipeline.settings.serviceName)}${ALARM_TITLES[key]}`,
       );
       assert.match(String(alarm.AlarmName), /^pixelmill PipelineUnderTest\/Pipeline: /);
     });

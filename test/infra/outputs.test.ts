@@ -22,6 +22,7 @@ describe('stack outputs', () => {
       RuleDeadLetterQueueUrl: ref(p, pipeline.route.deadLetterQueue),
       TableName: ref(p, pipeline.table),
       AlarmTopicArn: ref(p, pipeline.alarmTopic),
+      AlarmNamePrefix: `pixelmill ${pipeline.settings.serviceName}: `,
     });
     assert.deepEqual(Object.keys(values).sort(), Object.values(STACK_OUTPUTS).sort());
   });

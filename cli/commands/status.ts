@@ -1,0 +1,171 @@
+/** `pixelmill status`: queues, images, throughput, ETA and the alarm conditions, once or live. */
+import { availableParallelism } from 'node:os';
+import {
+  backlogThresholds,
+  DEFAULT_VCPU_SECONDS_PER_IMAGE,
+} from '../../events/alarm-conditions.ts';
+import { topology } from '../../infra/topology.ts';
+import { CloudWatchReader } from '../../lib/aws/cloudwatch.ts';
+import { fetchLocalQueueMetrics } from '../../lib/aws/local-queue-metrics.ts';
+import { type PipelineStatus, readStatus, type StatusSources } from '../../lib/ops/status.ts';
+import { parseCommandArgs, positiveInt } from '../args.ts';
+import { age, columns } from '../format.ts';
+import { writeOut } from '../output.ts';
+import { type ResolvedTarget, resolveTarget, targetHelp, targetOptionSpec } from '../target.ts';
+
+export const statusHelp = `Usage: pixelmill status [--watch] [--interval SECONDS] [--json] [--state DIR | --stack NAME]
+
+One reading of the pipeline: the work queue (visible, in flight, delayed, age of the oldest
+message), the dead-letter queues, images by status in the metadata table, images finished in
+the last minute, the time to drain the queue at that rate, and the alarm conditions the CDK
+stack watches, marked ALARM when they hold (on AWS: the deployed alarms' own states).
+Exit status 1 when an alarm condition holds (without --watch).
+
+Pending counts the work queue's messages; images counts object versions with a row. The table
+is read whole on every reading: on a table of millions of rows prefer a long --interval.
+
+Options:
+  --watch            read again every --interval seconds until Ctrl-C
+  --interval N       seconds between readings with --watch (default 2; 30 with --stack)
+  --json             the reading as JSON (with --watch: one JSON object per line)
+${targetHelp}
+  -h, --help
+`;
+
+const thousands = (n: number) => n.toLocaleString('en-US');
+
+function render(s: PipelineStatus): string {
+  const w = s.workQueue;
+  const rule = s.ruleDeadLetterQueue;
+  const eta =
+    s.pending === 0
+      ? 'drained'
+      : s.etaSeconds === null
+        ? 'ETA unknown (nothing finished in the last minute)'
+        : `ETA ${age(s.etaSeconds)}`;
+  const alarmRows = s.alarms.map((a) => [
+    a.state === 'NOT_MEASURED' ? '—' : a.state,
+    a.title,
+    a.value === undefined
+      ? ''
+      : `${a.value === null ? 'no data' : thousands(a.value)}${a.threshold === undefined ? '' : ` (threshold ${thousands(a.threshold)})`}`,
+    a.state === 'ALARM' ? a.runbook : a.detail,
+  ]);
+  return [
+    `pixelmill status · ${s.target} · ${s.at} (read in ${s.seconds} s)`,
+    '',
+    columns([
+      [
+        'Work queue',
+        `visible ${thousands(w.visible)} · in flight ${thousands(w.inFlight)} · delayed ${thousands(w.delayed)} · oldest ${w.oldestAgeSeconds === null ? '—' : age(w.oldestAgeSeconds)}`,
+      ],
+      [
+        'Dead letters',
+        `work DLQ ${thousands(s.deadLetterQueue.visible + s.deadLetterQueue.inFlight)}${rule ? ` · rule DLQ ${thousands(rule.visible + rule.inFlight)}` : ''}`,
+      ],
+      [
+        'Images',
+        `DONE ${thousands(s.images.done)} · REJECTED ${thousands(s.images.rejected)} · FAILED ${thousands(s.images.failed)} · in progress ${thousands(s.images.inProgress)} (${thousands(s.images.total)} with a row)`,
+      ],
+      [
+        'Progress',
+        `pending ${thousands(s.pending)} · ${s.throughput.imagesPerSecond} images/s over the last minute · ${eta}`,
+      ],
+    ]),
+    '',
+    'Alarms',
+    columns(alarmRows.map((r) => ['', ...r])),
+    '',
+  ].join('\n');
+}
+
+function sourcesFor(target: ResolvedTarget): StatusSources {
+  const common = {
+    workQueue: target.workQueue,
+    deadLetterQueue: target.deadLetterQueue,
+    ruleDeadLetterQueue: target.ruleDeadLetterQueue,
+    table: target.table,
+    configHash: target.configHash,
+  };
+  if (target.kind === 'aws') {
+    const cloudwatch = new CloudWatchReader(target.target);
+    const queueName = target.resources.workQueueUrl.split('/').pop() ?? '';
+    const prefix = target.alarmNamePrefix;
+    return {
+      ...common,
+      target: `stack ${target.stackName ?? ''} (${target.target.region})`,
+      oldestAgeSeconds: () => cloudwatch.oldestMessageAgeSeconds(queueName),
+      ...(prefix ? { alarmStates: () => cloudwatch.alarms(prefix), alarmNamePrefix: prefix } : {}),
+      // Only used without deployed alarm states (a stack without the AlarmNamePrefix output).
+      thresholds: backlogThresholds({
+        maxReceiveCount: target.maxReceiveCount,
+        visibilityTimeoutSeconds: target.visibilityTimeoutSeconds,
+        expectedImagesPerSecond: 10 / DEFAULT_VCPU_SECONDS_PER_IMAGE,
+      }),
+    };
+  }
+  const endpoint = target.target.endpoint ?? '';
+  return {
+    ...common,
+    target: `local cloud at ${target.stateDir ?? ''}`,
+    oldestAgeSeconds: async () => {
+      const queues = await fetchLocalQueueMetrics(endpoint);
+      const work = queues.find((q) => q.name === topology.workQueue);
+      return work?.oldestSentAt == null
+        ? null
+        : Math.max(0, Math.round((Date.now() - work.oldestSentAt) / 1000));
+    },
+    // One machine's worth of workers: the same derivation as the stack's, with this machine's
+    // cores in place of the Lambda concurrency.
+    thresholds: backlogThresholds({
+      maxReceiveCount: target.maxReceiveCount,
+      visibilityTimeoutSeconds: target.visibilityTimeoutSeconds,
+      expectedImagesPerSecond: availableParallelism() / DEFAULT_VCPU_SECONDS_PER_IMAGE,
+    }),
+  };
+}
+
+export async function statusCommand(argv: readonly string[]): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    ...targetOptionSpec,
+    watch: { type: 'boolean', default: false },
+    interval: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
+  if (values.help) {
+    await writeOut(statusHelp);
+    return 0;
+  }
+  const interval = positiveInt('interval', values.interval, values.stack ? 30 : 2);
+  const target = await resolveTarget(values);
+  const sources = sourcesFor(target);
+  try {
+    if (!values.watch) {
+      const status = await readStatus(sources);
+      await writeOut(values.json ? `${JSON.stringify(status, null, 2)}\n` : render(status));
+      return status.alarms.some((a) => a.state === 'ALARM') ? 1 : 0;
+    }
+    let stopped = false;
+    let wake: () => void = () => undefined;
+    const stop = () => {
+      stopped = true;
+      wake();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    const redraw = process.stdout.isTTY && !values.json;
+    while (!stopped) {
+      const status = await readStatus(sources);
+      if (values.json) await writeOut(`${JSON.stringify(status)}\n`);
+      else await writeOut(`${redraw ? '\x1b[H\x1b[2J' : ''}${render(status)}`);
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, interval * 1000).unref();
+      });
+    }
+    return 0;
+  } finally {
+    await target.close();
+  }
+}

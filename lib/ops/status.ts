@@ -1,0 +1,228 @@
+/**
+ * `pixelmill status`: one reading of the pipeline, from the same sources on AWS and locally.
+ *
+ * - Queues: SQS's approximate attributes (visible, in flight, delayed), as the alarms see them.
+ * - Age of the oldest message: CloudWatch on AWS (one-minute resolution), the local cloud's own
+ *   queue metrics locally (SQS's API does not give it).
+ * - Images: the metadata table, read whole (a scan: its cost grows with the table; see the README).
+ * - Throughput: images finished (DONE or REJECTED) in the last minute, by their rows' times.
+ * - Alarms: on AWS the real alarms' states; locally the same conditions evaluated on this reading
+ *   (the work-queue alarms fire on AWS only after several minutes above their threshold).
+ */
+import {
+  ALARM_KEYS,
+  ALARM_MINUTES,
+  ALARM_TITLES,
+  type AlarmKey,
+  type BacklogThresholds,
+  RUNBOOK,
+  RUNBOOK_ANCHORS,
+} from '../../events/alarm-conditions.ts';
+import { type ImageRow, isVersionRow } from '../../events/image-row.ts';
+import type { AlarmState } from '../aws/cloudwatch.ts';
+import type { ImageTable } from '../aws/image-table.ts';
+import type { Queue, QueueDepth } from '../aws/queue.ts';
+
+export interface StatusSources {
+  readonly target: string;
+  readonly workQueue: Queue;
+  readonly deadLetterQueue: Queue;
+  readonly ruleDeadLetterQueue?: Queue | undefined;
+  readonly table: ImageTable;
+  /** Count only rows of this config; without it, the newest row of each object version. */
+  readonly configHash?: string | undefined;
+  /** The work queue's age of oldest message in seconds; null when empty or not reported. */
+  oldestAgeSeconds(): Promise<number | null>;
+  /** The deployed alarms (AWS); absent locally, where the conditions are evaluated here. */
+  alarmStates?: (() => Promise<AlarmState[]>) | undefined;
+  /** The prefix of the deployed alarms' names (with alarmStates). */
+  readonly alarmNamePrefix?: string | undefined;
+  /** The backlog thresholds to evaluate locally. */
+  readonly thresholds: BacklogThresholds;
+}
+
+export interface QueueReading {
+  readonly visible: number;
+  readonly inFlight: number;
+  readonly delayed: number;
+}
+
+export type AlarmReadingState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA' | 'NOT_MEASURED';
+
+export interface AlarmReading {
+  readonly key: AlarmKey;
+  readonly title: string;
+  /** ALARM: firing (AWS) or its condition holds on this reading (local). */
+  readonly state: AlarmReadingState;
+  readonly value?: number | null | undefined;
+  readonly threshold?: number | undefined;
+  readonly detail: string;
+  readonly runbook: string;
+}
+
+export interface PipelineStatus {
+  readonly at: string;
+  readonly target: string;
+  readonly workQueue: QueueReading & { readonly oldestAgeSeconds: number | null };
+  readonly deadLetterQueue: QueueReading;
+  readonly ruleDeadLetterQueue: QueueReading | null;
+  /** Object versions by their row's status (under the config counted). */
+  readonly images: {
+    readonly done: number;
+    readonly rejected: number;
+    readonly failed: number;
+    /** PROCESSING or RETRYING: claimed, or waiting for a retry. */
+    readonly inProgress: number;
+    readonly total: number;
+  };
+  /** Messages in the work queue (visible, in flight, delayed): images still to finish. */
+  readonly pending: number;
+  readonly throughput: {
+    /** Images that reached DONE or REJECTED in the last 60 s. */
+    readonly finishedLastMinute: number;
+    readonly imagesPerSecond: number;
+  };
+  /** Seconds to drain `pending` at the last minute's rate; null when nothing moved. */
+  readonly etaSeconds: number | null;
+  readonly alarms: readonly AlarmReading[];
+  /** How long the reading took (the table scan, mostly). */
+  readonly seconds: number;
+}
+
+const STATUS_ATTRIBUTES = ['pk', 'sk', 'status', 'updatedAt', 'configHash', 'version'];
+
+function reading(depth: QueueDepth): QueueReading {
+  return { visible: depth.visible, inFlight: depth.inFlight, delayed: depth.delayed };
+}
+
+async function countImages(table: ImageTable, configHash: string | undefined, now: number) {
+  const newest = new Map<string, ImageRow>();
+  for await (const row of table.scan({ attributes: STATUS_ATTRIBUTES })) {
+    if (!isVersionRow(row)) continue;
+    if (configHash && row.configHash !== configHash) continue;
+    const id = `${row.pk}\u0000${row.version}`;
+    const known = newest.get(id);
+    if (!known || known.updatedAt < row.updatedAt) newest.set(id, row);
+  }
+  const images = { done: 0, rejected: 0, failed: 0, inProgress: 0, total: newest.size };
+  let finishedLastMinute = 0;
+  const minuteAgo = new Date(now - 60_000).toISOString();
+  for (const row of newest.values()) {
+    if (row.status === 'DONE') images.done++;
+    else if (row.status === 'REJECTED') images.rejected++;
+    else if (row.status === 'FAILED') images.failed++;
+    else images.inProgress++;
+    if ((row.status === 'DONE' || row.status === 'REJECTED') && row.updatedAt >= minuteAgo)
+      finishedLastMinute++;
+  }
+  return { images, finishedLastMinute };
+}
+
+function localAlarms(
+  thresholds: BacklogThresholds,
+  work: QueueReading & { oldestAgeSeconds: number | null },
+  dlq: QueueReading,
+  ruleDlq: QueueReading | null,
+): AlarmReading[] {
+  const above = (value: number | null, threshold: number): AlarmReadingState =>
+    value !== null && value > threshold ? 'ALARM' : 'OK';
+  const measured: Partial<Record<AlarmKey, Omit<AlarmReading, 'key' | 'title' | 'runbook'>>> = {
+    workQueueDepth: {
+      state: above(work.visible, thresholds.queueDepthThreshold),
+      value: work.visible,
+      threshold: thresholds.queueDepthThreshold,
+      detail: `visible messages; on AWS it fires after ${ALARM_MINUTES.workQueueDepth} minutes above`,
+    },
+    workQueueAge: {
+      state: above(work.oldestAgeSeconds, thresholds.backlogObjectiveSeconds),
+      value: work.oldestAgeSeconds,
+      threshold: thresholds.backlogObjectiveSeconds,
+      detail: `seconds; on AWS it fires after ${ALARM_MINUTES.workQueueAge} minutes above`,
+    },
+    workDeadLetterQueue: {
+      state: above(dlq.visible, 0),
+      value: dlq.visible,
+      threshold: 0,
+      detail: 'visible dead letters',
+    },
+    ...(ruleDlq
+      ? {
+          ruleDeadLetterQueue: {
+            state: above(ruleDlq.visible, 0),
+            value: ruleDlq.visible,
+            threshold: 0,
+            detail: 'undelivered upload events',
+          },
+        }
+      : {}),
+  };
+  const elsewhere: Partial<Record<AlarmKey, string>> = {
+    ruleFailedInvocations: 'the local bridge delivers synchronously; failures go to the rule DLQ',
+    workerErrors: 'local workers log whole-batch failures (logs/pixelmill.log)',
+    workerThrottles: 'no Lambda concurrency limit locally',
+    workerDuration: 'local workers log batches cut off by the deadline',
+    auditGaps: 'run `pixelmill audit`',
+  };
+  return ALARM_KEYS.map((key) => ({
+    key,
+    title: ALARM_TITLES[key],
+    runbook: `${RUNBOOK}#${RUNBOOK_ANCHORS[key]}`,
+    ...(measured[key] ?? { state: 'NOT_MEASURED', detail: elsewhere[key] ?? 'not measured here' }),
+  }));
+}
+
+export function deployedAlarms(states: readonly AlarmState[], prefix: string): AlarmReading[] {
+  const byName = new Map(states.map((s) => [s.name, s]));
+  return ALARM_KEYS.map((key) => {
+    const found = byName.get(`${prefix}${ALARM_TITLES[key]}`);
+    return {
+      key,
+      title: ALARM_TITLES[key],
+      runbook: `${RUNBOOK}#${RUNBOOK_ANCHORS[key]}`,
+      state: found?.state ?? 'NOT_MEASURED',
+      threshold: found?.threshold,
+      detail: found
+        ? `${found.state} since ${found.since ?? '?'}: ${found.reason ?? ''}`.trim()
+        : `no alarm named "${prefix}${ALARM_TITLES[key]}" in this region`,
+    };
+  });
+}
+
+export async function readStatus(
+  sources: StatusSources,
+  now = new Date(),
+): Promise<PipelineStatus> {
+  const started = performance.now();
+  const [workDepth, dlqDepth, ruleDepth, oldestAgeSeconds, counted, deployed] = await Promise.all([
+    sources.workQueue.depth(),
+    sources.deadLetterQueue.depth(),
+    sources.ruleDeadLetterQueue?.depth(),
+    sources.oldestAgeSeconds(),
+    countImages(sources.table, sources.configHash, now.getTime()),
+    sources.alarmStates?.(),
+  ]);
+  const workQueue = { ...reading(workDepth), oldestAgeSeconds };
+  const deadLetterQueue = reading(dlqDepth);
+  const ruleDeadLetterQueue = ruleDepth ? reading(ruleDepth) : null;
+  const pending = workQueue.visible + workQueue.inFlight + workQueue.delayed;
+  const imagesPerSecond = counted.finishedLastMinute / 60;
+  return {
+    at: now.toISOString(),
+    target: sources.target,
+    workQueue,
+    deadLetterQueue,
+    ruleDeadLetterQueue,
+    images: counted.images,
+    pending,
+    throughput: {
+      finishedLastMinute: counted.finishedLastMinute,
+      imagesPerSecond: Math.round(imagesPerSecond * 100) / 100,
+    },
+    etaSeconds:
+      pending === 0 ? 0 : imagesPerSecond > 0 ? Math.ceil(pending / imagesPerSecond) : null,
+    alarms: deployed
+      ? deployedAlarms(deployed, sources.alarmNamePrefix ?? '')
+      : localAlarms(sources.thresholds, workQueue, deadLetterQueue, ruleDeadLetterQueue),
+    seconds: Math.round((performance.now() - started) / 10) / 100,
+  };
+}
