@@ -212,13 +212,174 @@ export class ObjectStore {
     }
   }
 
-  async *list(bucket: string, prefix: string): AsyncGenerator<ListedObject> {
+  /**
+   * Uploads a body read from a stream, holding at most `partsAtOnce` parts in memory: one
+   * PutObject when it fits in a part, a multipart upload otherwise. With `unlessSame`, an object
+   * already at the key with the ETag this upload would give is left alone (a multipart upload is
+   * aborted before completion), so re-sending the same content raises no second event and makes
+   * no second version. The ETag is only known once the whole body has been read, which is why
+   * the check comes last.
+   * https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html
+   */
+  async uploadStream(
+    bucket: string,
+    key: string,
+    body: AsyncIterable<Buffer>,
+    options: {
+      contentType?: string | undefined;
+      partSize?: number;
+      partsAtOnce?: number;
+      unlessSame?: boolean;
+    } = {},
+  ): Promise<{
+    etag: string;
+    versionId?: string | undefined;
+    bytes: number;
+    alreadyThere: boolean;
+  }> {
+    const partSize = options.partSize ?? DEFAULT_PART_SIZE;
+    const partsAtOnce = Math.max(1, options.partsAtOnce ?? 4);
+    const operation = `MultipartUpload s3://${bucket}/${key}`;
+    const iterator = body[Symbol.asyncIterator]();
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let ended = false;
+    // An error reading the body (the caller's: a limit, a broken archive) is passed on as it is.
+    let bodyFailed = false;
+    const read = () =>
+      iterator.next().catch((error: unknown) => {
+        bodyFailed = true;
+        throw error;
+      });
+    /** The next part's bytes, or undefined at the end of the body. */
+    const nextPart = async (): Promise<Buffer | undefined> => {
+      while (!ended && pendingBytes < partSize) {
+        const r = await read();
+        if (r.done) ended = true;
+        else {
+          pending.push(r.value);
+          pendingBytes += r.value.length;
+        }
+      }
+      if (pendingBytes === 0) return undefined;
+      const all = Buffer.concat(pending, pendingBytes);
+      const part = all.subarray(0, Math.min(partSize, all.length));
+      const rest = all.subarray(part.length);
+      pending = rest.length > 0 ? [rest] : [];
+      pendingBytes = rest.length;
+      return part;
+    };
+    const same = async (etag: string) =>
+      options.unlessSame === true && (await this.head(bucket, key))?.etag === etag;
+
+    const first = (await nextPart()) ?? Buffer.alloc(0);
+    const second = await nextPart();
+    if (!second) {
+      const etag = createHash('md5').update(first).digest('hex');
+      if (await same(etag)) return { etag, bytes: first.length, alreadyThere: true };
+      const put = await this.put(bucket, key, first, {
+        contentType: options.contentType,
+        contentLength: first.length,
+      });
+      return { ...put, bytes: first.length, alreadyThere: false };
+    }
+
+    let uploadId: string | undefined;
+    try {
+      const created = await this.#s3.send(
+        new CreateMultipartUploadCommand({
+          Bucket: bucket,
+          Key: key,
+          ContentType: options.contentType,
+        }),
+      );
+      uploadId = created.UploadId;
+      const digests: Buffer[] = [];
+      const parts: { ETag: string; PartNumber: number }[] = [];
+      const inFlight = new Set<Promise<void>>();
+      let bytes = 0;
+      const send = (chunk: Buffer, n: number) => {
+        digests[n - 1] = createHash('md5').update(chunk).digest();
+        bytes += chunk.length;
+        const sent: Promise<void> = this.#s3
+          .send(
+            new UploadPartCommand({
+              Bucket: bucket,
+              Key: key,
+              UploadId: uploadId,
+              PartNumber: n,
+              Body: chunk,
+              ContentLength: chunk.length,
+            }),
+          )
+          .then((r) => {
+            parts.push({ ETag: r.ETag ?? '', PartNumber: n });
+          })
+          .finally(() => inFlight.delete(sent));
+        // Handled here so that a part failing after another has already failed is not unhandled.
+        sent.catch(() => undefined);
+        inFlight.add(sent);
+      };
+      let n = 1;
+      for (
+        let chunk: Buffer | undefined = first;
+        chunk;
+        chunk = n === 2 ? second : await nextPart()
+      ) {
+        send(chunk, n++);
+        while (inFlight.size >= partsAtOnce) await Promise.race(inFlight);
+      }
+      await Promise.all(inFlight);
+      const etag = `${createHash('md5').update(Buffer.concat(digests)).digest('hex')}-${digests.length}`;
+      if (await same(etag)) {
+        await this.#abort(bucket, key, uploadId);
+        return { etag, bytes, alreadyThere: true };
+      }
+      parts.sort((a, b) => a.PartNumber - b.PartNumber);
+      const done = await this.#s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: parts },
+        }),
+      );
+      return {
+        etag: unquoteEtag(done.ETag),
+        versionId: done.VersionId,
+        bytes,
+        alreadyThere: false,
+      };
+    } catch (error) {
+      if (uploadId) await this.#abort(bucket, key, uploadId);
+      if (bodyFailed || error instanceof AwsAdapterError) throw error;
+      throw toAdapterError(operation, error);
+    }
+  }
+
+  async #abort(bucket: string, key: string, uploadId: string | undefined): Promise<void> {
+    await this.#s3
+      .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))
+      .catch(() => undefined);
+  }
+
+  /** Every object under a prefix, in key order; with `startAfter`, only keys after it. */
+  async *list(
+    bucket: string,
+    prefix: string,
+    options: { startAfter?: string | undefined } = {},
+  ): AsyncGenerator<ListedObject> {
     let token: string | undefined;
     do {
       let page: ListObjectsV2CommandOutput;
       try {
         page = await this.#s3.send(
-          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+          new ListObjectsV2Command({
+            Bucket: bucket,
+            Prefix: prefix,
+            ContinuationToken: token,
+            ...(token ? {} : { StartAfter: options.startAfter }),
+          }),
         );
       } catch (error) {
         throw toAdapterError(`ListObjectsV2 s3://${bucket}/${prefix}`, error);
@@ -245,8 +406,9 @@ export class ObjectStore {
   async *listVersions(
     bucket: string,
     prefix: string,
-  ): AsyncGenerator<ListedObject & { versionId?: string | undefined }> {
-    let keyMarker: string | undefined;
+    options: { startAfter?: string | undefined } = {},
+  ): AsyncGenerator<ListedObject & { versionId?: string | undefined; isLatest: boolean }> {
+    let keyMarker: string | undefined = options.startAfter;
     let versionMarker: string | undefined;
     let first = true;
     do {
@@ -264,7 +426,7 @@ export class ObjectStore {
         throw toAdapterError(`ListObjectVersions s3://${bucket}/${prefix}`, error);
       }
       if (first && page.Versions === undefined && page.DeleteMarkers === undefined) {
-        yield* this.list(bucket, prefix);
+        for await (const o of this.list(bucket, prefix, options)) yield { ...o, isLatest: true };
         return;
       }
       first = false;
@@ -276,6 +438,7 @@ export class ObjectStore {
           etag: unquoteEtag(v.ETag),
           lastModified: v.LastModified,
           versionId: v.VersionId && v.VersionId !== 'null' ? v.VersionId : undefined,
+          isLatest: v.IsLatest === true,
         };
       }
       keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
