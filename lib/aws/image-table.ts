@@ -41,6 +41,12 @@ export interface ClaimRequest {
     readonly configHash: string;
   };
   readonly owner: string;
+  /**
+   * A live lease whose owner starts with this is taken over too: it was taken by an earlier
+   * receive of the same message, which SQS only hands out again once that receive has let it go
+   * (crashed, timed out, or given up), so waiting for that lease would wait on nobody.
+   */
+  readonly takeOverPrefix?: string;
   /** Epoch ms until which the claim holds; after it another worker may take over. */
   readonly leaseUntil: number;
   readonly receiveCount: number;
@@ -170,12 +176,14 @@ export class ImageTable {
             '#history = list_append(if_not_exists(#history, :none), :entry)',
           ConditionExpression:
             'attribute_not_exists(#pk) OR (#status <> :done AND #status <> :rejected AND ' +
-            '(attribute_not_exists(#leaseUntil) OR #leaseUntil < :nowMs))',
+            '(attribute_not_exists(#leaseUntil) OR #leaseUntil < :nowMs' +
+            `${request.takeOverPrefix ? ' OR begins_with(#leaseOwner, :takeOver)' : ''}))`,
           ExpressionAttributeNames: {
             ...set.names,
             '#pk': IMAGE_TABLE_KEYS.partitionKey,
             '#status': 'status',
             '#leaseUntil': 'leaseUntil',
+            ...(request.takeOverPrefix ? { '#leaseOwner': 'leaseOwner' } : {}),
             '#attempts': 'attempts',
             '#createdAt': 'createdAt',
             '#history': 'history',
@@ -190,6 +198,7 @@ export class ImageTable {
             ':nowMs': request.now.getTime(),
             ':done': 'DONE',
             ':rejected': 'REJECTED',
+            ...(request.takeOverPrefix ? { ':takeOver': request.takeOverPrefix } : {}),
           },
           ReturnValues: 'ALL_NEW',
         }),

@@ -201,6 +201,7 @@ export async function processRecord(
       configHash: deps.configHash,
     },
     owner,
+    takeOverPrefix: `${record.messageId}/`,
     leaseUntil: leaseUntil(policy, hardLimit),
     receiveCount,
     now: new Date(),
@@ -218,9 +219,10 @@ export async function processRecord(
   }
   if (claim.outcome === 'busy') {
     const until = claim.row?.leaseUntil;
-    // The holder's own message stays on the queue until it is done (or comes back if the holder
-    // dies), so this duplicate is never the image's last chance: it is retried when the lease can
-    // next expire, and acknowledged rather than let into the DLQ.
+    // The holder is another message (an earlier receive of this one was taken over in the
+    // claim). The holder's own message stays on the queue until it is done, or comes back if the
+    // holder dies, so this duplicate is never the image's last chance: it is retried when the
+    // lease can next expire, and acknowledged rather than let into the DLQ.
     if (receiveCount >= deps.maxReceiveCount - 1) {
       log.info('duplicate of an image in progress, acknowledged', { receiveCount });
       return { kind: 'duplicate', key: item.key, status: 'PROCESSING' };

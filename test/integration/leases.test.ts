@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { imageRowKey } from '../../events/image-row.ts';
+import { buildJobMessage } from '../../events/job-message.ts';
 import { expectedEtag } from '../../lib/aws/object-store.ts';
 import { configHash, defaultConfig } from '../../lib/config/parse.ts';
 import { startLeaseHeartbeat } from '../../lib/pipeline/lease.ts';
@@ -55,6 +56,49 @@ describe('leases', () => {
     assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`);
     assert.equal(row.attempts, 2, 'the dead claim and the takeover');
     assert.equal(row.leaseOwner, undefined);
+  });
+
+  it('lets a message that comes back take over the lease its own earlier receive left', async (t) => {
+    // The earlier receive crashed holding a 60 s lease, and the message is back (a restarted
+    // cloud, a failed DONE write): waiting for that lease would wait on nobody.
+    const env = await startTestCloud(t, { cloud: { dropEvent: () => true } });
+    const body = await fixture('small-photo.jpg').build();
+    const key = 'uploads/lease/returned.jpg';
+    const bucket = env.cloud.topology.uploadsBucket;
+    const etag = expectedEtag(body);
+    const rowKey = imageRowKey({
+      bucket,
+      key,
+      version: etag,
+      configHash: configHash(defaultConfig()),
+    });
+    await env.store.put(bucket, key, body);
+    const messageId = await env.workQueue.send(
+      JSON.stringify(
+        buildJobMessage({ origin: 'repair', bucket, key, size: body.length, etag, sequencer: '0' }),
+      ),
+    );
+    const crashed = await env.table.claim({
+      key: rowKey,
+      facts: { bucket, key, version: etag, etag, sequencer: '0', configHash: rowKey.sk },
+      owner: `${messageId}/crashed-receive`,
+      leaseUntil: Date.now() + 60_000,
+      receiveCount: 1,
+      now: new Date(),
+      history: { at: new Date().toISOString(), event: 'claimed' },
+    });
+    assert.equal(crashed.outcome, 'claimed');
+
+    startTestWorker(t, env);
+    const row = await eventually(
+      'DONE without waiting for the 60 s lease',
+      async () => {
+        const r = await env.table.get(rowKey);
+        return r?.status === 'DONE' ? r : undefined;
+      },
+      20_000,
+    );
+    assert.equal(row.attempts, 2, 'the crashed claim and the takeover');
   });
 
   it('renews a live lease until stopped, and only for its owner', async (t) => {
