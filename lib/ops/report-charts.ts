@@ -291,7 +291,7 @@ export function renderTimeline(
   const throughputFigure =
     rate.points.length === 0
       ? html`<p class="empty">Throughput is the slope of the finished count and needs samples at two different times.</p>`
-      : html`<figure class="chart-figure">${lineChart({
+      : html`<h3>Throughput</h3><figure class="chart-figure">${lineChart({
           id: 'chart-throughput',
           title: 'Throughput: images finished per minute',
           summary: throughputSummary,
@@ -308,13 +308,15 @@ export function renderTimeline(
           ],
         })}<figcaption>${throughputSummary}.</figcaption></figure>`;
 
-  return html`<p class="origin">${origin} ${span}</p><figure class="chart-figure">${lineChart({
-    id: 'chart-queue',
-    title: `Queue depth over time (${unit})`,
-    summary: queueSummary,
-    axis,
-    yLabel: source === 'measured' ? 'Messages' : 'Images',
-    whole: true,
-    series: queueSeries,
-  })}${legend(queueSeries)}<figcaption>${queueSummary}.</figcaption></figure>${throughputFigure}${samplesTable(samples, unit)}`;
+  return html`<p class="origin">${origin} ${span}</p><h3>Queue depth</h3><figure class="chart-figure">${lineChart(
+    {
+      id: 'chart-queue',
+      title: `Queue depth over time (${unit})`,
+      summary: queueSummary,
+      axis,
+      yLabel: source === 'measured' ? 'Messages' : 'Images',
+      whole: true,
+      series: queueSeries,
+    },
+  )}${legend(queueSeries)}<figcaption>${queueSummary}.</figcaption></figure>${throughputFigure}${samplesTable(samples, unit)}`;
 }

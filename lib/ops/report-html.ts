@@ -128,7 +128,7 @@ function renderSheet(data: ReportData): Markup {
 function renderRejections(data: ReportData): Markup {
   if (data.rejections.length === 0) return html`<p class="empty">No images were rejected.</p>`;
   const groups = [...data.rejections].sort(
-    (a, b) => b.count - a.count || a.reason.localeCompare(b.reason),
+    (a, b) => b.count - a.count || (a.reason < b.reason ? -1 : a.reason > b.reason ? 1 : 0),
   );
   const total = groups.reduce((n, g) => n + g.count, 0);
   return html`<div class="scroll"><table id="rejections-table"><caption>${plural(total, 'image')} rejected, for ${plural(groups.length, 'reason')}. A rejection is permanent: the same bytes would be rejected again, so they are never retried.</caption><thead><tr><th scope="col">Reason</th><th scope="col">What it means</th><th scope="col" class="num">Images</th><th scope="col">Examples</th></tr></thead><tbody>${groups.map(
@@ -164,7 +164,7 @@ function renderSlow(image: SlowImage, rank: number): Markup {
 
 function renderSlowest(data: ReportData): Markup {
   if (data.slowest.length === 0) return html`<p class="empty">No DONE image has a timing.</p>`;
-  return html`<div class="scroll"><table id="slowest-table"><caption>The ${plural(data.slowest.length, 'slowest DONE image')}, slowest first (time to process, from claim to DONE).</caption><thead><tr><th scope="col" class="num">#</th><th scope="col">Image key</th><th scope="col" class="num">Time</th><th scope="col" class="num">Dimensions (px)</th><th scope="col">Format</th><th scope="col" class="num">Size</th></tr></thead><tbody>${data.slowest.map(renderSlow)}</tbody></table></div>`;
+  return html`<div class="scroll"><table id="slowest-table"><caption>The ${plural(data.slowest.length, 'slowest DONE image')}, slowest first, by processing time.</caption><thead><tr><th scope="col" class="num">#</th><th scope="col">Image key</th><th scope="col" class="num">Time</th><th scope="col" class="num">Dimensions (px)</th><th scope="col">Format</th><th scope="col" class="num">Size</th></tr></thead><tbody>${data.slowest.map(renderSlow)}</tbody></table></div>`;
 }
 
 // ---- the page ----------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ function hasNot(page: string, unexpected: string | RegExp, what = String(unexpec
 /** Tag names the renderer uses: anything else on the page came from data that escaped escaping. */
 const KNOWN_TAGS = new Set(
   (
-    'html head meta title style body header h1 h2 p time dl div dt dd span nav ul li a main ' +
+    'html head meta title style body header h1 h2 h3 p time dl div dt dd span nav ul li a main ' +
     'section figure figcaption img svg desc line text path circle details summary table caption ' +
     'thead tbody tr th td code footer'
   ).split(' '),
@@ -222,6 +222,8 @@ describe('the report page', () => {
       const vertices = count(path[1], /[ML]/g);
       assert.ok(vertices >= data.timeline.length - 1, `${series}: ${vertices} vertices`);
     }
+    has(page, '<h3>Queue depth</h3>');
+    has(page, '<h3>Throughput</h3>');
     has(page, '>Time (UTC, HH:MM:SS)</text>');
     has(page, '>Messages</text>');
     has(page, '>Images per minute</text>');
