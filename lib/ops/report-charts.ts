@@ -1,0 +1,322 @@
+/**
+ * The report's charts as inline SVG (no script, no external resource): queue depth over time
+ * (waiting, in flight, dead letters) and throughput (images finished per minute, the slope of
+ * `finished`). Both share the time axis, labelled in UTC; each has a text summary and the samples
+ * as a table, so the numbers are there without sight of the chart.
+ */
+import type { ReportData, TimelinePoint } from './report-data.ts';
+import { formatCount, formatDuration, formatUtc } from './report-format.ts';
+import { html, type Markup } from './report-markup.ts';
+
+export interface Sample {
+  /** Epoch milliseconds. */
+  readonly t: number;
+  readonly point: TimelinePoint;
+}
+
+/** The points with a parseable time, in time order (the contract says oldest first; be sure). */
+export function timelineSamples(timeline: readonly TimelinePoint[]): Sample[] {
+  return timeline
+    .map((point) => ({ t: Date.parse(point.at), point }))
+    .filter((s) => Number.isFinite(s.t))
+    .sort((a, b) => a.t - b.t);
+}
+
+export interface Throughput {
+  /** Images finished per minute, at each sample after the first. */
+  readonly points: readonly { readonly t: number; readonly perMinute: number }[];
+  /** The width of the sliding window the slope is taken over. */
+  readonly windowMs: number;
+}
+
+/**
+ * Throughput as the slope of `finished`, over a sliding window of a twentieth of the timeline (at
+ * least one sample interval), so completions that arrive in batches do not read as spikes. A
+ * falling `finished` (it should never fall) reads as 0, not as negative work.
+ */
+export function throughput(samples: readonly Sample[]): Throughput {
+  const first = samples[0];
+  const last = samples.at(-1);
+  if (!first || !last || samples.length < 2) return { points: [], windowMs: 0 };
+  const windowMs = (last.t - first.t) / 20;
+  const points: { t: number; perMinute: number }[] = [];
+  let j = 0;
+  for (let i = 1; i < samples.length; i++) {
+    const end = samples[i] as Sample;
+    while (j + 1 < i && end.t - (samples[j + 1] as Sample).t >= windowMs) j++;
+    const start = samples[Math.min(j, i - 1)] as Sample;
+    const minutes = (end.t - start.t) / 60_000;
+    if (minutes <= 0) continue;
+    const perMinute = Math.max(0, (end.point.finished - start.point.finished) / minutes);
+    points.push({ t: end.t, perMinute });
+  }
+  return { points, windowMs };
+}
+
+// ---- geometry ----------------------------------------------------------------------------------
+
+const WIDTH = 720;
+const HEIGHT = 260;
+const MARGIN = { left: 64, right: 20, top: 14, bottom: 54 } as const;
+const PLOT_W = WIDTH - MARGIN.left - MARGIN.right;
+const PLOT_H = HEIGHT - MARGIN.top - MARGIN.bottom;
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+const TIME_STEPS = [
+  ...[1, 2, 5, 10, 15, 30].map((n) => n * SECOND),
+  ...[1, 2, 5, 10, 15, 30].map((n) => n * MINUTE),
+  ...[1, 2, 3, 6, 12].map((n) => n * HOUR),
+  ...[1, 2, 7, 14, 28].map((n) => n * DAY),
+];
+
+interface TimeAxis {
+  readonly from: number;
+  readonly to: number;
+  readonly ticks: readonly number[];
+  /** `HH:MM:SS`, `HH:MM` or `YYYY-MM-DD`, chosen by the tick spacing. */
+  readonly format: 'HH:MM:SS' | 'HH:MM' | 'YYYY-MM-DD';
+}
+
+function timeAxis(first: number, last: number): TimeAxis {
+  // One sample: a minute around it, so the point sits in the middle of a real axis.
+  const [from, to] = last > first ? [first, last] : [first - 30 * SECOND, first + 30 * SECOND];
+  const span = to - from;
+  const step = TIME_STEPS.find((s) => span / s <= 6) ?? Math.ceil(span / 6 / (28 * DAY)) * 28 * DAY;
+  const ticks: number[] = [];
+  for (let t = Math.ceil(from / step) * step; t <= to; t += step) ticks.push(t);
+  const format = step < MINUTE ? 'HH:MM:SS' : step < DAY ? 'HH:MM' : 'YYYY-MM-DD';
+  return { from, to, ticks, format };
+}
+
+function timeLabel(t: number, format: TimeAxis['format']): string {
+  const iso = new Date(t).toISOString();
+  if (format === 'HH:MM:SS') return iso.slice(11, 19);
+  if (format === 'HH:MM') return iso.slice(11, 16);
+  return iso.slice(0, 10);
+}
+
+/** 0 … a round maximum, in about five steps (whole steps when the values are counts). */
+function valueTicks(max: number, whole: boolean): number[] {
+  const top = max > 0 ? max : 1;
+  const rough = top / 5;
+  const magnitude = 10 ** Math.floor(Math.log10(rough));
+  const norm = rough / magnitude;
+  let step = (norm <= 1 ? 1 : norm <= 2 ? 2 : norm <= 5 ? 5 : 10) * magnitude;
+  if (whole) step = Math.max(1, Math.round(step));
+  const ticks: number[] = [];
+  for (let v = 0; v < top + step / 2; v += step) ticks.push(v);
+  if ((ticks.at(-1) ?? 0) < top) ticks.push((ticks.at(-1) ?? 0) + step);
+  return ticks;
+}
+
+export interface ChartSeries {
+  /** Legend text. */
+  readonly name: string;
+  /** CSS class suffix: `series-<id>` strokes the line, `area-<id>` fills the area. */
+  readonly id: string;
+  readonly points: readonly (readonly [t: number, value: number | undefined])[];
+  readonly area?: boolean;
+}
+
+interface ChartSpec {
+  readonly id: string;
+  readonly title: string;
+  readonly summary: string;
+  readonly axis: TimeAxis;
+  readonly yLabel: string;
+  readonly whole: boolean;
+  readonly series: readonly ChartSeries[];
+}
+
+const fixed = (n: number) => (Math.round(n * 10) / 10).toString();
+
+function lineChart(spec: ChartSpec): Markup {
+  const { axis } = spec;
+  const values = spec.series.flatMap((s) => s.points.map(([, v]) => v ?? 0));
+  const yTicks = valueTicks(Math.max(0, ...values), spec.whole);
+  const yMax = yTicks.at(-1) ?? 1;
+  const x = (t: number) => MARGIN.left + ((t - axis.from) / (axis.to - axis.from)) * PLOT_W;
+  const y = (v: number) => MARGIN.top + PLOT_H - (v / yMax) * PLOT_H;
+  const baseY = fixed(y(0));
+
+  const drawn = spec.series.map((s) => {
+    // Runs of defined values: a missing value breaks the line instead of dropping to zero.
+    const runs: [number, number][][] = [[]];
+    for (const [t, v] of s.points) {
+      if (v === undefined || !Number.isFinite(v)) runs.push([]);
+      else runs.at(-1)?.push([x(t), y(v)]);
+    }
+    const lines = runs.filter((r) => r.length > 0);
+    const d = lines
+      .map((r) => r.map(([px, py], i) => `${i ? 'L' : 'M'}${fixed(px)} ${fixed(py)}`).join(''))
+      .join('');
+    const area = s.area
+      ? lines
+          .filter((r) => r.length > 1)
+          .map((r) => {
+            const top = r.map(([px, py]) => `L${fixed(px)} ${fixed(py)}`).join('');
+            const [x0] = r[0] ?? [0];
+            const [xn] = r.at(-1) ?? [0];
+            return `M${fixed(x0)} ${baseY}${top}L${fixed(xn)} ${baseY}Z`;
+          })
+          .join('')
+      : '';
+    // An isolated value (one sample, or one between gaps) is a dot: a path of one point is invisible.
+    const dots = lines.filter((r) => r.length === 1).map((r) => r[0] as [number, number]);
+    return html`${area ? html`<path class="area area-${s.id}" d="${area}"/>` : ''}${
+      d ? html`<path class="series series-${s.id}" data-series="${s.id}" d="${d}"/>` : ''
+    }${dots.map(
+      ([px, py]) =>
+        html`<circle class="dot series-${s.id}" cx="${fixed(px)}" cy="${fixed(py)}" r="3.5"/>`,
+    )}`;
+  });
+
+  const xTicks = axis.ticks.map((t) => {
+    const px = fixed(x(t));
+    return html`<line class="grid" x1="${px}" x2="${px}" y1="${MARGIN.top}" y2="${baseY}"/><text class="tick" x="${px}" y="${MARGIN.top + PLOT_H + 18}" text-anchor="middle">${timeLabel(t, axis.format)}</text>`;
+  });
+  const yTickMarks = yTicks.map((v) => {
+    const py = fixed(y(v));
+    return html`<line class="grid" x1="${MARGIN.left}" x2="${MARGIN.left + PLOT_W}" y1="${py}" y2="${py}"/><text class="tick" x="${MARGIN.left - 8}" y="${py}" dy="0.32em" text-anchor="end">${formatCount(v, spec.whole ? 0 : 1)}</text>`;
+  });
+  const titleId = `${spec.id}-title`;
+  const descId = `${spec.id}-desc`;
+  return html`<svg class="chart" id="${spec.id}" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="${WIDTH}" height="${HEIGHT}" role="img" aria-labelledby="${titleId} ${descId}" preserveAspectRatio="xMidYMid meet"><title id="${titleId}">${spec.title}</title><desc id="${descId}">${spec.summary}</desc>${xTicks}${yTickMarks}<line class="axis" x1="${MARGIN.left}" x2="${MARGIN.left + PLOT_W}" y1="${baseY}" y2="${baseY}"/><line class="axis" x1="${MARGIN.left}" x2="${MARGIN.left}" y1="${MARGIN.top}" y2="${baseY}"/>${drawn}<text class="axis-label" x="${MARGIN.left + PLOT_W / 2}" y="${HEIGHT - 8}" text-anchor="middle">Time (UTC, ${axis.format})</text><text class="axis-label" transform="translate(16 ${MARGIN.top + PLOT_H / 2}) rotate(-90)" text-anchor="middle">${spec.yLabel}</text></svg>`;
+}
+
+function legend(series: readonly ChartSeries[]): Markup {
+  return html`<ul class="legend">${series.map(
+    (s) =>
+      html`<li><svg class="legend-key" width="28" height="10" viewBox="0 0 28 10" aria-hidden="true"><line class="series series-${s.id}" x1="1" x2="27" y1="5" y2="5"/></svg>${s.name}</li>`,
+  )}</ul>`;
+}
+
+// ---- the section ---------------------------------------------------------------------------------
+
+function peak(samples: readonly Sample[], value: (p: TimelinePoint) => number | undefined) {
+  let best: { t: number; v: number } | undefined;
+  for (const s of samples) {
+    const v = value(s.point);
+    if (v !== undefined && Number.isFinite(v) && (!best || v > best.v)) best = { t: s.t, v };
+  }
+  return best;
+}
+
+function samplesTable(samples: readonly Sample[], unit: string): Markup {
+  const measured = samples.some(
+    (s) => s.point.inFlight !== undefined || s.point.deadLetters !== undefined,
+  );
+  return html`<details class="samples"><summary>The ${formatCount(samples.length)} samples as a table</summary><div class="scroll"><table><thead><tr><th scope="col">Time (UTC)</th><th scope="col" class="num">Waiting (${unit})</th>${
+    measured
+      ? html`<th scope="col" class="num">In flight</th><th scope="col" class="num">Dead letters</th>`
+      : ''
+  }<th scope="col" class="num">Finished (images)</th></tr></thead><tbody>${samples.map(
+    (s) =>
+      html`<tr><td>${formatUtc(s.t)}</td><td class="num">${formatCount(s.point.waiting)}</td>${
+        measured
+          ? html`<td class="num">${formatCount(s.point.inFlight)}</td><td class="num">${formatCount(s.point.deadLetters)}</td>`
+          : ''
+      }<td class="num">${formatCount(s.point.finished)}</td></tr>`,
+  )}</tbody></table></div></details>`;
+}
+
+/** The "Queue and throughput" section's body: both charts, their summaries and the samples. */
+export function renderTimeline(
+  timeline: ReportData['timeline'],
+  source: ReportData['timelineSource'],
+): Markup {
+  const samples = timelineSamples(timeline);
+  const first = samples[0];
+  const last = samples.at(-1);
+  const origin =
+    source === 'measured'
+      ? 'Sampled from the queues while the run went on: waiting and in-flight are SQS messages.'
+      : 'Reconstructed from upload times and row timestamps: waiting is images uploaded and not yet finished (not SQS messages).';
+  if (!first || !last) {
+    return html`<p class="origin">${origin}</p><p class="empty">No timeline samples were recorded, so there is nothing to chart.</p>`;
+  }
+  const axis = timeAxis(first.t, last.t);
+  const unit = source === 'measured' ? 'messages' : 'images';
+  const queueSeries: ChartSeries[] = [
+    {
+      name: `Waiting (${unit})`,
+      id: 'waiting',
+      points: samples.map((s) => [s.t, s.point.waiting]),
+      area: true,
+    },
+  ];
+  if (samples.some((s) => s.point.inFlight !== undefined)) {
+    queueSeries.push({
+      name: 'In flight (messages)',
+      id: 'in-flight',
+      points: samples.map((s) => [s.t, s.point.inFlight]),
+    });
+  }
+  if (samples.some((s) => s.point.deadLetters !== undefined)) {
+    queueSeries.push({
+      name: 'Dead letters (messages)',
+      id: 'dead-letters',
+      points: samples.map((s) => [s.t, s.point.deadLetters]),
+    });
+  }
+  const waitingPeak = peak(samples, (p) => p.waiting);
+  const flightPeak = peak(samples, (p) => p.inFlight);
+  const queueSummary = [
+    waitingPeak &&
+      `Waiting peaked at ${formatCount(waitingPeak.v)} ${unit} at ${formatUtc(waitingPeak.t)}`,
+    flightPeak && `in flight at ${formatCount(flightPeak.v)}`,
+    last.point.deadLetters !== undefined &&
+      `${formatCount(last.point.deadLetters)} dead letters at the last sample`,
+  ]
+    .filter(Boolean)
+    .join('; ');
+
+  const rate = throughput(samples);
+  const finished = last.point.finished - first.point.finished;
+  const minutes = (last.t - first.t) / MINUTE;
+  const ratePeak = rate.points.reduce((m, p) => Math.max(m, p.perMinute), 0);
+  const throughputSummary =
+    rate.points.length === 0
+      ? ''
+      : `${formatCount(finished)} images finished between the first and the last sample: ${formatCount(minutes > 0 ? finished / minutes : 0, 1)} per minute on average, at most ${formatCount(ratePeak, 1)} per minute (each point is the slope over the ${formatDuration(rate.windowMs / 1000)} before it)`;
+
+  const span =
+    samples.length === 1
+      ? html`One sample, at ${formatUtc(first.t)}.`
+      : html`${formatCount(samples.length)} samples from ${formatUtc(first.t)} to ${formatUtc(last.t)} (UTC), ${formatDuration((last.t - first.t) / 1000)}.`;
+
+  const throughputFigure =
+    rate.points.length === 0
+      ? html`<p class="empty">Throughput is the slope of the finished count and needs samples at two different times.</p>`
+      : html`<h3>Throughput</h3><figure class="chart-figure">${lineChart({
+          id: 'chart-throughput',
+          title: 'Throughput: images finished per minute',
+          summary: throughputSummary,
+          axis,
+          yLabel: 'Images per minute',
+          whole: false,
+          series: [
+            {
+              name: 'Images finished per minute',
+              id: 'throughput',
+              points: rate.points.map((p) => [p.t, p.perMinute]),
+              area: true,
+            },
+          ],
+        })}<figcaption>${throughputSummary}.</figcaption></figure>`;
+
+  return html`<p class="origin">${origin} ${span}</p><h3>Queue depth</h3><figure class="chart-figure">${lineChart(
+    {
+      id: 'chart-queue',
+      title: `Queue depth over time (${unit})`,
+      summary: queueSummary,
+      axis,
+      yLabel: source === 'measured' ? 'Messages' : 'Images',
+      whole: true,
+      series: queueSeries,
+    },
+  )}${legend(queueSeries)}<figcaption>${queueSummary}.</figcaption></figure>${throughputFigure}${samplesTable(samples, unit)}`;
+}
