@@ -5,6 +5,7 @@ import { auditCommand, auditHelp } from './commands/audit.ts';
 import { dlqCommand, dlqHelp } from './commands/dlq.ts';
 import { ingestCommand, ingestHelp } from './commands/ingest.ts';
 import { redriveCommand, redriveHelp } from './commands/redrive.ts';
+import { reportCommand, reportHelp } from './commands/report.ts';
 import { runCommand, runHelp } from './commands/run.ts';
 import { samplesCommand, samplesHelp } from './commands/samples.ts';
 import { stackCommand, stackHelp } from './commands/stack.ts';
@@ -67,6 +68,12 @@ const commands: Record<string, Command> = {
     help: auditHelp,
     usage: 'audit',
     summary: 'prove every upload has an outcome; --repair the gaps',
+  },
+  report: {
+    run: reportCommand,
+    help: reportHelp,
+    usage: 'report',
+    summary: 'write one self-contained HTML page: contact sheet, charts, reasons, DLQ',
   },
   samples: {
     run: samplesCommand,

@@ -7,7 +7,9 @@ import { configHash } from '../../lib/config/parse.ts';
 import { UsageError } from '../../lib/ops/errors.ts';
 import { collectInputs } from '../../lib/ops/inputs.ts';
 import type { Manifest } from '../../lib/ops/manifest.ts';
+import { startQueueSampler } from '../../lib/ops/queue-sampler.ts';
 import { MANIFEST_FILE, runJob } from '../../lib/ops/run-job.ts';
+import { REPORT_FILE, writeReport } from '../../lib/ops/write-report.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import { loadConfig } from '../load-config.ts';
 import { openLogFile } from '../log-file.ts';
@@ -21,7 +23,8 @@ export const runHelp = `Usage: pixelmill run <file|dir>... --out DIR [options]
 Process images end to end on the embedded local cloud: upload every input (directories
 recursively, hidden files skipped) to the local uploads bucket, let the workers make the
 renditions, wait until every image is DONE, REJECTED or FAILED (in the dead-letter queue), then
-write the renditions and manifest.json to DIR. No AWS account is needed.
+write the renditions, manifest.json and report.html (a page to look at: pixelmill report --help)
+to DIR. No AWS account is needed.
 
 Options:
   --out DIR          where renditions and manifest.json are written (required)
@@ -43,7 +46,12 @@ function shown(path: string): string {
   return rel === '' ? '.' : rel.startsWith('..') ? resolve(path) : rel;
 }
 
-function summaryText(manifest: Manifest, outDir: string, logFile: string): string {
+function summaryText(
+  manifest: Manifest,
+  outDir: string,
+  logFile: string,
+  report: string | undefined,
+): string {
   const s = manifest.summary;
   const renditions = manifest.images.reduce((n, i) => n + i.renditions.length, 0);
   const lines = [
@@ -60,6 +68,7 @@ function summaryText(manifest: Manifest, outDir: string, logFile: string): strin
   }
   if (notDone.length > 20) lines.push(`  … and ${notDone.length - 20} more in the manifest`);
   lines.push(`Manifest: ${shown(join(outDir, MANIFEST_FILE))}`);
+  if (report) lines.push(`Report:   ${shown(report)}`);
   lines.push(`Log:      ${shown(logFile)}`);
   return `${lines.join('\n')}\n`;
 }
@@ -95,7 +104,14 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const onSignal = () => interrupted.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  let finished = 0;
+  const sampler = startQueueSampler({
+    workQueue: target.workQueue,
+    deadLetterQueue: target.deadLetterQueue,
+    finished: () => finished,
+  });
   let manifest: Manifest;
+  let report: string | undefined;
   try {
     manifest = await runJob(
       {
@@ -106,9 +122,23 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
         configHash: configHash(config),
       },
       { inputs, outDir: values.out, signal: interrupted.signal },
-      (p) => progress.update(p),
+      (p) => {
+        if (p.phase === 'process') finished = p.done + p.rejected;
+        progress.update(p);
+      },
     );
+    const timeline = await sampler.stop();
+    report = (
+      await writeReport(target, join(values.out, REPORT_FILE), {
+        title: `pixelmill run of ${positionals.join(' ')}`,
+        target: `local cloud at ${stateDir}`,
+        keys: new Set(manifest.images.map((i) => i.key)),
+        timeline,
+        seconds: manifest.summary.seconds,
+      })
+    ).file;
   } finally {
+    await sampler.stop();
     progress.done();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -117,7 +147,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     await logFile.close();
   }
   if (values.json) await writeOut(`${JSON.stringify(manifest, null, 2)}\n`);
-  else await writeErr(summaryText(manifest, values.out, logFile.file));
+  else await writeErr(summaryText(manifest, values.out, logFile.file, report));
   if (interrupted.signal.aborted) return 130;
   return manifest.summary.failed + manifest.summary.pending === 0 ? 0 : 1;
 }

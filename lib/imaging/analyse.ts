@@ -4,9 +4,11 @@
  * the dominant colour, a 64-bit perceptual hash, the SHA-256 of the bytes, and whether the
  * name or Content-Type claimed another format than the bytes are.
  */
+
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { rgbaToThumbHash } from 'thumbhash';
+import { dominantColour } from './dominant-colour.ts';
 import { perceptualHash } from './phash.ts';
 import type { ImageHeader } from './probe.ts';
 
@@ -104,7 +106,10 @@ export async function analyse(
     placeholder: Buffer.from(rgbaToThumbHash(small.width, small.height, thumb.data)).toString(
       'base64',
     ),
-    dominantColour: `#${hex(stats.dominant.r)}${hex(stats.dominant.g)}${hex(stats.dominant.b)}`,
+    dominantColour:
+      dominantColour(thumb.data) ??
+      // Fully transparent: the colour the pixels store, as sharp sees it.
+      `#${hex(stats.dominant.r)}${hex(stats.dominant.g)}${hex(stats.dominant.b)}`,
     phash: perceptualHash(grey),
     ...(declared && (declared.extension || declared.contentType) ? { declared } : {}),
     typeMismatch: claims.some((c) => c !== header.format),

@@ -8,7 +8,7 @@ import type { Queue } from '../aws/queue.ts';
 import type { TimelinePoint } from './report-data.ts';
 
 export interface QueueSampler {
-  /** Stops sampling (after one last sample) and returns the points, oldest first. */
+  /** Stops sampling (after one last sample) and returns the points, oldest first; idempotent. */
   stop(): Promise<TimelinePoint[]>;
 }
 
@@ -58,13 +58,17 @@ export function startQueueSampler(options: {
   };
   loop();
 
+  let result: Promise<TimelinePoint[]> | undefined;
   return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await sampling;
-      await sample();
-      return points;
+    stop() {
+      result ??= (async () => {
+        stopped = true;
+        clearTimeout(timer);
+        await sampling;
+        await sample();
+        return points;
+      })();
+      return result;
     },
   };
 }

@@ -7,7 +7,7 @@
  * The table is read whole (like `status` and the audit): fine for a run or a batch of a few
  * hundred thousand images; the page itself stays small because the contact sheet is capped.
  */
-import type { ImageRow } from '../../events/image-row.ts';
+import type { ImageRow, RenditionRecord } from '../../events/image-row.ts';
 import { isVersionRow } from '../../events/image-row.ts';
 import { isRejectionReason, rejectionReasons } from '../../events/rejection-reasons.ts';
 import { peekDeadLetters } from './dead-letters.ts';
@@ -98,16 +98,16 @@ function text(analysis: ImageRow['analysis'], name: string): string | undefined 
 }
 
 async function thumbnail(ctx: OperatorContext, row: ImageRow): Promise<string | undefined> {
-  const candidates = (row.renditions ?? [])
-    .filter(
-      (r) => r.width >= THUMBNAIL_MIN_WIDTH && r.bytes <= THUMBNAIL_MAX_BYTES && MIME[r.format],
-    )
-    .sort(
-      (a, b) =>
-        a.width - b.width ||
-        FORMAT_PREFERENCE.indexOf(a.format) - FORMAT_PREFERENCE.indexOf(b.format),
-    );
-  const pick = candidates[0];
+  const usable = (row.renditions ?? []).filter(
+    (r) => r.bytes <= THUMBNAIL_MAX_BYTES && MIME[r.format],
+  );
+  const byPreference = (a: RenditionRecord, b: RenditionRecord) =>
+    FORMAT_PREFERENCE.indexOf(a.format) - FORMAT_PREFERENCE.indexOf(b.format);
+  // The smallest wide enough; for a small source (never enlarged), its largest rendition.
+  const wide = usable
+    .filter((r) => r.width >= THUMBNAIL_MIN_WIDTH)
+    .sort((a, b) => a.width - b.width || byPreference(a, b));
+  const pick = wide[0] ?? [...usable].sort((a, b) => b.width - a.width || byPreference(a, b))[0];
   if (!pick) return undefined;
   try {
     const bytes = await ctx.store.getBytes(
@@ -132,6 +132,7 @@ function reportImage(row: ImageRow): ReportImage {
     placeholder: text(row.analysis, 'placeholder'),
     dominantColour: text(row.analysis, 'dominantColour'),
     reason: row.status === 'REJECTED' ? row.reason : row.lastError?.code,
+    message: row.status === 'REJECTED' ? row.message : row.lastError?.message,
   };
 }
 

@@ -57,6 +57,8 @@ export interface ReportImage {
   readonly thumbnail?: string | undefined;
   /** The rejection reason or the last error's code. */
   readonly reason?: string | undefined;
+  /** The rejection's or the last error's human message. */
+  readonly message?: string | undefined;
 }
 
 export interface TimelinePoint {
@@ -92,6 +94,7 @@ export interface ReportDeadLetter {
 
 export interface SlowImage {
   readonly key: string;
+  /** Processing time: from the claim to the last rendition written (the row's processingMs). */
   readonly ms: number;
   readonly width?: number | undefined;
   readonly height?: number | undefined;

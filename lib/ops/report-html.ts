@@ -86,9 +86,7 @@ function renderTile(image: ReportImage): Markup {
     .join(' ');
   const standIn = thumbnail
     ? html`<img src="${thumbnail}" alt="Thumbnail of ${image.key}" decoding="async">`
-    : html`<p class="stand-in">${badge}${
-        image.reason ? html`<span class="reason">${image.reason}</span>` : ''
-      }${
+    : html`<p class="stand-in">${badge}${image.reason ? reasonOf(image) : ''}${
         status === 'DONE' ? html`<span class="muted">no thumbnail in this report</span>` : ''
       }</p>`;
   const facts = [dimensions(image.width, image.height), image.format, formatBytesOrNot(image.bytes)]
@@ -100,7 +98,14 @@ function renderTile(image: ReportImage): Markup {
     colour
       ? html`<span class="swatch" style="background-color:${colour}" aria-hidden="true"></span><span class="mono" title="Dominant colour">${colour}</span>`
       : ''
-  }${thumbnail && image.reason ? html`<span class="reason">${image.reason}</span>` : ''}</span></figcaption></figure></li>`;
+  }${thumbnail && image.reason ? reasonOf(image) : ''}</span></figcaption></figure></li>`;
+}
+
+/** The reason code, with the human message on hover. */
+function reasonOf(image: ReportImage): Markup {
+  return image.message
+    ? html`<span class="reason" title="${image.message}">${image.reason}</span>`
+    : html`<span class="reason">${image.reason}</span>`;
 }
 
 function formatBytesOrNot(bytes: number | undefined): string | undefined {

@@ -115,6 +115,16 @@ describe('pixelmill CLI', () => {
         assert.equal(meta.height, r.height);
       }
     }
+
+    // The report beside the manifest: every image on it, the run's own queue samples charted.
+    const report = await readFile(join(out, 'report.html'), 'utf8');
+    for (const image of written.images) assert.ok(report.includes(image.key), image.key);
+    assert.match(report, /Sampled from the queues while the run went on/);
+    assert.equal(
+      (report.match(/<img [^>]*src="data:image\/webp;base64,/g) ?? []).length,
+      expectedDone,
+      'a thumbnail per DONE image',
+    );
   });
 
   it('runs the generated samples as `npm start` does', async (t) => {

@@ -436,6 +436,39 @@ describe('analysis', () => {
     assert.match(analysis.sha256, /^[0-9a-f]{64}$/);
   });
 
+  it('takes the dominant colour from what is visible, not from transparent pixels', async () => {
+    // A teal logo covering a quarter of a transparent canvas (stored as transparent black).
+    const logo = await sharp({
+      create: { width: 400, height: 400, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } },
+    })
+      .composite([
+        {
+          input: {
+            create: {
+              width: 200,
+              height: 200,
+              channels: 4,
+              background: { r: 20, g: 160, b: 150, alpha: 1 },
+            },
+          },
+          left: 100,
+          top: 100,
+        },
+      ])
+      .png()
+      .toBuffer();
+    const { analysis } = await renderImage(logo, config);
+    const [r, g, b] = [1, 3, 5].map((i) =>
+      Number.parseInt(analysis.dominantColour.slice(i, i + 2), 16),
+    );
+    assert.ok(
+      Math.abs((r ?? 0) - 20) < 12 &&
+        Math.abs((g ?? 0) - 160) < 12 &&
+        Math.abs((b ?? 0) - 150) < 12,
+      analysis.dominantColour,
+    );
+  });
+
   it('finds near-duplicates by perceptual hash and tells different pictures apart', async () => {
     const original = await scene(1200, 800, 3);
     const resaved = await sharp(original)

@@ -1,0 +1,64 @@
+/** `pixelmill report`: one self-contained HTML page about the pipeline's images. */
+import { resolve } from 'node:path';
+import { REPORT_FILE, writeReport } from '../../lib/ops/write-report.ts';
+import { parseCommandArgs, positiveInt } from '../args.ts';
+import { writeErr, writeOut } from '../output.ts';
+import { resolveTarget, targetHelp, targetOptionSpec } from '../target.ts';
+
+export const reportHelp = `Usage: pixelmill report [--out FILE] [--prefix P] [--max-images N] [--title T] [--state DIR | --stack NAME]
+
+Write one HTML page that opens anywhere without a network: a contact sheet (thumbnails of the
+renditions over each image's placeholder, with its dominant colour), the backlog and the
+throughput over time, rejection reasons with counts and examples, the dead-letter queue, and
+the slowest images. \`pixelmill run\` writes one next to manifest.json by itself.
+
+Without a run's own samples, the backlog over time is reconstructed from the upload times and
+the rows' finish times. The metadata table is read whole.
+
+Options:
+  --out FILE         where to write the page (default ${REPORT_FILE})
+  --prefix P         only uploads keys starting with P (e.g. uploads/2024/)
+  --max-images N     tiles on the contact sheet (default 300; thumbnails for the first 200)
+  --title T          the page's title (default "pixelmill report")
+  --json             print {"file", "bytes", "images"} as JSON
+${targetHelp}
+  -h, --help
+`;
+
+export async function reportCommand(argv: readonly string[]): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    ...targetOptionSpec,
+    out: { type: 'string' },
+    prefix: { type: 'string' },
+    'max-images': { type: 'string' },
+    title: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
+  if (values.help) {
+    await writeOut(reportHelp);
+    return 0;
+  }
+  const maxImages = positiveInt('max-images', values['max-images'], 300);
+  const target = await resolveTarget(values);
+  try {
+    const written = await writeReport(target, resolve(values.out ?? REPORT_FILE), {
+      title: values.title ?? 'pixelmill report',
+      target:
+        target.kind === 'aws'
+          ? `stack ${target.stackName ?? ''} (${target.target.region})`
+          : `local cloud at ${target.stateDir ?? ''}`,
+      prefix: values.prefix,
+      maxImages,
+      maxThumbnails: Math.min(maxImages, 200),
+    });
+    if (values.json) await writeOut(`${JSON.stringify(written)}\n`);
+    else
+      await writeErr(
+        `pixelmill report: ${written.images} image(s) → ${written.file} (${(written.bytes / 1e6).toFixed(1)} MB)\n`,
+      );
+    return 0;
+  } finally {
+    await target.close();
+  }
+}

@@ -1,0 +1,20 @@
+/** Collects the report's data and writes the page: what `pixelmill report` and `run` share. */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { OperatorContext } from './operator-context.ts';
+import { type CollectOptions, collectReportData } from './report-collect.ts';
+import { renderReport } from './report-html.ts';
+
+export const REPORT_FILE = 'report.html';
+
+export async function writeReport(
+  ctx: OperatorContext,
+  file: string,
+  options: CollectOptions,
+): Promise<{ file: string; bytes: number; images: number }> {
+  const data = await collectReportData(ctx, options);
+  const page = renderReport(data);
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, page);
+  return { file, bytes: Buffer.byteLength(page), images: data.summary.total };
+}
