@@ -205,8 +205,14 @@ export function judge(state: PipelineSnapshot, options: VerifyOptions): Verdict 
       owned.set(r.key, name);
     }
   }
+  // A rendition no DONE row names is a second result when its image has a DONE row, and the
+  // leftover of an unfinished one otherwise (`<upload key>/<version hash>/<preset>.<ext>`).
+  const doneKeys = new Set(state.versionRows.filter((r) => r.status === 'DONE').map((r) => r.key));
   for (const key of state.renditions.keys()) {
-    if (!owned.has(key)) doubled.push(`rendition ${key} belongs to no DONE row`);
+    if (owned.has(key)) continue;
+    const uploadKey = key.split('/').slice(0, -2).join('/');
+    if (doneKeys.has(uploadKey)) doubled.push(`rendition ${key} beside its image's DONE row`);
+    else inconsistent.push(`rendition ${key} of an image that never finished`);
   }
 
   // The LATEST row of each key mirrors its newest version, never an older one.
