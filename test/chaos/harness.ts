@@ -81,9 +81,14 @@ async function readDeadLetters(env: TestCloud): Promise<ReceivedMessage[]> {
 
 const TERMINAL = new Set(['DONE', 'REJECTED']);
 
+/** With no message anywhere for this long, nothing can change a row any more. */
+const QUIET_MS = 3_000;
+
 /**
  * Waits until every expected version has a terminal row and the work queue holds nothing, not
  * even a message in flight or on its way back (a late duplicate could still change a row).
+ * It also returns once the queue has been empty for QUIET_MS with images unfinished: no message
+ * is left to finish them, so they are lost, and the verdict that follows says which.
  */
 export async function waitUntilSettled(
   env: TestCloud,
@@ -92,6 +97,7 @@ export async function waitUntilSettled(
 ): Promise<void> {
   const wanted = new Set(expected.map((e) => `${e.key}\u0000${e.version}`));
   let last = 'nothing read yet';
+  let emptySince: number | undefined;
   try {
     await eventually(
       `${expected.length} images to settle and the work queue to empty`,
@@ -105,8 +111,13 @@ export async function waitUntilSettled(
           if (TERMINAL.has(row.status) && wanted.has(`${row.key}\u0000${row.version}`)) terminal++;
         }
         last = `rows ${JSON.stringify(statuses)}, work queue ${JSON.stringify(depth)}`;
-        if (depth.visible + depth.inFlight + depth.delayed > 0) return undefined;
-        return terminal >= wanted.size ? true : undefined;
+        if (depth.visible + depth.inFlight + depth.delayed > 0) {
+          emptySince = undefined;
+          return undefined;
+        }
+        if (terminal >= wanted.size) return true;
+        emptySince ??= Date.now();
+        return Date.now() - emptySince > QUIET_MS ? true : undefined;
       },
       timeoutMs,
       500,
