@@ -13,7 +13,7 @@ import {
   type PipelineSnapshot,
   RENDITIONS_PER_IMAGE,
   type Verdict,
-} from './harness.ts';
+} from './verdict.ts';
 
 const KEY = 'uploads/a.jpg';
 const VERSION = 'etag-1';
