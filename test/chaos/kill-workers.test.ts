@@ -34,15 +34,17 @@ import {
 } from './worker-processes.ts';
 
 const IMAGES = chaosSize(60, 500);
+const KILLS = chaosSize(3, 12);
+const WORKERS = 2;
+const VISIBILITY_SECONDS = 20;
+/** Progress that stalls this long ends the killing; the verdict then says what stalled. */
+const STALL_MS = 60_000;
+
 /** The part of `pixelmill ingest --json` read here. */
 interface IngestReport {
   readonly uploaded: number;
   readonly keys: readonly { readonly key: string; readonly etag: string }[];
 }
-
-const KILLS = chaosSize(3, 12);
-const WORKERS = 2;
-const VISIBILITY_SECONDS = 20;
 
 describe('chaos: kill -9 of worker processes', () => {
   it(`${KILLS} kills across a ${IMAGES}-image ingest on ${WORKERS} workers: 0 lost, 0 doubled`, {
@@ -78,7 +80,8 @@ describe('chaos: kill -9 of worker processes', () => {
     };
     let kills = 0;
     for (const moment of moments) {
-      while ((await done()) < moment) await sleep(50);
+      const stalled = Date.now() + STALL_MS;
+      while ((await done()) < moment && Date.now() < stalled) await sleep(50);
       const index = Math.floor(random() * workers.length);
       const victim = workers[index];
       if (!victim) continue;
