@@ -18,17 +18,24 @@ function mulberry32(seed: number): () => number {
   };
 }
 
+/** A DynamoDB key attribute, plain or (after the DocumentClient has marshalled it) `{ S }`. */
+function stringAttribute(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object' && value !== null) {
+    const s = (value as Record<string, unknown>).S;
+    if (typeof s === 'string') return s;
+  }
+  return undefined;
+}
+
 function keyOf(input: unknown): string | undefined {
   if (typeof input !== 'object' || input === null) return undefined;
   const record = input as Record<string, unknown>;
   if (typeof record.Key === 'string') return record.Key;
-  if (typeof record.Key === 'object' && record.Key !== null) {
-    const pk = (record.Key as Record<string, unknown>).pk;
-    if (typeof pk === 'string') return pk;
-  }
-  if (typeof record.Item === 'object' && record.Item !== null) {
-    const pk = (record.Item as Record<string, unknown>).pk;
-    if (typeof pk === 'string') return pk;
+  for (const holder of [record.Key, record.Item]) {
+    if (typeof holder !== 'object' || holder === null) continue;
+    const pk = stringAttribute((holder as Record<string, unknown>).pk);
+    if (pk !== undefined) return pk;
   }
   return undefined;
 }

@@ -4,14 +4,10 @@
  * README "Local state"), and what a failed DONE write does on AWS (the lease is kept and the
  * retry comes after a 2 s backoff): here the work queue's visibility timeout is simply 2 s.
  *
- *   receive 1: claim, renditions written, SIGKILL before DONE (the lease runs 15 s)
- *   receive 2: the lease is live → "busy", retried when it lapses
- *   receive 3: claim, renditions written, SIGKILL before DONE
- *   receive 4: the lease is live again, and receive 4 ≥ maxReceiveCount − 1 …
- *
- * … and the worker acknowledges it as "a duplicate of an image in progress", trusting that the
- * holder's own message is still on the queue. The holder's message is this very message: the
- * image is left PROCESSING with no message anywhere. Known bug, reported; `todo` until fixed.
+ * Each time the message comes back, the lease it meets was taken by an earlier receive of the
+ * same message, which SQS only hands out again once that receive has let go: the new receive
+ * takes the lease over at once. (Before that fix, the fourth receive acknowledged the message as
+ * "a duplicate of an image in progress" and the image was left PROCESSING with no message.)
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -21,14 +17,9 @@ import { type ExpectedVersion, expectNothingLostOrDoubled, snapshot } from './ha
 import { chaosImage } from './images.ts';
 import { killAllOnExit, spawnWorker, stopWorkers, type WorkerProcess } from './worker-processes.ts';
 
-const KNOWN_BUG =
-  'known bug: lib/pipeline/process-record.ts acknowledges a busy "duplicate" on receive ' +
-  '≥ maxReceiveCount − 1 even when the lease holder is an earlier receive of the same message';
-
 describe('chaos: a message back before its own lease lapses', () => {
   it('two crashes before DONE on one image, the message back within the lease: not lost', {
     timeout: 120_000,
-    todo: KNOWN_BUG,
   }, async (t) => {
     const env = await startTestCloud(t, { visibilityTimeoutSeconds: 2 });
     const image = await chaosImage(0);

@@ -112,16 +112,6 @@ export async function waitUntilSettled(
     );
   }
 }
-/**
- * Why a scenario's LATEST rows may be wrong for a reason already reported against production
- * code: they are then checked in a `todo` subtest, which shows the failure without failing the
- * run, until the fix lands (then the subtest passes and the todo should go).
- */
-export const LATEST_IS_BEST_EFFORT =
-  'known bug: the LATEST row is written after DONE, best effort (publishLatest in ' +
-  'lib/pipeline/process-record.ts); a failed write or a crash in between leaves it missing or ' +
-  'stale, and a redelivery, being a duplicate of a finished image, never writes it';
-
 /** Prints the figure, then fails on anything lost, doubled, stuck, inconsistent or misplaced. */
 export async function assertVerdict(
   t: TestContext,
@@ -142,14 +132,7 @@ export async function assertVerdict(
     options.deadLetterCount ?? 0,
     'messages the scenario sent to the DLQ on purpose',
   );
-  const latestOk = () => assert.deepEqual(verdict.latest.slice(0, 20), [], 'LATEST rows');
-  if (options.latestKnownBug === undefined) latestOk();
-  else
-    await t.test(
-      "every LATEST row mirrors its key's newest version",
-      { todo: options.latestKnownBug },
-      latestOk,
-    );
+  assert.deepEqual(verdict.latest.slice(0, 20), [], 'LATEST rows');
 }
 
 /** Snapshot, judge, print the figure, assert: the end of every scenario. */

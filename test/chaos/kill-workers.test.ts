@@ -19,7 +19,6 @@ import {
   chaosSize,
   type ExpectedVersion,
   expectNothingLostOrDoubled,
-  LATEST_IS_BEST_EFFORT,
   waitUntilSettled,
 } from './harness.ts';
 import { chaosImages, writeImages } from './images.ts';
@@ -107,8 +106,6 @@ describe('chaos: kill -9 of worker processes', () => {
       faults: kills,
       faultDetail: `kill -9 of a worker process, ${all.length} processes in all`,
       expected,
-      // A kill between an image's DONE write and its LATEST write meets that known bug.
-      latestKnownBug: LATEST_IS_BEST_EFFORT,
     });
     const takenOver = state.versionRows.filter((r) => r.attempts > 1).length;
     t.diagnostic(`${takenOver} images taken over from a killed worker's claim`);

@@ -13,7 +13,6 @@ import {
   chaosSize,
   type ExpectedVersion,
   expectNothingLostOrDoubled,
-  LATEST_IS_BEST_EFFORT,
   waitUntilSettled,
 } from './harness.ts';
 import { chaosImages } from './images.ts';
@@ -56,7 +55,6 @@ describe('chaos: throttling', () => {
       expected,
       // A throttled GetItem or UpdateItem of the LATEST row gets past the SDK's retries in about
       // 1.6 % of images; publishLatest swallows it.
-      latestKnownBug: LATEST_IS_BEST_EFFORT,
     });
     const retried = state.versionRows.filter((r) => r.attempts > 1).length;
     t.diagnostic(

@@ -57,8 +57,6 @@ export interface VerifyOptions {
   readonly isExpectedDeadLetter?: (message: ReceivedMessage) => boolean;
   /** How many DLQ messages the scenario expects (default 0). */
   readonly deadLetterCount?: number;
-  /** Set to LATEST_IS_BEST_EFFORT where the scenario's faults can hit that known bug. */
-  readonly latestKnownBug?: string;
 }
 
 /** Judges a snapshot against the expectation; pure, so a wrong expectation can be shown to fail. */
