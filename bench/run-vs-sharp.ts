@@ -22,7 +22,8 @@ import { renderImage } from '../lib/imaging/render.ts';
 import { mapPool } from '../lib/ops/pool.ts';
 import { type Row, table } from './lib/report.ts';
 
-const MAIN = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
+// The launcher users run: its memory settings and the pinned Node.
+const LAUNCHER = fileURLToPath(new URL('../bin/pixelmill', import.meta.url));
 const COPIES = 3;
 
 async function prepareInputs(photos: string, dir: string): Promise<string[]> {
@@ -46,9 +47,8 @@ async function timePipeline(inputDir: string, work: string, concurrency: number)
   const started = performance.now();
   await new Promise<void>((resolve, reject) => {
     const child = spawn(
-      process.execPath,
+      LAUNCHER,
       [
-        MAIN,
         'run',
         inputDir,
         '--out',

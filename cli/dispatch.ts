@@ -1,83 +1,101 @@
 /** Command dispatch and the exit-code contract: 0 ok, 1 work incomplete, 2 usage error. */
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../lib/ops/errors.ts';
-import { auditCommand, auditHelp } from './commands/audit.ts';
-import { dlqCommand, dlqHelp } from './commands/dlq.ts';
-import { ingestCommand, ingestHelp } from './commands/ingest.ts';
-import { redriveCommand, redriveHelp } from './commands/redrive.ts';
-import { reportCommand, reportHelp } from './commands/report.ts';
-import { runCommand, runHelp } from './commands/run.ts';
-import { samplesCommand, samplesHelp } from './commands/samples.ts';
-import { stackCommand, stackHelp } from './commands/stack.ts';
-import { statusCommand, statusHelp } from './commands/status.ts';
-import { workerCommand, workerHelp } from './commands/worker.ts';
 import { writeErr, writeOut } from './output.ts';
 
-interface Command {
+interface CommandModule {
   readonly run: (argv: readonly string[]) => Promise<number>;
   readonly help: string;
+}
+
+/**
+ * Each command's module is loaded only when it runs: a command pays (in start-up time and in
+ * memory) for the AWS SDK clients, sharp or the local cloud only if it uses them.
+ */
+interface Command {
+  readonly load: () => Promise<CommandModule>;
   readonly usage: string;
   readonly summary: string;
 }
 
 const commands: Record<string, Command> = {
   run: {
-    run: runCommand,
-    help: runHelp,
+    load: async () => {
+      const m = await import('./commands/run.ts');
+      return { run: m.runCommand, help: m.runHelp };
+    },
     usage: 'run',
     summary: 'process files and directories end to end on the local cloud',
   },
   ingest: {
-    run: ingestCommand,
-    help: ingestHelp,
+    load: async () => {
+      const m = await import('./commands/ingest.ts');
+      return { run: m.ingestCommand, help: m.ingestHelp };
+    },
     usage: 'ingest',
     summary: 'upload files and directories to the uploads bucket',
   },
   worker: {
-    run: workerCommand,
-    help: workerHelp,
+    load: async () => {
+      const m = await import('./commands/worker.ts');
+      return { run: m.workerCommand, help: m.workerHelp };
+    },
     usage: 'worker',
     summary: 'run the image worker in this process (several can run)',
   },
   stack: {
-    run: stackCommand,
-    help: stackHelp,
+    load: async () => {
+      const m = await import('./commands/stack.ts');
+      return { run: m.stackCommand, help: m.stackHelp };
+    },
     usage: 'stack up',
     summary: 'run the embedded local cloud in the foreground',
   },
   status: {
-    run: statusCommand,
-    help: statusHelp,
+    load: async () => {
+      const m = await import('./commands/status.ts');
+      return { run: m.statusCommand, help: m.statusHelp };
+    },
     usage: 'status',
     summary: 'queues, images, throughput, ETA and alarm conditions (--watch)',
   },
   dlq: {
-    run: dlqCommand,
-    help: dlqHelp,
+    load: async () => {
+      const m = await import('./commands/dlq.ts');
+      return { run: m.dlqCommand, help: m.dlqHelp };
+    },
     usage: 'dlq',
     summary: 'list the dead-letter queue, or show one message’s story',
   },
   redrive: {
-    run: redriveCommand,
-    help: redriveHelp,
+    load: async () => {
+      const m = await import('./commands/redrive.ts');
+      return { run: m.redriveCommand, help: m.redriveHelp };
+    },
     usage: 'redrive',
     summary: 'move dead letters back to the work queue, selectively',
   },
   audit: {
-    run: auditCommand,
-    help: auditHelp,
+    load: async () => {
+      const m = await import('./commands/audit.ts');
+      return { run: m.auditCommand, help: m.auditHelp };
+    },
     usage: 'audit',
     summary: 'prove every upload has an outcome; --repair the gaps',
   },
   report: {
-    run: reportCommand,
-    help: reportHelp,
+    load: async () => {
+      const m = await import('./commands/report.ts');
+      return { run: m.reportCommand, help: m.reportHelp };
+    },
     usage: 'report',
     summary: 'write one self-contained HTML page: contact sheet, charts, reasons, DLQ',
   },
   samples: {
-    run: samplesCommand,
-    help: samplesHelp,
+    load: async () => {
+      const m = await import('./commands/samples.ts');
+      return { run: m.samplesCommand, help: m.samplesHelp };
+    },
     usage: 'samples',
     summary: 'write generated sample images into a directory',
   },
@@ -109,7 +127,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
       const topic = name === 'help' ? rest[0] : undefined;
-      await writeOut(topic && commands[topic] ? commands[topic].help : mainHelp);
+      const helped = topic ? commands[topic] : undefined;
+      await writeOut(helped ? (await helped.load()).help : mainHelp);
       return 0;
     }
     if (name === '--version' || name === '-v') {
@@ -118,7 +137,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     const command = commands[name];
     if (!command) throw new UsageError(`Unknown command "${name}". Run \`pixelmill --help\`.`);
-    return await command.run(rest);
+    return await (await command.load()).run(rest);
   } catch (error) {
     if (error instanceof UsageError) {
       await writeErr(`pixelmill: ${error.message}\n`);

@@ -4,9 +4,14 @@
  * outputs, credentials and region from the usual AWS configuration).
  */
 
-import { type LocalCloud, startLocalCloud } from '../infra/local/cloud.ts';
+import type { LocalCloud } from '../infra/local/cloud.ts';
 import { CloudAlreadyRunningError } from '../infra/local/errors.ts';
-import { DEFAULT_STATE_DIR } from '../infra/local/state-dir.ts';
+import {
+  DEFAULT_STATE_DIR,
+  processAlive,
+  readCloudFile,
+  statePaths,
+} from '../infra/local/state-dir.ts';
 import { STACK_OUTPUTS, topology } from '../infra/topology.ts';
 import { type AwsClients, createAwsClients } from '../lib/aws/clients.ts';
 import { ImageTable } from '../lib/aws/image-table.ts';
@@ -67,15 +72,21 @@ async function localTarget(
   state: string,
   log: PipelineLogger | undefined,
 ): Promise<{ target: AwsTarget; cloud: LocalCloud | undefined }> {
+  const attach = (endpoint: string) => ({
+    target: { region: topology.region, endpoint, credentials: LOCAL_CREDENTIALS },
+    cloud: undefined,
+  });
+  // A cloud already runs on this state directory: join it without loading the emulators.
+  const running = readCloudFile(statePaths(state));
+  if (running && running.pid !== process.pid && processAlive(running.pid))
+    return attach(running.endpoint);
+  const { startLocalCloud } = await import('../infra/local/cloud.ts');
   try {
     const cloud = await startLocalCloud({ stateDir: state, ...(log ? { log } : {}) });
     return { target: cloud.target, cloud };
   } catch (error) {
     if (!(error instanceof CloudAlreadyRunningError)) throw error;
-    return {
-      target: { region: topology.region, endpoint: error.endpoint, credentials: LOCAL_CREDENTIALS },
-      cloud: undefined,
-    };
+    return attach(error.endpoint);
   }
 }
 

@@ -238,6 +238,15 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       log.info('released messages received for a client that had gone', { released });
     return payload;
   });
+  // fauxqs answers a HEAD it cannot find with neither Content-Length nor chunked encoding, and
+  // Node's HTTP client then cannot tell where the message ends, so it closes the connection:
+  // every "is it already there?" check of a new key paid for a new TCP connection.
+  app.addHook('onSend', async (request, reply, payload) => {
+    // On the raw response: Fastify leaves Content-Length off every bodiless HEAD answer.
+    if (request.method === 'HEAD' && !reply.hasHeader('content-length'))
+      reply.raw.setHeader('content-length', '0');
+    return payload;
+  });
   app.get(
     LOCAL_QUEUE_METRICS_PATH,
     async (): Promise<LocalQueueMetrics[]> => [...sqsStore.allQueues()].map(queueMetrics),

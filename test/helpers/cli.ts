@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Fixture } from '../fixtures/catalogue.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const MAIN = join(REPO_ROOT, 'cli', 'main.ts');
+const LAUNCHER = join(REPO_ROOT, 'bin', 'pixelmill');
 
 export interface CliResult {
   readonly code: number | null;
@@ -19,7 +19,8 @@ export function spawnCli(
   args: readonly string[],
   options: { cwd?: string; env?: Readonly<Record<string, string>> } = {},
 ): ChildProcess {
-  return spawn(process.execPath, [MAIN, ...args], {
+  // Through the launcher users run (its memory settings, the pinned Node).
+  return spawn(LAUNCHER, [...args], {
     cwd: options.cwd ?? REPO_ROOT,
     env: { ...process.env, NO_COLOR: '1', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -30,6 +30,18 @@ describe('the local cloud', () => {
     assert.deepEqual(received, [sent]);
   });
 
+  it('answers a HEAD for a missing object so that the connection can be kept alive', async (t) => {
+    // Without a length, Node's HTTP client must close the connection after each such answer:
+    // ingest's "already there?" check of every new key would open a new TCP connection.
+    const env = await startTestCloud(t);
+    const bucket = env.cloud.topology.uploadsBucket;
+    const missing = await fetch(`${env.cloud.endpoint}/${bucket}/uploads/none.jpg`, {
+      method: 'HEAD',
+    });
+    assert.deepEqual([missing.status, missing.headers.get('content-length')], [404, '0']);
+    assert.equal(await env.store.head(bucket, 'uploads/none.jpg'), undefined);
+  });
+
   it('keeps a message received by a client that is still there invisible', async (t) => {
     const env = await startTestCloud(t);
     const sent = await env.workQueue.send('{"held":true}');
