@@ -98,3 +98,12 @@ export function summary(outcomes: readonly Outcome[]): string[] {
     return `${o.index} ${o.name}`;
   });
 }
+
+/** The promise's value, or a failure after `ms`: a broken contract fails a test, never hangs it. */
+export function within<T>(promise: Promise<T>, ms = 10_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
