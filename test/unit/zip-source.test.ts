@@ -1,0 +1,438 @@
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { UsageError } from '../../lib/ops/errors.ts';
+import {
+  EntryAbandonedError,
+  SourceKindError,
+  SourceUsageError,
+} from '../../lib/ops/sources/errors.ts';
+import { archiveLimits } from '../../lib/ops/sources/limits.ts';
+import { readSource } from '../../lib/ops/sources/read-source.ts';
+import { sourceKindOf } from '../../lib/ops/sources/source-kind.ts';
+import {
+  deflatedZeros,
+  TINY_PNG,
+  writeZip,
+  type ZipEntrySpec,
+  zipBytes,
+} from '../fixtures/archives.ts';
+import { collect, readBody, summary, within } from '../helpers/source-items.ts';
+import { eventually } from '../helpers/temp.ts';
+
+const MiB = 1024 * 1024;
+const png = (name: string | Uint8Array, extra: Partial<ZipEntrySpec> = {}): ZipEntrySpec => ({
+  name,
+  data: TINY_PNG,
+  ...extra,
+});
+
+describe('zip source', () => {
+  let dir: string;
+  let bomb: { compressed: Buffer; crc: number };
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pixelmill-zip-source-'));
+    bomb = await deflatedZeros(100 * MiB);
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+  const zip = (name: string, entries: readonly ZipEntrySpec[]) =>
+    writeZip(join(dir, name), entries);
+
+  it('yields regular entries below the archive’s name, in directory order, bodies intact', async () => {
+    const data = Buffer.from('x'.repeat(10_000));
+    const path = await zip('photos.zip', [
+      png('a.png'),
+      { name: 'dir/', data: new Uint8Array(0), method: 'store', unixMode: 0o040755 },
+      png('dir/b.png', { method: 'store' }),
+      { name: 'dir/big.bin', data },
+      png('.hidden.png'),
+      png('dir/.git/x.png'),
+      png('__MACOSX/._a.png'),
+    ]);
+    const { outcomes, progress } = await collect(path, { keyPrefix: 'uploads/' });
+    assert.deepEqual(summary(outcomes), [
+      '0 photos/a.png',
+      '1 photos/dir/b.png',
+      '2 photos/dir/big.bin',
+    ]);
+    const [a, b, big] = outcomes;
+    assert.ok(a?.kind === 'entry' && b?.kind === 'entry' && big?.kind === 'entry');
+    assert.deepEqual(a.body, TINY_PNG);
+    assert.deepEqual(b.body, TINY_PNG);
+    assert.deepEqual(big.body, data);
+    assert.equal(big.declaredSize, 10_000);
+    assert.equal(a.source, `${path}:a.png`);
+    const size = (await readFile(path)).byteLength;
+    assert.deepEqual(progress, {
+      bytesRead: size,
+      totalBytes: size,
+      entriesKnown: 7,
+      items: 3,
+      ignored: 4,
+    });
+  });
+
+  it('refuses zip-slip names, and nothing else', async () => {
+    const path = await zip('slip.zip', [
+      png('ok/normal.png'),
+      png('../../evil-traversal.png'),
+      png('/tmp/evil-absolute.png'),
+      png('ok\\..\\..\\evil-backslash.png'),
+      png('C:\\evil.png'),
+      png('dir\\plain.png'),
+      png('ok/after.png'),
+    ]);
+    const { outcomes } = await collect(path);
+    assert.deepEqual(summary(outcomes), [
+      '0 slip/ok/normal.png',
+      '1 refused path-traversal',
+      '2 refused path-traversal',
+      '3 refused path-traversal',
+      '4 refused path-traversal',
+      '5 refused backslash-in-name',
+      '6 slip/ok/after.png',
+    ]);
+  });
+
+  it('refuses symbolic links and special files, and entries written through a link', async () => {
+    const path = await zip('links.zip', [
+      { name: 'images/link', data: Buffer.from('/etc'), method: 'store', unixMode: 0o120777 },
+      png('images/link/evil.png'),
+      { name: 'images/fifo', data: new Uint8Array(0), unixMode: 0o010644 },
+      { name: 'images/dev', data: new Uint8Array(0), unixMode: 0o020644 },
+      png('images/ok.png'),
+    ]);
+    const { outcomes } = await collect(path);
+    assert.deepEqual(summary(outcomes), [
+      '0 refused not-a-regular-file',
+      '1 refused path-traversal',
+      '2 refused not-a-regular-file',
+      '3 refused not-a-regular-file',
+      '4 links/images/ok.png',
+    ]);
+    const [link, through, fifo] = outcomes;
+    assert.ok(link?.kind === 'refused' && through?.kind === 'refused' && fifo?.kind === 'refused');
+    assert.equal(link.detail, 'a symbolic link');
+    assert.match(through.detail, /passes through "links\/images\/link", a link declared by item 0/);
+    assert.equal(fifo.detail, 'a FIFO');
+  });
+
+  it('cleans odd names, and refuses the second of two names that clean alike', async () => {
+    const long = `${'x'.repeat(1100)}.png`;
+    const path = await zip('odd.zip', [
+      png('space name.png'),
+      png('plus+sign.png'),
+      png('percent%2Fslash.png'),
+      png('caf\u00e9.png'),
+      png('cafe\u0301.png'),
+      png('ctrl\u0007bell.png'),
+      png('ctrlbell.png'),
+      png('rtl\u202egnp.exe'),
+      png(long),
+      png('emoji-😀.png'),
+    ]);
+    const { outcomes } = await collect(path, { keyPrefix: 'uploads/' });
+    assert.deepEqual(summary(outcomes), [
+      '0 odd/space name.png',
+      '1 odd/plus+sign.png',
+      '2 odd/percent%2Fslash.png',
+      '3 odd/café.png',
+      '4 refused name-collision',
+      '5 odd/ctrlbell.png',
+      '6 refused name-collision',
+      '7 odd/rtlgnp.exe',
+      '8 refused name-too-long',
+      '9 odd/emoji-😀.png',
+    ]);
+    const nfd = outcomes[4];
+    assert.ok(nfd?.kind === 'refused');
+    assert.equal(nfd.detail, 'cleans to "odd/café.png", the name of item 3');
+    const bell = outcomes[5];
+    assert.ok(bell?.kind === 'entry');
+    assert.equal(bell.source, `${path}:ctrl\\u{0007}bell.png`, 'the raw name, escaped');
+    const tooLong = outcomes[8];
+    assert.ok(tooLong?.kind === 'refused');
+    assert.match(tooLong.detail, /1,116 UTF-8 bytes; S3 allows 1,024/);
+  });
+
+  it('counts the key prefix against the 1,024-byte limit', async () => {
+    const name = 'n'.repeat(1024 - 'uploads/'.length - 'fit/'.length);
+    const path = await zip('fit.zip', [png(name), png(`${name}x`)]);
+    const { outcomes } = await collect(path, { keyPrefix: 'uploads/' });
+    assert.deepEqual(
+      outcomes.map((o) => (o.kind === 'refused' ? o.reason : 'entry')),
+      ['entry', 'name-too-long'],
+    );
+  });
+
+  it('decodes names without the UTF-8 flag as CP437 (or UTF-8 when they are)', async () => {
+    const path = await zip('cp437.zip', [
+      png(Buffer.from([0x63, 0x61, 0x66, 0x82, 0x2e, 0x70, 0x6e, 0x67])),
+      png(Buffer.from('naïve.png', 'utf8'), { utf8: false }),
+      png(Buffer.from([0x62, 0xff, 0xfe, 0x2e, 0x70, 0x6e, 0x67]), { utf8: true }),
+    ]);
+    const { outcomes } = await collect(path);
+    assert.deepEqual(summary(outcomes), [
+      '0 cp437/café.png',
+      '1 cp437/naïve.png',
+      '2 refused invalid-name',
+    ]);
+  });
+
+  it('refuses nested archives, empty entries, encrypted entries and unknown methods', async () => {
+    const path = await zip('misc.zip', [
+      png('inner.zip'),
+      png('inner.TAR.GZ'),
+      { name: 'empty.png', data: new Uint8Array(0) },
+      png('secret.png', { encrypted: true }),
+      png('bzip2.png', { method: 12 }),
+      png('ok.png'),
+    ]);
+    const { outcomes } = await collect(path);
+    assert.deepEqual(summary(outcomes), [
+      '0 refused nested-archive',
+      '1 refused nested-archive',
+      '2 refused empty-entry',
+      '3 refused unsupported-entry',
+      '4 refused unsupported-entry',
+      '5 misc/ok.png',
+    ]);
+  });
+
+  it('stops a ratio bomb from the bytes it inflates, not its header', async () => {
+    const path = await zip('bomb.zip', [
+      { name: 'zeros.png', compressed: bomb.compressed, crc: bomb.crc, declaredSize: 100 * MiB },
+      png('after.png'),
+    ]);
+    const limits = archiveLimits({ maxEntryBytes: 200 * MiB });
+    const { outcomes } = await collect(path, { limits });
+    assert.deepEqual(summary(outcomes), [
+      '0 bomb/zeros.png failed ratio-limit',
+      '1 bomb/after.png',
+    ]);
+    const zeros = outcomes[0];
+    assert.ok(zeros?.kind === 'entry');
+    assert.ok(zeros.bytesRead <= 2 * MiB, `stopped after ${zeros.bytesRead} bytes`);
+    assert.match(zeros.refused?.detail ?? '', /more than 100:1/);
+  });
+
+  it('stops a bomb whose header understates its size at the declared size', async () => {
+    const path = await zip('liar.zip', [
+      { name: 'zeros.png', compressed: bomb.compressed, crc: bomb.crc, declaredSize: 70 },
+      png('after.png'),
+    ]);
+    const { outcomes } = await collect(path, { limits: archiveLimits({ maxRatio: 10_000 }) });
+    assert.deepEqual(summary(outcomes), [
+      '0 liar/zeros.png failed corrupt-entry',
+      '1 liar/after.png',
+    ]);
+    const zeros = outcomes[0];
+    assert.ok(zeros?.kind === 'entry');
+    assert.ok(zeros.bytesRead < 70, 'nothing past the declared size reaches the caller');
+    assert.match(zeros.refused?.detail ?? '', /inflates past the 70 bytes its header declares/);
+  });
+
+  it('refuses an entry whose header declares more than maxEntryBytes without inflating it', async () => {
+    const path = await zip('large.zip', [
+      { name: 'zeros.png', compressed: bomb.compressed, crc: bomb.crc, declaredSize: 100 * MiB },
+    ]);
+    const { outcomes } = await collect(path);
+    assert.deepEqual(summary(outcomes), ['0 refused entry-too-large']);
+  });
+
+  it('ends the archive past maxTotalBytes, saying so once', async () => {
+    const chunk = Buffer.alloc(40 * 1024, 7);
+    const path = await zip(
+      'total.zip',
+      [0, 1, 2, 3, 4].map((i) => ({ name: `${i}.bin`, data: chunk })),
+    );
+    const { outcomes } = await collect(path, {
+      limits: archiveLimits({ maxTotalBytes: 100 * 1024 }),
+    });
+    assert.deepEqual(summary(outcomes), [
+      '0 total/0.bin',
+      '1 total/1.bin',
+      '2 total/2.bin failed archive-too-large',
+      '3 refused archive-too-large',
+    ]);
+    const end = outcomes[3];
+    assert.ok(end?.kind === 'refused');
+    assert.equal(end.source, path);
+  });
+
+  it('ends an archive of many small bombs by its overall ratio', async () => {
+    const small = await deflatedZeros(256 * 1024);
+    const entries = Array.from({ length: 40 }, (_, i) => ({
+      name: `${i}.png`,
+      compressed: small.compressed,
+      crc: small.crc,
+      declaredSize: 256 * 1024,
+    }));
+    const path = await zip('many-bombs.zip', entries);
+    const limits = archiveLimits({ archiveRatioFloorBytes: 2 * MiB });
+    const { outcomes } = await collect(path, { limits });
+    const last = outcomes.at(-1);
+    assert.ok(
+      last?.kind === 'refused' && last.reason === 'archive-too-large',
+      summary(outcomes).join(),
+    );
+    assert.ok(outcomes.length <= 10, `${outcomes.length} items`);
+  });
+
+  it('ends the archive past maxEntries (directories count)', async () => {
+    const entries = Array.from({ length: 12 }, (_, i) => png(`${i}.png`));
+    const path = await zip('count.zip', [{ name: 'd/', data: new Uint8Array(0) }, ...entries]);
+    const { outcomes } = await collect(path, { limits: archiveLimits({ maxEntries: 10 }) });
+    assert.equal(outcomes.length, 10);
+    assert.deepEqual(summary(outcomes).slice(-2), ['8 count/8.png', '9 refused too-many-entries']);
+  });
+
+  it('refuses 10,001 empty entries one by one, or stops at a 10,000 cap', async () => {
+    const entries = Array.from({ length: 10_001 }, (_, i) => ({
+      name: `e/${String(i).padStart(5, '0')}.png`,
+      data: new Uint8Array(0),
+      method: 'store' as const,
+    }));
+    const path = await zip('many.zip', entries);
+    const open = await collect(path);
+    assert.equal(open.outcomes.length, 10_001);
+    assert.ok(open.outcomes.every((o) => o.kind === 'refused' && o.reason === 'empty-entry'));
+    const capped = await collect(path, { limits: archiveLimits({ maxEntries: 10_000 }) });
+    assert.equal(capped.outcomes.length, 10_001);
+    assert.deepEqual(summary(capped.outcomes).at(-1), '10000 refused too-many-entries');
+  });
+
+  it('refuses an entry whose data is damaged, and reads on', async () => {
+    const good = zipBytes([png('a.png'), png('b.png'), png('c.png', { crc: 1234 }), png('d.png')]);
+    // Damage b.png's deflate data (the first bytes after its local header) and nothing else.
+    const bStart = good.indexOf('b.png', 30) + 'b.png'.length;
+    good[bStart] = 0xff;
+    good[bStart + 1] = 0xff;
+    const path = join(dir, 'damaged.zip');
+    await writeFile(path, good);
+    const { outcomes } = await collect(path);
+    assert.deepEqual(summary(outcomes), [
+      '0 damaged/a.png',
+      '1 damaged/b.png failed corrupt-entry',
+      '2 damaged/c.png failed corrupt-entry',
+      '3 damaged/d.png',
+    ]);
+  });
+
+  it('yields the entries before a damaged central directory record, then ends', async () => {
+    const bytes = zipBytes([png('a.png'), png('b.png'), png('c.png')]);
+    const third = bytes.lastIndexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
+    bytes[third] = 0;
+    const path = join(dir, 'directory.zip');
+    await writeFile(path, bytes);
+    const { outcomes } = await collect(path);
+    assert.deepEqual(summary(outcomes), [
+      '0 directory/a.png',
+      '1 directory/b.png',
+      '2 refused corrupt-archive',
+    ]);
+  });
+
+  it('reports a truncated zip (no central directory) as one corrupt-archive refusal', async () => {
+    const path = await zip('truncated.zip', [png('a.png'), png('b.png')]);
+    await truncate(path, 100);
+    assert.equal(await sourceKindOf(path), 'zip');
+    const { outcomes } = await collect(path);
+    assert.deepEqual(summary(outcomes), ['0 refused corrupt-archive']);
+  });
+
+  it('refuses to read a .zip that is not a zip, as a usage error', async () => {
+    const path = join(dir, 'fake.zip');
+    await writeFile(path, TINY_PNG);
+    await assert.rejects(
+      sourceKindOf(path),
+      (e: unknown) =>
+        e instanceof SourceKindError &&
+        e instanceof UsageError &&
+        /not a zip archive/.test(e.message),
+    );
+    await assert.rejects(collect(path), SourceKindError);
+  });
+
+  it('skips entries already done without opening them, indices unchanged', async () => {
+    const path = await zip('resume.zip', [
+      png('a.png'),
+      png('../x.png'),
+      png('b.png'),
+      png('c.png'),
+    ]);
+    const seen: [number, string][] = [];
+    const { outcomes } = await collect(path, {
+      skip: (index, name) => {
+        seen.push([index, name]);
+        return name !== 'resume/c.png';
+      },
+    });
+    assert.deepEqual(seen, [
+      [0, 'resume/a.png'],
+      [2, 'resume/b.png'],
+      [3, 'resume/c.png'],
+    ]);
+    assert.deepEqual(summary(outcomes), ['1 refused path-traversal', '3 resume/c.png']);
+  });
+
+  it('holds callers to the iteration contract', async () => {
+    const path = await zip('contract.zip', [
+      { name: 'a.bin', data: Buffer.alloc(4 * MiB, 1) },
+      png('b.png'),
+    ]);
+    const reader = readSource(path);
+    const iterator = reader.items[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    assert.ok(!first.done && first.value.kind === 'entry');
+    const body = first.value.entry.open();
+    assert.throws(() => first.value.kind === 'entry' && first.value.entry.open(), SourceUsageError);
+    const failed = new Promise<unknown>((resolve) => body.on('error', resolve));
+    body.once('readable', () => body.read(1024));
+    const second = await within(iterator.next());
+    assert.ok(
+      (await within(failed)) instanceof EntryAbandonedError,
+      'advancing abandons a body mid-read',
+    );
+    assert.ok(!second.done && second.value.kind === 'entry');
+    assert.deepEqual((await readBody(second.value.entry)).body, TINY_PNG);
+    assert.equal((await iterator.next()).done, true);
+    assert.throws(() => reader.items[Symbol.asyncIterator](), SourceUsageError);
+  });
+
+  it('lets go of the file however the iteration ends', {
+    skip: !existsSync('/proc/self/fd') && 'needs /proc/self/fd',
+  }, async () => {
+    const path = await zip('fds.zip', [
+      { name: 'a.bin', data: Buffer.alloc(300_000, 1) },
+      png('b.png', { crc: 5 }),
+      png('c.png'),
+    ]);
+    const open = () => readdirSync('/proc/self/fd').length;
+    await collect(path);
+    const before = open();
+    const stopped: Promise<unknown>[] = [];
+    for (let i = 0; i < 20; i += 1) {
+      await collect(path);
+      await collect(path, {}, () => 'leave');
+      await collect(path, {}, () => 'discard');
+      for await (const item of readSource(path).items) {
+        if (item.kind === 'entry') {
+          const body = item.entry.open();
+          stopped.push(new Promise((resolve) => body.on('error', resolve)));
+          body.resume();
+        }
+        break;
+      }
+    }
+    for (const error of await Promise.all(stopped)) assert.ok(error instanceof EntryAbandonedError);
+    await eventually(
+      'the descriptors to close',
+      async () => (open() <= before ? true : undefined),
+      5_000,
+    );
+  });
+});
