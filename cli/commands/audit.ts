@@ -35,7 +35,8 @@ export async function auditCommand(argv: readonly string[]): Promise<number> {
     await writeOut(auditHelp);
     return 0;
   }
-  const graceSeconds = values.grace === undefined ? 900 : positiveInt('grace', values.grace, 900);
+  // 0 is allowed: right after a drill, every upload without a row is a gap.
+  const graceSeconds = values.grace === '0' ? 0 : positiveInt('grace', values.grace, 900);
   const target = await resolveTarget(values);
   try {
     const report = await runAudit(target, {

@@ -139,6 +139,10 @@ export async function runAudit(
           row,
           detail: `FAILED ${row.updatedAt}, its message is not in the DLQ`,
         });
+    } else if (inDlq.has(id)) {
+      // Its last failure could not be written (the claim or the failure write failed on the
+      // last receive), but SQS moved its message: it is in the DLQ, not stuck.
+      counts.inDeadLetterQueue++;
     } else {
       const live = (row.leaseUntil ?? 0) > now;
       if (live || quiet(row) < silentFor) counts.inFlight++;

@@ -237,6 +237,18 @@ describe('audit', () => {
       report.gaps.map((g) => g.kind),
       ['stuck'],
     );
+    // The same stale claim whose message SQS moved to the DLQ (its last failure could not be
+    // written): in the DLQ, not a gap, not counted twice.
+    const [event] = await env.workQueue.receive({ max: 1, waitSeconds: 1 });
+    assert.ok(event);
+    await env.deadLetterQueue.send(event.body);
+    await env.workQueue.deleteBatch([event.receiptHandle]);
+    const moved = await runAudit(ctx, { graceSeconds: 60 });
+    assert.deepEqual(moved.gaps, []);
+    assert.equal(moved.inDeadLetterQueue, 1);
+    const [letter] = await env.deadLetterQueue.receive({ max: 1, waitSeconds: 5 });
+    assert.ok(letter);
+    await env.deadLetterQueue.deleteBatch([letter.receiptHandle]);
     await env.table.claim({
       key: rowKey,
       facts: {
