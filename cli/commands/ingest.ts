@@ -1,31 +1,105 @@
-/** `pixelmill ingest`: upload files and directories to the uploads bucket, without waiting. */
-
+/** `pixelmill ingest`: files, directories, archives and S3 prefixes into the pipeline. */
+import { join, resolve } from 'node:path';
+import { DEFAULT_STATE_DIR } from '../../infra/local/state-dir.ts';
 import { UsageError } from '../../lib/ops/errors.ts';
-import { collectInputs } from '../../lib/ops/inputs.ts';
-import { uploadInputs } from '../../lib/ops/upload-inputs.ts';
+import { ingest, type SourceReport } from '../../lib/ops/ingest.ts';
+import { IngestCheckpoint, ingestJobId } from '../../lib/ops/ingest-checkpoint.ts';
+import { refusalReasons } from '../../lib/ops/sources/source.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
+import { columns } from '../format.ts';
+import { createIngestProgress } from '../ingest-progress.ts';
 import { writeErr, writeOut } from '../output.ts';
+import { peakRssBytes } from '../peak-rss.ts';
 import { resolveTarget, targetHelp, targetOptionSpec } from '../target.ts';
 
-export const ingestHelp = `Usage: pixelmill ingest <file|dir>... [--prefix P] [--concurrency N] [--state DIR | --stack NAME] [--json]
+export const ingestHelp = `Usage: pixelmill ingest <source>... [--prefix P] [--concurrency N] [--resume] [--rate N] [--json] [--state DIR | --stack NAME]
 
-Upload files and directories (recursively, hidden files skipped) to the uploads bucket and
-return: each upload raises the S3 event that queues its work. Content already in the bucket
-under the same key is not uploaded again. Watch it with \`pixelmill status\`.
+Feed the pipeline and return (watch it with \`pixelmill status\`). A source is:
+  a file or a directory   uploaded (directories recursively; hidden files skipped)
+  a .zip, .tar, .tar.gz   streamed entry by entry, nothing extracted to disk; entries with
+  or .tgz archive         unsafe names (.., absolute, backslashes), links and devices, empty or
+                          nested archives, names too long or colliding, and entries or archives
+                          over the caps (counted from the bytes actually inflated) are refused
+                          with a reason, and the rest still goes in
+  s3://bucket/prefix      objects already in the uploads bucket that never raised an event:
+                          queued as backfill jobs at --rate per second (finished ones skipped)
+Each upload raises the S3 event that queues its work; content already in the bucket under the
+same key is not uploaded again (no second event). Keys: <uploads prefix><--prefix>/<name>, an
+archive's entries under the archive's name (photos.zip → photos/…).
+
+Progress is saved in the state directory as it goes: after an interruption (Ctrl-C, a crash, a
+sleeping laptop), run the same command with --resume to skip what was finished.
+Exit status: 0 all in, 1 anything refused or failed (listed), 130 interrupted, 2 usage error.
 
 Options:
   --prefix P         key prefix below the uploads prefix (default: none)
   --concurrency N    uploads at once (default 8)
-  --json             print the uploaded keys as JSON
+  --resume           continue the interrupted ingest of the same sources, prefix and target
+  --rate N           backfill messages per second (default 50)
+  --include-finished backfill objects whose image is already DONE or REJECTED too
+  --json             print the report as JSON
 ${targetHelp}
   -h, --help
 `;
+
+function refusalLines(reports: readonly SourceReport[]): string[] {
+  const refusals = reports.flatMap((r) => r.refused);
+  if (refusals.length === 0) return [];
+  const byReason = new Map<string, number>();
+  for (const r of refusals) byReason.set(r.reason, (byReason.get(r.reason) ?? 0) + 1);
+  const lines = [
+    `Refused ${refusals.length}:`,
+    columns(
+      [...byReason].map(([reason, n]) => [
+        '',
+        String(n),
+        reason,
+        refusalReasons[reason as keyof typeof refusalReasons] ?? '',
+      ]),
+    ),
+    columns([
+      ['', 'ENTRY', 'REASON', 'DETAIL'],
+      ...refusals.slice(0, 30).map((r) => ['', r.source, r.reason, r.detail]),
+    ]),
+  ];
+  if (refusals.length > 30) lines.push(`  … and ${refusals.length - 30} more (--json for all)`);
+  return lines;
+}
+
+function summary(reports: readonly SourceReport[], seconds: number, where: string): string {
+  const sum = (f: (r: SourceReport) => number) => reports.reduce((n, r) => n + f(r), 0);
+  const bytes = sum((r) => r.bytes);
+  const files = sum((r) => r.uploaded + r.alreadyThere);
+  const lines = [
+    `pixelmill ingest: ${sum((r) => r.uploaded)} uploaded, ${sum((r) => r.alreadyThere)} already there` +
+      `${sum((r) => r.skipped) ? `, ${sum((r) => r.skipped)} finished before (resumed)` : ''}` +
+      ` · ${(bytes / 1e6).toFixed(1)} MB in ${seconds.toFixed(1)} s` +
+      ` (${(bytes / 1e6 / Math.max(seconds, 0.001)).toFixed(1)} MB/s, ${(files / Math.max(seconds, 0.001)).toFixed(0)} files/s) → ${where}`,
+  ];
+  for (const r of reports) {
+    if (r.finishedBefore) lines.push(`  ${r.source}: finished by the interrupted run`);
+    if (r.backfill)
+      lines.push(
+        `  ${r.backfill.source}: ${r.backfill.enqueued} queued at ${r.backfill.ratePerSecond}/s, ${r.backfill.alreadyFinished} already finished, ${r.backfill.listed} listed`,
+      );
+  }
+  lines.push(...refusalLines(reports));
+  const failed = reports.flatMap((r) => r.failed);
+  if (failed.length > 0) {
+    lines.push(`Failed ${failed.length} (run again with --resume to retry them):`);
+    lines.push(columns(failed.slice(0, 30).map((f) => ['', f.source, f.error])));
+  }
+  return `${lines.join('\n')}\n`;
+}
 
 export async function ingestCommand(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, {
     ...targetOptionSpec,
     prefix: { type: 'string' },
     concurrency: { type: 'string' },
+    resume: { type: 'boolean', default: false },
+    rate: { type: 'string' },
+    'include-finished': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   });
@@ -33,37 +107,60 @@ export async function ingestCommand(argv: readonly string[]): Promise<number> {
     await writeOut(ingestHelp);
     return 0;
   }
-  if (positionals.length === 0) throw new UsageError('Expected at least one file or directory');
+  if (positionals.length === 0) throw new UsageError('Expected at least one source');
   const extra = values.prefix ? `${values.prefix.replace(/^\/+|\/+$/g, '')}/` : '';
+  const concurrency = positiveInt('concurrency', values.concurrency, 8);
+  const rate = positiveInt('rate', values.rate, 50);
+  const sources = positionals.map((p) => (p.startsWith('s3://') ? p : resolve(p)));
   const target = await resolveTarget(values);
+  const interrupted = new AbortController();
+  const onSignal = () => interrupted.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const progress = createIngestProgress();
   try {
-    const inputs = await collectInputs(positionals, `${target.resources.uploadsPrefix}${extra}`);
-    const started = performance.now();
-    const uploaded = await uploadInputs(target.store, target.resources.uploadsBucket, inputs, {
-      concurrency: positiveInt('concurrency', values.concurrency, 8),
-    });
-    const fresh = uploaded.filter((u) => !u.alreadyThere);
-    const report = {
-      uploaded: fresh.length,
-      alreadyThere: uploaded.length - fresh.length,
-      bytes: fresh.reduce((n, u) => n + u.size, 0),
-      seconds: Math.round((performance.now() - started) / 10) / 100,
-      keys: uploaded.map((u) => ({
-        source: u.input.source,
-        key: u.input.key,
-        etag: u.etag,
-        alreadyThere: u.alreadyThere,
-      })),
-    };
-    if (values.json) await writeOut(`${JSON.stringify(report, null, 2)}\n`);
-    else {
+    const keyPrefix = `${target.resources.uploadsPrefix}${extra}`;
+    const targetId =
+      target.kind === 'aws'
+        ? `stack:${target.stackName}:${target.target.region}`
+        : `local:${resolve(target.stateDir ?? DEFAULT_STATE_DIR)}`;
+    const checkpoint = await IngestCheckpoint.open(
+      join(target.stateDir ?? DEFAULT_STATE_DIR, 'ingest'),
+      ingestJobId({ target: targetId, prefix: keyPrefix, sources }),
+      { resume: values.resume, description: sources.join(' ') },
+    );
+    if (checkpoint.replacedUnfinished && !values.json)
       await writeErr(
-        `pixelmill ingest: ${report.uploaded} uploaded (${(report.bytes / 1e6).toFixed(1)} MB), ` +
-          `${report.alreadyThere} already there, in ${report.seconds} s → s3://${target.resources.uploadsBucket}/${target.resources.uploadsPrefix}${extra}\n`,
+        'An earlier ingest of these sources was interrupted: starting over (files already in the bucket are not uploaded again). --resume would skip its finished entries without reading them.\n',
       );
+    const started = performance.now();
+    const reports = await ingest(target, sources, {
+      keyPrefix,
+      concurrency,
+      checkpoint,
+      ratePerSecond: rate,
+      includeFinished: values['include-finished'],
+      signal: interrupted.signal,
+      onProgress: (p) => progress.update(p),
+    });
+    progress.done();
+    const seconds = (performance.now() - started) / 1000;
+    const where = `s3://${target.resources.uploadsBucket}/${keyPrefix}`;
+    if (values.json) {
+      await writeOut(
+        `${JSON.stringify({ seconds: Math.round(seconds * 100) / 100, target: where, checkpoint: checkpoint.file, interrupted: interrupted.signal.aborted, peakRssBytes: peakRssBytes(), sources: reports }, null, 2)}\n`,
+      );
+    } else {
+      await writeErr(summary(reports, seconds, where));
+      if (interrupted.signal.aborted)
+        await writeErr('Interrupted: run the same command with --resume to finish.\n');
     }
-    return 0;
+    if (interrupted.signal.aborted) return 130;
+    return reports.some((r) => r.refused.length > 0 || r.failed.length > 0) ? 1 : 0;
   } finally {
+    progress.done();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await target.close();
   }
 }

@@ -98,6 +98,8 @@ export class SourceTracker {
 export class IngestCheckpoint {
   readonly file: string;
   readonly resumed: boolean;
+  /** An unfinished checkpoint of the same job was replaced (the run was not `--resume`d). */
+  replacedUnfinished = false;
   readonly #data: CheckpointFile;
   #dirty = false;
   #writing: Promise<void> = Promise.resolve();
@@ -131,6 +133,11 @@ export class IngestCheckpoint {
         return new IngestCheckpoint(file, parsed.data, true);
       }
     }
+    // Without --resume an earlier run's checkpoint is replaced; whether it was unfinished is
+    // kept so the CLI can say that --resume would have skipped its work.
+    const earlier = await readFile(file, 'utf8').catch(() => undefined);
+    const earlierUnfinished =
+      earlier !== undefined && fileSchema.safeParse(safeJson(earlier)).data?.complete === false;
     const fresh: CheckpointFile = {
       version: 1,
       job,
@@ -140,6 +147,7 @@ export class IngestCheckpoint {
       complete: false,
     };
     const checkpoint = new IngestCheckpoint(file, fresh, false);
+    checkpoint.replacedUnfinished = earlierUnfinished;
     checkpoint.#dirty = true;
     await checkpoint.flush();
     return checkpoint;
@@ -183,5 +191,13 @@ export class IngestCheckpoint {
       await rename(temporary, this.file);
     });
     return this.#writing;
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }

@@ -70,14 +70,14 @@ describe('the DLQ drill', () => {
     const stack = await startCliStack(t, state);
 
     const faulty = startCliWorker(t, state, { faults: FAULTS });
-    const ingested = await json<{ uploaded: number }>([
+    const ingested = await json<{ sources: { uploaded: number }[] }>([
       'ingest',
       input,
       '--state',
       state,
       '--json',
     ]);
-    assert.equal(ingested.uploaded, GOOD + BROKEN);
+    assert.equal(ingested.sources[0]?.uploaded, GOOD + BROKEN);
 
     const listed = await eventually(
       'the broken images in the DLQ',
