@@ -1,10 +1,10 @@
 /** `pixelmill ingest`: files, directories, archives and S3 prefixes into the pipeline. */
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { DEFAULT_STATE_DIR } from '../../infra/local/state-dir.ts';
 import { UsageError } from '../../lib/ops/errors.ts';
 import { ingest, type SourceReport } from '../../lib/ops/ingest.ts';
 import { IngestCheckpoint, ingestJobId } from '../../lib/ops/ingest-checkpoint.ts';
-import { refusalReasons } from '../../lib/ops/sources/source.ts';
+import { type Refusal, type RefusalReason, refusalReasons } from '../../lib/ops/sources/source.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import { columns } from '../format.ts';
 import { createIngestProgress } from '../ingest-progress.ts';
@@ -42,27 +42,35 @@ ${targetHelp}
   -h, --help
 `;
 
+/** An entry's source (`archive:entry` or a path) without the working directory in front. */
+function shown(source: string): string {
+  const here = `${process.cwd()}${sep}`;
+  return source.startsWith(here) ? source.slice(here.length) : source;
+}
+
+const EXAMPLES_PER_REASON = 5;
+
+/** Refusals grouped by reason: the count, what the reason means, and the first few entries. */
 function refusalLines(reports: readonly SourceReport[]): string[] {
   const refusals = reports.flatMap((r) => r.refused);
   if (refusals.length === 0) return [];
-  const byReason = new Map<string, number>();
-  for (const r of refusals) byReason.set(r.reason, (byReason.get(r.reason) ?? 0) + 1);
-  const lines = [
-    `Refused ${refusals.length}:`,
-    columns(
-      [...byReason].map(([reason, n]) => [
-        '',
-        String(n),
-        reason,
-        refusalReasons[reason as keyof typeof refusalReasons] ?? '',
-      ]),
-    ),
-    columns([
-      ['', 'ENTRY', 'REASON', 'DETAIL'],
-      ...refusals.slice(0, 30).map((r) => ['', r.source, r.reason, r.detail]),
-    ]),
-  ];
-  if (refusals.length > 30) lines.push(`  … and ${refusals.length - 30} more (--json for all)`);
+  const byReason = new Map<string, Refusal[]>();
+  for (const r of refusals) {
+    const list = byReason.get(r.reason);
+    if (list) list.push(r);
+    else byReason.set(r.reason, [r]);
+  }
+  const lines = [`Refused ${refusals.length.toLocaleString('en-US')} (--json lists every one):`];
+  for (const [reason, list] of byReason) {
+    lines.push(
+      `  ${list.length.toLocaleString('en-US')} ${reason}: ${refusalReasons[reason as RefusalReason]}`,
+    );
+    lines.push(
+      columns(list.slice(0, EXAMPLES_PER_REASON).map((r) => ['     ', shown(r.source), r.detail])),
+    );
+    if (list.length > EXAMPLES_PER_REASON)
+      lines.push(`      … and ${(list.length - EXAMPLES_PER_REASON).toLocaleString('en-US')} more`);
+  }
   return lines;
 }
 
