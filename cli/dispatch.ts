@@ -33,7 +33,7 @@ const commands: Record<string, Command> = {
       return { run: m.ingestCommand, help: m.ingestHelp };
     },
     usage: 'ingest',
-    summary: 'upload files and directories to the uploads bucket',
+    summary: 'upload files, directories and archives (zip, tar, tar.gz); backfill s3:// prefixes',
   },
   worker: {
     load: async () => {

@@ -4,6 +4,7 @@ import { DEFAULT_STATE_DIR } from '../../infra/local/state-dir.ts';
 import { UsageError } from '../../lib/ops/errors.ts';
 import { ingest, type SourceReport } from '../../lib/ops/ingest.ts';
 import { IngestCheckpoint, ingestJobId } from '../../lib/ops/ingest-checkpoint.ts';
+import { archiveLimits, defaultArchiveLimits } from '../../lib/ops/sources/limits.ts';
 import { type Refusal, type RefusalReason, refusalReasons } from '../../lib/ops/sources/source.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import { columns } from '../format.ts';
@@ -38,6 +39,13 @@ Options:
   --rate N           backfill messages per second (default 50)
   --include-finished backfill objects whose image is already DONE or REJECTED too
   --json             print the report as JSON
+Archive caps (each counted from the bytes actually inflated, not from the headers):
+  --max-entries N    entries read from one archive, then it stops (default 1,000,000)
+  --max-ratio N      inflated/compressed ratio of an entry past 1 MiB, and of an archive past
+                     1 GiB (default 100: images barely compress; bombs reach 1000)
+  --max-archive-gib N bytes one archive may inflate to in all (default 1024)
+  An entry may inflate to the config's limits.maxBytes (--config; default 64 MiB): a larger one
+  would be REJECTED byte-limit after its upload, so it is refused before.
 ${targetHelp}
   -h, --help
 `;
@@ -108,6 +116,9 @@ export async function ingestCommand(argv: readonly string[]): Promise<number> {
     resume: { type: 'boolean', default: false },
     rate: { type: 'string' },
     'include-finished': { type: 'boolean', default: false },
+    'max-entries': { type: 'string' },
+    'max-ratio': { type: 'string' },
+    'max-archive-gib': { type: 'string' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   });
@@ -120,7 +131,16 @@ export async function ingestCommand(argv: readonly string[]): Promise<number> {
   const concurrency = positiveInt('concurrency', values.concurrency, 8);
   const rate = positiveInt('rate', values.rate, 50);
   const sources = positionals.map((p) => (p.startsWith('s3://') ? p : resolve(p)));
+  const caps = {
+    maxEntries: positiveInt('max-entries', values['max-entries'], defaultArchiveLimits.maxEntries),
+    maxRatio: positiveInt('max-ratio', values['max-ratio'], defaultArchiveLimits.maxRatio),
+    maxTotalBytes: positiveInt('max-archive-gib', values['max-archive-gib'], 1024) * 1024 ** 3,
+  };
   const target = await resolveTarget(values);
+  const limits = archiveLimits({
+    ...caps,
+    ...(target.config ? { maxEntryBytes: target.config.limits.maxBytes } : {}),
+  });
   const interrupted = new AbortController();
   const onSignal = () => interrupted.abort();
   process.once('SIGINT', onSignal);
@@ -146,6 +166,7 @@ export async function ingestCommand(argv: readonly string[]): Promise<number> {
       keyPrefix,
       concurrency,
       checkpoint,
+      limits,
       ratePerSecond: rate,
       includeFinished: values['include-finished'],
       signal: interrupted.signal,

@@ -130,6 +130,25 @@ describe('pixelmill ingest: the hostile archives of the corpus', { skip }, () =>
     assert.match(text.stderr, /\.\.\/\.\.\/evil-traversal\.png/);
     assert.match(text.stderr, /images\/link\b/);
 
+    // The caps are the user's: with --max-entries 10000 the 10,001-entry zip stops at the cap.
+    const capped = await finished(
+      spawnCli([
+        'ingest',
+        corpusPath('hostile', 'synthetic/zip-many-entries.zip'),
+        '--max-entries',
+        '10000',
+        '--state',
+        env.stateDir,
+        '--json',
+      ]),
+    );
+    assert.equal(capped.code, 1, capped.stderr);
+    const cappedReport = (JSON.parse(capped.stdout) as { sources: SourceReport[] }).sources[0];
+    assert.deepEqual(countBy(cappedReport?.refused.map((r) => r.reason) ?? []), {
+      'empty-entry': 10_000,
+      'too-many-entries': 1,
+    });
+
     // Nothing but these keys, in any bucket.
     const buckets = (await env.clients.s3.send(new ListBucketsCommand({}))).Buckets ?? [];
     const stored: string[] = [];
@@ -151,7 +170,8 @@ describe('pixelmill ingest: the hostile archives of the corpus', { skip }, () =>
     const added = (await filesUnder(env.stateDir)).filter(
       (f) => !stateBefore.includes(f) && !/^(s3|sqs|dynamodb)\//.test(f),
     );
-    assert.equal(added.length, 1, added.join(', '));
-    assert.match(added[0] ?? '', /^ingest\/[\w-]+\.json$/);
+    // One checkpoint per ingest job (the five archives; the capped one).
+    assert.equal(added.length, 2, added.join(', '));
+    for (const f of added) assert.match(f, /^ingest\/[\w-]+\.json$/);
   });
 });
