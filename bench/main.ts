@@ -1,15 +1,30 @@
 /**
  * `npm run bench`: every benchmark, each printing ratios against baselines measured in the same
- * run on the same machine (never absolute thresholds in tests). Needs ../shared/corpus (or
- * PIXELMILL_CORPUS); `npm run bench -- imaging` runs one (run | imaging | hostile).
+ * run on the same machine (never absolute thresholds in tests). `npm run bench -- imaging` runs
+ * one (run | imaging | hostile | ingest). run, imaging and hostile need ../shared/corpus (or
+ * PIXELMILL_CORPUS) and are skipped without it; ingest generates its own input.
+ * Env: PIXELMILL_BENCH_ROUNDS (default 2), PIXELMILL_BENCH_INGEST_FILES (2000) and
+ * PIXELMILL_BENCH_INGEST_KIB (150, the mean entry size).
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchHostile } from './hostile-stress.ts';
 import { benchImagingCpu } from './imaging-cpu.ts';
+import { benchIngest } from './ingest-rate.ts';
 import { saveResult } from './lib/report.ts';
 import { benchRunVsSharp } from './run-vs-sharp.ts';
+
+/** A positive integer from the environment, or `fallback` when unset; anything else stops here. */
+function envInt(name: string, fallback: number): number {
+  const value = process.env[name];
+  if (value === undefined) return fallback;
+  if (!/^[1-9][0-9]*$/.test(value)) {
+    process.stderr.write(`bench: Expected positive integer for ${name} but received "${value}"\n`);
+    process.exit(2);
+  }
+  return Number(value);
+}
 
 const corpus = resolve(
   process.env.PIXELMILL_CORPUS ??
@@ -17,26 +32,49 @@ const corpus = resolve(
 );
 const photos = join(corpus, 'photos');
 const hostile = join(corpus, 'hostile');
-if (!existsSync(photos)) {
-  process.stderr.write(`bench: ${photos} not found (set PIXELMILL_CORPUS); nothing to measure\n`);
-  process.exit(1);
-}
-const rounds = Number(process.env.PIXELMILL_BENCH_ROUNDS ?? 2);
-const only = new Set(process.argv.slice(2));
-const wanted = (name: string) => only.size === 0 || only.has(name);
+const rounds = envInt('PIXELMILL_BENCH_ROUNDS', 2);
 
 const benches: [string, () => Promise<{ markdown: string; data: unknown }>][] = [
   ['run', () => benchRunVsSharp(photos, rounds)],
   ['imaging', () => benchImagingCpu(photos, rounds)],
   ['hostile', () => benchHostile(hostile, 10)],
+  [
+    'ingest',
+    () =>
+      benchIngest({
+        rounds,
+        files: envInt('PIXELMILL_BENCH_INGEST_FILES', 2000),
+        kib: envInt('PIXELMILL_BENCH_INGEST_KIB', 150),
+      }),
+  ],
 ];
+/** What a bench reads from the corpus; benches not listed need none. */
+const needs: Partial<Record<string, string>> = {
+  run: photos,
+  imaging: photos,
+  hostile: join(hostile, 'manifest.tsv'),
+};
+
+const only = new Set(process.argv.slice(2));
+const unknown = [...only].filter((name) => !benches.some(([n]) => n === name));
+if (unknown.length > 0) {
+  process.stderr.write(
+    `bench: no benchmark named ${unknown.join(', ')} (${benches.map(([n]) => n).join(' | ')})\n`,
+  );
+  process.exit(2);
+}
+let missing = false;
 for (const [name, run] of benches) {
-  if (!wanted(name)) continue;
-  if (name === 'hostile' && !existsSync(join(hostile, 'manifest.tsv'))) {
-    process.stderr.write(`bench: ${hostile} not found; skipping the hostile set\n`);
+  if (only.size > 0 && !only.has(name)) continue;
+  const needed = needs[name];
+  if (needed !== undefined && !existsSync(needed)) {
+    process.stderr.write(`bench: ${needed} not found (set PIXELMILL_CORPUS); skipping ${name}\n`);
+    // Asked for by name: not measuring it is a failure, not a skip.
+    if (only.has(name)) missing = true;
     continue;
   }
   const result = await run();
   process.stdout.write(`${result.markdown}\n`);
   process.stderr.write(`saved ${await saveResult(name, result.data)}\n`);
 }
+if (missing) process.exitCode = 1;
