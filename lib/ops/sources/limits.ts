@@ -51,6 +51,12 @@ const archiveLimitsSchema = z.strictObject({
   archiveRatioFloorBytes: z.int().min(0).default(GiB),
 });
 
+/**
+ * Output piece size of the zip and gzip inflaters. Caps are checked per piece, so an entry or
+ * archive can pass a cap by at most this much before it is stopped.
+ */
+export const INFLATE_CHUNK_BYTES = 64 * 1024;
+
 /** Default limits, with every value written out. */
 export const defaultArchiveLimits: ArchiveLimits = Object.freeze(archiveLimitsSchema.parse({}));
 

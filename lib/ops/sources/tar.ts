@@ -14,7 +14,7 @@ import { extract as createExtract, type Extract, type Header } from 'tar-stream'
 import { type EntryFacts, EntryHandle, yieldEntry } from './entry-handle.ts';
 import { decodeTarName, displayName } from './entry-names.ts';
 import { type EntryRefusedError, SourceReadError } from './errors.ts';
-import { formatBytes } from './limits.ts';
+import { formatBytes, INFLATE_CHUNK_BYTES } from './limits.ts';
 import { ArchiveBudget, EntryMeter, type MeterVerdict } from './meter.ts';
 import type { SourceSequence } from './sequence.ts';
 import type { RefusalReason, SourceItem } from './source.ts';
@@ -55,7 +55,7 @@ class TarFeed {
     this.compressed = compressed;
     this.#path = path;
     this.#file = createReadStream(path);
-    this.#gunzip = compressed ? createGunzip() : undefined;
+    this.#gunzip = compressed ? createGunzip({ chunkSize: INFLATE_CHUNK_BYTES }) : undefined;
     // Names as Latin-1 keep every byte; `decodeTarName` decides the encoding. Pre-POSIX headers
     // (no `ustar` magic) are accepted: their checksum is still verified.
     const options: ExtractOptions = { filenameEncoding: 'latin1', allowUnknownFormat: true };

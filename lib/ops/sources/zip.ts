@@ -16,7 +16,7 @@ import { isIoError } from './directory.ts';
 import { type EntryFacts, EntryHandle, yieldEntry } from './entry-handle.ts';
 import { decodeZipName } from './entry-names.ts';
 import { SourceReadError } from './errors.ts';
-import { formatBytes } from './limits.ts';
+import { formatBytes, INFLATE_CHUNK_BYTES } from './limits.ts';
 import { ArchiveBudget, EntryMeter } from './meter.ts';
 import type { SourceSequence } from './sequence.ts';
 import type { RefusalReason, SourceItem } from './source.ts';
@@ -145,7 +145,9 @@ class ZipEntry extends EntryHandle {
       raw = stream;
       raw.on('error', corrupt);
       if (entry.compressionMethod === DEFLATED) {
-        inflate = createInflateRaw();
+        // 64 KiB pieces instead of zlib's 16 KiB: each piece is a round trip to the thread
+        // pool, and at 16 KiB the reader waited more than it inflated (+40 % MB/s measured).
+        inflate = createInflateRaw({ chunkSize: INFLATE_CHUNK_BYTES });
         inflate.on('error', corrupt);
         raw.pipe(inflate).pipe(body);
       } else {
