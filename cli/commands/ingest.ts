@@ -159,7 +159,7 @@ export async function ingestCommand(argv: readonly string[]): Promise<number> {
     );
     if (checkpoint.replacedUnfinished && !values.json)
       await writeErr(
-        'An earlier ingest of these sources was interrupted: starting over (files already in the bucket are not uploaded again). --resume would skip its finished entries without reading them.\n',
+        'An earlier ingest of these sources did not finish: starting over (files already in the bucket are not uploaded again). --resume would skip its finished entries without reading them.\n',
       );
     const started = performance.now();
     const reports = await ingest(target, sources, {
