@@ -102,22 +102,29 @@ function contentTypeOf(name: string): string | undefined {
   return dot < 0 ? undefined : CONTENT_TYPES[name.slice(dot + 1).toLowerCase()];
 }
 
+/** A local source, sniffed and stat'ed once. */
+interface LocalSource {
+  readonly path: string;
+  readonly kind: SourceKind;
+  /** Bytes of a file or an archive; 0 for a directory (its size is not known up front). */
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
 /** Identity of a file source for the checkpoint: an archive resumes only if unchanged. */
-async function identityOf(path: string, kind: SourceKind): Promise<string> {
+function identityOf({ kind, size, mtimeMs }: LocalSource): string {
   if (kind === 'directory' || kind === 'file') return kind;
-  const s = await stat(path);
-  return `${kind} size=${s.size} mtime=${Math.round(s.mtimeMs)}`;
+  return `${kind} size=${size} mtime=${Math.round(mtimeMs)}`;
 }
 
 async function ingestFileSource(
   ctx: OperatorContext,
-  path: string,
+  { path, kind }: LocalSource,
   tracker: SourceTracker,
   tally: Tally,
   options: IngestOptions,
   report: (source: string, read: number) => void,
 ): Promise<SourceReport> {
-  const kind = await sourceKindOf(path);
   const archive = kind !== 'directory' && kind !== 'file';
   const refused: Refusal[] = [];
   const failed: IngestFailure[] = [];
@@ -209,15 +216,13 @@ async function ingestFileSource(
   const p = reader.progress();
   tally.sourceBytesDone += p.totalBytes ?? 0;
   return {
-    source: path,
-    kind,
+    ...emptyReport(path, kind),
     uploaded,
     alreadyThere,
     skipped,
     bytes,
     refused,
     failed,
-    finishedBefore: false,
     interrupted: interrupted || options.signal?.aborted === true,
   };
 }
@@ -243,12 +248,15 @@ export async function ingest(
   // Sizes up front, so the progress has an ETA across all the file sources; and two sources
   // must not write the same keys (photos/ and photos.zip both go under photos/).
   const roots = new Map<string, string>();
+  const locals = new Map<string, LocalSource>();
   for (const source of sources) {
     if (parseS3Uri(source)) continue;
     const path = resolve(source);
     const kind = await sourceKindOf(path);
     const s = await stat(path);
-    if (s.isFile()) tally.sourceBytesTotal += s.size;
+    const size = s.isFile() ? s.size : 0;
+    locals.set(source, { path, kind, size, mtimeMs: s.mtimeMs });
+    tally.sourceBytesTotal += size;
     const root = `${kind === 'file' ? 'file' : 'tree'}:${kind === 'file' || kind === 'directory' ? basename(path) : stripArchiveExtension(basename(path))}`;
     const other = roots.get(root);
     if (other) {
@@ -269,7 +277,7 @@ export async function ingest(
       if (s3) {
         const tracker = options.checkpoint.source(source, 's3');
         if (tracker.finished) {
-          reports.push(finishedEarlier(source, 's3'));
+          reports.push({ ...emptyReport(source, 's3'), finishedBefore: true });
           continue;
         }
         const before = tally.enqueued;
@@ -283,32 +291,19 @@ export async function ingest(
             emit(source);
           },
         });
-        reports.push({
-          source,
-          kind: 's3',
-          uploaded: 0,
-          alreadyThere: 0,
-          skipped: 0,
-          bytes: 0,
-          refused: [],
-          failed: [],
-          backfill: r,
-          finishedBefore: false,
-          interrupted: r.interrupted,
-        });
+        reports.push({ ...emptyReport(source, 's3'), backfill: r, interrupted: r.interrupted });
         await options.checkpoint.flush();
         continue;
       }
-      const path = resolve(source);
-      const kind = await sourceKindOf(path);
-      const tracker = options.checkpoint.source(path, await identityOf(path, kind));
+      const local = locals.get(source);
+      if (!local) throw new Error(`${source} was not sized up front`);
+      const tracker = options.checkpoint.source(local.path, identityOf(local));
       if (tracker.finished) {
-        const s = await stat(path);
-        if (s.isFile()) tally.sourceBytesDone += s.size;
-        reports.push(finishedEarlier(path, kind));
+        tally.sourceBytesDone += local.size;
+        reports.push({ ...emptyReport(local.path, local.kind), finishedBefore: true });
         continue;
       }
-      reports.push(await ingestFileSource(ctx, path, tracker, tally, options, emit));
+      reports.push(await ingestFileSource(ctx, local, tracker, tally, options, emit));
       await options.checkpoint.flush();
     }
   } finally {
@@ -320,7 +315,8 @@ export async function ingest(
   return reports;
 }
 
-function finishedEarlier(source: string, kind: SourceKind | 's3'): SourceReport {
+/** A source's report before any work: nothing uploaded, refused or failed. */
+function emptyReport(source: string, kind: SourceKind | 's3'): SourceReport {
   return {
     source,
     kind,
@@ -330,7 +326,7 @@ function finishedEarlier(source: string, kind: SourceKind | 's3'): SourceReport 
     bytes: 0,
     refused: [],
     failed: [],
-    finishedBefore: true,
+    finishedBefore: false,
     interrupted: false,
   };
 }
