@@ -21,27 +21,10 @@ import { ImageRejectedError } from '../../lib/imaging/errors.ts';
 import { renderImage } from '../../lib/imaging/render.ts';
 import type { Manifest } from '../../lib/ops/manifest.ts';
 import { runCli } from '../helpers/cli.ts';
-import { corpusMissing, corpusPath } from '../helpers/corpus.ts';
+import { corpusMissing, corpusPath, hostileManifest } from '../helpers/corpus.ts';
 import { tempDir } from '../helpers/temp.ts';
 
 const skip = corpusMissing('hostile', 'manifest.tsv');
-
-interface Row {
-  readonly path: string;
-  readonly expect: 'process' | 'reject' | 'either' | 'archive';
-  readonly outcome: string;
-}
-
-function rows(): Row[] {
-  const lines = readFileSync(corpusPath('hostile', 'manifest.tsv'), 'utf8')
-    .trim()
-    .split('\n')
-    .slice(1);
-  return lines.map((line) => {
-    const [path = '', expect = '', outcome = ''] = line.split('\t');
-    return { path, expect: expect as Row['expect'], outcome };
-  });
-}
 
 /** Sources stored rotated (EXIF 5 and 6, AVIF irot): upright width and height. */
 const uprightSizes: Record<string, [number, number]> = {
@@ -80,7 +63,7 @@ describe('the hostile corpus', { skip }, () => {
       'nothing failed, nothing pending',
     );
 
-    const images = rows().filter((r) => r.expect !== 'archive');
+    const images = hostileManifest().filter((r) => r.expect !== 'archive');
     assert.ok(images.length >= 55, `${images.length} image rows`);
     for (const row of images) {
       const image = manifest.images.find((i) => i.key === `uploads/hostile/${row.path}`);
@@ -135,7 +118,7 @@ describe('the hostile corpus', { skip }, () => {
     timeout: 600_000,
   }, async () => {
     const config = defaultConfig();
-    const images = rows().filter((r) => r.expect !== 'archive');
+    const images = hostileManifest().filter((r) => r.expect !== 'archive');
     const outcomes = new Map<string, string>();
     for (let pass = 0; pass < 10; pass++) {
       for (const row of images) {

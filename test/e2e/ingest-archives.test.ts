@@ -14,7 +14,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { mkdir, readdir } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { isVersionRow } from '../../events/image-row.ts';
 import { topology } from '../../infra/topology.ts';
@@ -26,7 +26,7 @@ import { type ChaosImage, chaosImages } from '../chaos/images.ts';
 import { writeTar, writeZip } from '../fixtures/archives.ts';
 import { finished, spawnCli } from '../helpers/cli.ts';
 import { type CliStack, startCliStack, startCliWorker } from '../helpers/cli-stack.ts';
-import { eventually, tempDir } from '../helpers/temp.ts';
+import { eventually, filesUnder, tempDir } from '../helpers/temp.ts';
 
 const FULL = process.env.PIXELMILL_INGEST === 'full';
 const ENTRIES = 10_000;
@@ -39,16 +39,6 @@ interface IngestJson {
   readonly checkpoint: string;
   readonly peakRssBytes: number;
   readonly sources: readonly SourceReport[];
-}
-
-/** Every file under `dir`, relative, except the paths `skip` names (the cloud's own data). */
-async function filesUnder(dir: string, skip: readonly string[] = []): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((e) => e.isFile())
-    .map((e) => relative(dir, join(e.parentPath, e.name)))
-    .filter((p) => !skip.some((s) => p === s || p.startsWith(`${s}/`)))
-    .sort();
 }
 
 /** What `stack up` itself keeps in the state directory (the emulators' data, its address). */

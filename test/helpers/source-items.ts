@@ -1,5 +1,7 @@
 /** Reads a source to the end the way the ingest engine does, recording what each item became. */
-import { refusalOf } from '../../lib/ops/sources/errors.ts';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { EntryAbandonedError, refusalOf } from '../../lib/ops/sources/errors.ts';
 import { readSource } from '../../lib/ops/sources/read-source.ts';
 import type {
   ReadSourceOptions,
@@ -7,6 +9,7 @@ import type {
   SourceEntry,
   SourceProgress,
 } from '../../lib/ops/sources/source.ts';
+import { eventually } from './temp.ts';
 
 export type Outcome =
   | {
@@ -106,4 +109,38 @@ export function within<T>(promise: Promise<T>, ms = 10_000): Promise<T> {
     timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Why a descriptor check cannot run here (no /proc/self/fd), or false when it can. */
+export const noFdTable = !existsSync('/proc/self/fd') && 'needs /proc/self/fd';
+
+/**
+ * Reads `path` every way an iteration can end (to the end; leaving or discarding bodies; breaking
+ * out with a body half-read, which must fail with EntryAbandonedError), 20 times over, and asserts
+ * that the process holds no more file descriptors afterwards than before.
+ */
+export async function assertLetsGoOfFile(path: string): Promise<void> {
+  const open = () => readdirSync('/proc/self/fd').length;
+  await collect(path);
+  const before = open();
+  const stopped: Promise<unknown>[] = [];
+  for (let i = 0; i < 20; i += 1) {
+    await collect(path);
+    await collect(path, {}, () => 'leave');
+    await collect(path, {}, () => 'discard');
+    for await (const item of readSource(path).items) {
+      if (item.kind === 'entry') {
+        const body = item.entry.open();
+        stopped.push(new Promise((resolve) => body.on('error', resolve)));
+        body.resume();
+      }
+      break;
+    }
+  }
+  for (const error of await Promise.all(stopped)) assert.ok(error instanceof EntryAbandonedError);
+  await eventually(
+    'the descriptors to close',
+    async () => (open() <= before ? true : undefined),
+    5_000,
+  );
 }

@@ -1,6 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 
 /** A fresh temporary directory, removed when the test (or suite) ends. */
 export async function tempDir(
@@ -30,4 +30,17 @@ export async function eventually<T>(
     if (Date.now() > ends) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(intervalMs);
   }
+}
+
+/**
+ * Every file under `dir`, relative and sorted, except those under the paths `skip` names: what a
+ * command wrote is the difference of two calls.
+ */
+export async function filesUnder(dir: string, skip: readonly string[] = []): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)))
+    .filter((p) => !skip.some((s) => p === s || p.startsWith(`${s}/`)))
+    .sort();
 }

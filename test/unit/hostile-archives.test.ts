@@ -5,32 +5,16 @@
  * message, without the corpus.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fitsKey } from '../../lib/ops/sources/entry-names.ts';
 import { archiveLimits } from '../../lib/ops/sources/limits.ts';
 import { sourceKindOf } from '../../lib/ops/sources/source-kind.ts';
-import { corpusMissing, corpusPath } from '../helpers/corpus.ts';
+import { corpusMissing, corpusPath, hostileManifest } from '../helpers/corpus.ts';
 import { collect, type Outcome, summary } from '../helpers/source-items.ts';
 
 const skip = corpusMissing('hostile', 'manifest.tsv');
 const MiB = 1024 * 1024;
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
-
-interface Row {
-  readonly path: string;
-  readonly outcome: string;
-}
-
-function archiveRows(): Row[] {
-  return readFileSync(corpusPath('hostile', 'manifest.tsv'), 'utf8')
-    .trim()
-    .split('\n')
-    .slice(1)
-    .map((line) => line.split('\t'))
-    .filter(([, expect]) => expect === 'archive')
-    .map(([path = '', , outcome = '']) => ({ path, outcome }));
-}
 
 type Read = Extract<Outcome, { kind: 'entry' }>;
 /** Entries whose bodies were read whole. */
@@ -132,7 +116,7 @@ const checks: Record<string, (path: string) => Promise<void>> = {
 
 describe('the hostile corpus: archives', { skip }, () => {
   it('has a check for every archive row', () => {
-    const rows = archiveRows();
+    const rows = hostileManifest().filter((r) => r.expect === 'archive');
     assert.ok(rows.length >= 5, `${rows.length} archive rows`);
     assert.deepEqual(
       rows.map((r) => r.path).filter((p) => !(p in checks)),
@@ -142,7 +126,9 @@ describe('the hostile corpus: archives', { skip }, () => {
 
   for (const [path, check] of Object.entries(checks)) {
     it(path, async () => {
-      const row = archiveRows().find((r) => r.path === path);
+      const row = hostileManifest()
+        .filter((r) => r.expect === 'archive')
+        .find((r) => r.path === path);
       assert.ok(row, `${path} is no longer an archive row of the manifest`);
       const file = corpusPath('hostile', path);
       assert.equal(await sourceKindOf(file), path.endsWith('.zip') ? 'zip' : 'tar');
