@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { collectInputs } from '../../lib/ops/inputs.ts';
-import { collect, summary } from '../helpers/source-items.ts';
+import { openFound } from '../../lib/ops/sources/open-found.ts';
+import { assertLetsGoOfFile, collect, noFdTable, summary } from '../helpers/source-items.ts';
 
 async function tree(root: string, files: Record<string, string>): Promise<void> {
   for (const [path, text] of Object.entries(files)) {
@@ -30,7 +30,7 @@ describe('directory source', () => {
   });
   after(() => rm(base, { recursive: true, force: true }));
 
-  it('walks in sorted order with the keys collectInputs gives', async () => {
+  it('walks in sorted order, the directory’s own name first, hidden files skipped', async () => {
     const root = join(base, 'photos');
     await tree(root, {
       'b.jpg': 'b',
@@ -43,11 +43,6 @@ describe('directory source', () => {
     });
     await symlink(join(root, 'b.jpg'), join(root, 'c-link.jpg'));
     const { outcomes, progress } = await collect(root, { keyPrefix: 'uploads/' });
-    const eager = await collectInputs([root], 'uploads/');
-    assert.deepEqual(
-      outcomes.map((o) => (o.kind === 'entry' ? `uploads/${o.name}` : o.reason)),
-      eager.map((f) => f.key),
-    );
     assert.deepEqual(summary(outcomes), [
       '0 photos/A.jpg',
       '1 photos/a/y/x.jpg',
@@ -143,6 +138,133 @@ describe('directory source', () => {
       ['0 backup.gz'],
       'named, so not refused as nested',
     );
+  });
+
+  it('follows links to files inside the directory named, and refuses every link out of it', async () => {
+    const secret = join(base, 'secret.txt');
+    await writeFile(secret, 'the secret');
+    const outsideDir = join(base, 'outside-dir');
+    await tree(outsideDir, { 'x.jpg': 'outside' });
+    const root = join(base, 'links');
+    await tree(root, { 'real/a.jpg': 'a', 'b.jpg': 'b' });
+    await symlink(secret, join(root, 'abs-out.jpg'));
+    await symlink('../secret.txt', join(root, 'rel-out.jpg'));
+    await symlink('real/a.jpg', join(root, 'in-rel.jpg'));
+    await symlink(join(root, 'b.jpg'), join(root, 'in-abs.jpg'));
+    // A chain: inside, then out.
+    await symlink('abs-out.jpg', join(root, 'chain.jpg'));
+    // A link to a directory outside, and a file reached through one.
+    await symlink(outsideDir, join(root, 'dir-out'));
+    await symlink(root, join(base, 'links-alias'));
+    const { outcomes } = await collect(join(base, 'links-alias'));
+    const by = new Map(outcomes.map((o) => [o.source.split('/').pop(), o]));
+    const read = (name: string) => {
+      const o = by.get(name);
+      return o?.kind === 'entry'
+        ? o.body?.toString()
+        : `${o?.kind}:${o?.kind === 'refused' ? o.reason : ''}`;
+    };
+    assert.equal(read('in-rel.jpg'), 'a', 'a relative link inside is followed');
+    assert.equal(read('in-abs.jpg'), 'b', 'an absolute link inside (the real path) is followed');
+    assert.equal(read('abs-out.jpg'), 'refused:link-outside-source');
+    assert.equal(read('rel-out.jpg'), 'refused:link-outside-source');
+    assert.equal(read('chain.jpg'), 'refused:link-outside-source');
+    assert.equal(read('dir-out'), 'refused:link-outside-source');
+    const refusal = by.get('abs-out.jpg');
+    assert.ok(refusal?.kind === 'refused');
+    assert.match(refusal.detail, /a symbolic link to .*secret\.txt, outside .*links; not read/);
+    for (const o of outcomes) {
+      if (o.kind === 'entry') assert.notEqual(o.body?.toString(), 'the secret');
+    }
+    const names = outcomes.filter((o) => o.kind === 'entry').map((o) => o.name);
+    assert.deepEqual(names, [
+      'links-alias/b.jpg',
+      'links-alias/in-abs.jpg',
+      'links-alias/in-rel.jpg',
+      'links-alias/real/a.jpg',
+    ]);
+  });
+
+  it('refuses a name that is not UTF-8 by its bytes, and reads on', async () => {
+    const root = Buffer.from(join(base, 'bytes'));
+    await mkdir(root);
+    const bad = Buffer.concat([
+      root,
+      Buffer.from('/bad-'),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('.jpg'),
+    ]);
+    await writeFile(bad, 'bad');
+    const badDir = Buffer.concat([root, Buffer.from('/dir-'), Buffer.from([0xc3, 0x28])]);
+    await mkdir(badDir);
+    await writeFile(Buffer.concat([badDir, Buffer.from('/inner.jpg')]), 'inner');
+    await writeFile(join(root.toString(), 'good.jpg'), 'good');
+    await writeFile(join(root.toString(), '\ufeffbom.jpg'), 'bom');
+    const { outcomes } = await collect(root.toString());
+    assert.deepEqual(
+      outcomes.map((o) =>
+        o.kind === 'refused'
+          ? `${o.source.split('/').pop()} ${o.reason}`
+          : `${o.name} ${o.body?.toString()}`,
+      ),
+      [
+        'bad-\\x{ff}\\x{fe}.jpg invalid-name',
+        'dir-\\x{c3}( invalid-name',
+        'bytes/good.jpg good',
+        'bytes/\ufeffbom.jpg bom',
+      ],
+    );
+    const dir = outcomes[1];
+    assert.ok(dir?.kind === 'refused');
+    assert.match(dir.detail, /not valid UTF-8.*nothing below it was read/);
+  });
+
+  it('judges the file it opened, not the one it checked', async () => {
+    const root = join(base, 'swap');
+    await tree(root, { 'a.jpg': 'a', 'b.jpg': 'b', 'sub/c.jpg': 'c' });
+    const secret = join(base, 'swap-secret.txt');
+    await writeFile(secret, 'the secret');
+    const a = join(root, 'a.jpg');
+    const checked = await lstat(a);
+    // A regular file swapped for a link after its check: O_NOFOLLOW fails, nothing is read.
+    await rm(a);
+    await symlink(secret, a);
+    const swapped = await openFound(a, { follow: false, expected: checked, root });
+    assert.equal(swapped.kind, 'failed');
+    assert.match(
+      swapped.kind === 'failed' ? swapped.error.message : '',
+      /replaced by a symbolic link/,
+    );
+    // Swapped for another file: a different inode, not read.
+    const b = join(root, 'b.jpg');
+    const checkedB = await lstat(b);
+    await rename(join(root, 'sub', 'c.jpg'), b);
+    const other = await openFound(b, { follow: false, expected: checkedB, root });
+    assert.equal(other.kind, 'failed');
+    // A directory on the way swapped for a link out: the descriptor says where it really is.
+    const outside = join(base, 'swap-outside');
+    await tree(outside, { 'c.jpg': 'outside' });
+    await rm(join(root, 'sub'), { recursive: true });
+    await symlink(outside, join(root, 'sub'));
+    const through = join(root, 'sub', 'c.jpg');
+    const ancestor = await openFound(through, {
+      follow: false,
+      expected: await stat(through),
+      root,
+    });
+    if (noFdTable) assert.equal(ancestor.kind, 'opened', 'without /proc the ancestor race stays');
+    else {
+      assert.equal(ancestor.kind, 'refused');
+      assert.equal(ancestor.kind === 'refused' ? ancestor.reason : '', 'link-outside-source');
+    }
+    if (ancestor.kind === 'opened') await ancestor.handle.close();
+  });
+
+  it('lets go of every descriptor however the walk ends', { skip: noFdTable }, async () => {
+    const root = join(base, 'descriptors');
+    await tree(root, { 'a.jpg': 'a'.repeat(100_000), 'b/c.jpg': 'c', 'd.jpg': 'd' });
+    await symlink(join(root, 'd.jpg'), join(root, 'e.jpg'));
+    await assertLetsGoOfFile(root);
   });
 
   it('skips by name, keeping indices', async () => {

@@ -13,6 +13,7 @@ export interface EntryFacts {
   readonly source: string;
   readonly name: string;
   readonly declaredSize: number | undefined;
+  readonly path?: string | undefined;
 }
 
 type State = 'fresh' | 'open' | 'discarded' | 'settled';
@@ -22,6 +23,7 @@ export abstract class EntryHandle implements SourceEntry {
   readonly source: string;
   readonly name: string;
   readonly declaredSize: number | undefined;
+  readonly path: string | undefined;
   #state: State = 'fresh';
   #body: Readable | undefined;
   #released: Promise<void> | undefined;
@@ -31,6 +33,7 @@ export abstract class EntryHandle implements SourceEntry {
     this.source = facts.source;
     this.name = facts.name;
     this.declaredSize = facts.declaredSize;
+    this.path = facts.path;
   }
 
   open(): Readable {

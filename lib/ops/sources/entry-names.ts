@@ -15,6 +15,7 @@
  * Length (`fitsKey`), collisions and entry types are the readers' business.
  */
 import { crc32 } from 'node:zlib';
+import { printable } from '../printable.ts';
 import type { RefusalReason } from './source.ts';
 
 export type NameVerdict =
@@ -27,8 +28,6 @@ export const MAX_KEY_BYTES = 1024;
 
 // \p{Cc} is exactly C0, DEL and C1; then LRM, RLM, ALM; LRE…RLO; LRI…PDI.
 const REMOVED = /[\p{Cc}\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]/gu;
-// What is escaped when a raw name is shown: the removed set and the line/paragraph separators.
-const UNPRINTABLE = /[\p{Cc}\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069\u2028\u2029]/gu;
 const DISPLAY_LIMIT = 160;
 
 /** Rules 1–5 for a path of '/'-separated segments. */
@@ -81,14 +80,11 @@ export function keyBytes(prefix: string, name: string): number {
 }
 
 /**
- * A raw name safe to print: unprintable characters as `\u{…}` escapes (so a BEL or an RTL
- * override cannot act on a terminal or hide a file's real extension), long names shortened.
+ * A raw name safe to print: unprintable characters as `\u{…}` escapes (`printable`: so a BEL or
+ * an RTL override cannot act on a terminal or hide a file's real extension), long names shortened.
  */
 export function displayName(raw: string): string {
-  const escaped = raw.replace(
-    UNPRINTABLE,
-    (c) => `\\u{${(c.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}}`,
-  );
+  const escaped = printable(raw);
   const points = [...escaped];
   return points.length <= DISPLAY_LIMIT
     ? escaped
@@ -102,7 +98,31 @@ export function isNestedArchiveName(name: string): boolean {
   return NESTED_ARCHIVE.test(name);
 }
 
-const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is part of a name, not a marker to drop.
+const fatalUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * A file name's bytes as text to show, when they are not valid UTF-8: the valid sequences as
+ * they are, every other byte as a visible `\x{ff}` escape (never U+FFFD, which would make two
+ * different names look alike). For messages only: such a name is refused, never made a key.
+ */
+export function showBytes(bytes: Uint8Array): string {
+  let text = '';
+  let i = 0;
+  while (i < bytes.length) {
+    const lead = bytes[i] ?? 0;
+    const length = lead < 0x80 ? 1 : lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc2 ? 2 : 0;
+    const decoded = length === 0 ? undefined : decodeUtf8(bytes.subarray(i, i + length));
+    if (decoded !== undefined && i + length <= bytes.length) {
+      text += decoded;
+      i += length;
+    } else {
+      text += `\\x{${lead.toString(16).padStart(2, '0')}}`;
+      i += 1;
+    }
+  }
+  return text;
+}
 
 /** UTF-8 when the bytes are valid UTF-8, otherwise undefined. */
 export function decodeUtf8(bytes: Uint8Array): string | undefined {

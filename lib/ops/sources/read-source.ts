@@ -1,17 +1,17 @@
 /**
  * One entry point for every kind of source: `readSource(path)` gives the items and a progress
- * snapshot. Names start with the source's own name, as `lib/ops/inputs.ts` keys a directory:
+ * snapshot. Names start with the source's own name (`pixelmill run` and `ingest` alike):
  * `photos/` → `photos/…`, and an archive's entries go below its base name without the archive
  * extension (`photos.zip`, `photos.tar.gz` → `photos/…`), so ingesting an archive and ingesting
  * its extraction give the same keys.
  */
-import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { directoryItems, FileEntry } from './directory.ts';
 import { yieldEntry } from './entry-handle.ts';
 import { cleanSegment } from './entry-names.ts';
-import { SourceKindError, SourceReadError, SourceUsageError } from './errors.ts';
+import { SourceKindError, SourceUsageError } from './errors.ts';
 import { defaultArchiveLimits } from './limits.ts';
+import { openNamedFile } from './open-found.ts';
 import { SourceSequence } from './sequence.ts';
 import type { ReadSourceOptions, SourceItem, SourceKind, SourceReader } from './source.ts';
 import { sourceKindOf, stripArchiveExtension } from './source-kind.ts';
@@ -94,29 +94,32 @@ async function* fileItems(
   sequence: SourceSequence,
   root: ReturnType<typeof cleanSegment>,
 ): AsyncGenerator<SourceItem> {
-  let size: number;
+  const { handle, stats } = await openNamedFile(absolute);
+  let kept = false;
   try {
-    size = (await stat(absolute)).size;
-  } catch (error) {
-    throw new SourceReadError(absolute, error);
+    const size = stats.size;
+    sequence.totalBytes = size;
+    sequence.entriesKnown = 1;
+    const source = sequence.label;
+    if ('refused' in root) {
+      yield sequence.refused(source, root.refused, root.detail);
+      return;
+    }
+    if (!('name' in root)) return;
+    const judged = sequence.judgeName(root.name, { nestedArchives: false });
+    if (judged.kind === 'refused') {
+      yield sequence.refused(source, judged.reason, judged.detail);
+      return;
+    }
+    const index = sequence.claimUnregistered(root.name);
+    if (index !== undefined) {
+      const facts = { index, source, name: root.name, declaredSize: size, path: sequence.given };
+      kept = true;
+      yield* yieldEntry(new FileEntry(facts, absolute, handle));
+    }
+    sequence.bytesRead = size;
+  } finally {
+    // The entry closes the descriptor it was given; otherwise it is closed here.
+    if (!kept) await handle.close().catch(() => undefined);
   }
-  sequence.totalBytes = size;
-  sequence.entriesKnown = 1;
-  const source = sequence.label;
-  if ('refused' in root) {
-    yield sequence.refused(source, root.refused, root.detail);
-    return;
-  }
-  if (!('name' in root)) return;
-  const judged = sequence.judgeName(root.name, { nestedArchives: false });
-  if (judged.kind === 'refused') {
-    yield sequence.refused(source, judged.reason, judged.detail);
-    return;
-  }
-  const index = sequence.claimUnregistered(root.name);
-  if (index !== undefined) {
-    const entry = new FileEntry({ index, source, name: root.name, declaredSize: size }, absolute);
-    yield* yieldEntry(entry);
-  }
-  sequence.bytesRead = size;
 }

@@ -32,7 +32,10 @@ export interface SequenceOptions {
 
 export class SourceSequence {
   readonly root: string;
+  /** The source as the user named it, escaped for messages. */
   readonly label: string;
+  /** The source as the user named it, raw. */
+  readonly given: string;
   readonly limits: ArchiveLimits;
   readonly keyPrefix: string;
   readonly #skip: ((index: number, name: string) => boolean) | undefined;
@@ -49,6 +52,7 @@ export class SourceSequence {
   constructor(options: SequenceOptions) {
     this.root = options.root;
     this.label = displayName(options.label);
+    this.given = options.label;
     this.limits = options.limits;
     this.keyPrefix = options.keyPrefix;
     this.#skip = options.skip;

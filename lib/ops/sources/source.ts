@@ -24,7 +24,9 @@ export const refusalReasons = {
   'name-collision':
     'the name cleans to the same key as an earlier entry (e.g. NFC and NFD spellings, or names differing only by control characters); the first one wins',
   'not-a-regular-file':
-    'a symbolic or hard link, device, FIFO, socket or other special entry; only regular files are read',
+    'a symbolic or hard link in an archive; in a directory, a link to a directory or a broken link; a device, FIFO, socket or other special entry; only regular files are read',
+  'link-outside-source':
+    'a symbolic link in a directory whose target (resolved with realpath, every link on the way followed) is outside the directory named; links to files inside it are followed',
   'nested-archive':
     'an archive inside the source (.zip, .tar, .tgz, .gz, …); archives are not expanded recursively — extract it and ingest it on its own',
   'empty-entry': 'an archive entry with no bytes',
@@ -68,6 +70,11 @@ export interface SourceEntry {
   readonly name: string;
   /** From the archive header or the file's stat: a hint only; the body is counted as it is read. */
   readonly declaredSize: number | undefined;
+  /**
+   * For a file named or found below a directory named: its path as the user would type it (the
+   * named path, then the raw names below it), unescaped. Undefined for an archive's entries.
+   */
+  readonly path?: string | undefined;
   /**
    * The body, inflated, counted and capped as it is read. A cap hit or damage makes the stream fail
    * with an `EntryRefusedError` (see `refusalOf`). Call at most once, and consume the stream (or
