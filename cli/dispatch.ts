@@ -1,6 +1,7 @@
 /** Command dispatch and the exit-code contract: 0 ok, 1 work incomplete, 2 usage error. */
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../lib/ops/errors.ts';
+import { printable } from '../lib/ops/printable.ts';
 import { writeErr, writeOut } from './output.ts';
 
 interface CommandModule {
@@ -140,7 +141,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     return await (await command.load()).run(rest);
   } catch (error) {
     if (error instanceof UsageError) {
-      await writeErr(`pixelmill: ${error.message}\n`);
+      // A usage error's message is one line, and may quote what the user typed.
+      await writeErr(`pixelmill: ${printable(error.message)}\n`);
       return 2;
     }
     await writeErr(

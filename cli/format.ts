@@ -1,4 +1,5 @@
 /** Plain-text output helpers shared by the commands. */
+import { printable } from '../lib/ops/printable.ts';
 
 export function age(seconds: number): string {
   if (seconds < 60) return `${Math.round(seconds)}s`;
@@ -9,8 +10,12 @@ export function age(seconds: number): string {
   return `${Math.floor(seconds / 86400)}d${String(Math.floor((seconds % 86400) / 3600)).padStart(2, '0')}h`;
 }
 
-/** Left-aligned columns. */
-export function columns(rows: readonly (readonly string[])[]): string {
+/**
+ * Left-aligned columns. Cells are data (keys, names, messages read from rows and queues), so each
+ * goes through `printable`: a cell can neither act on the terminal nor break its row.
+ */
+export function columns(rawRows: readonly (readonly string[])[]): string {
+  const rows = rawRows.map((row) => row.map(printable));
   const widths: number[] = [];
   for (const row of rows)
     row.forEach((cell, i) => {

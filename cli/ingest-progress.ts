@@ -4,7 +4,9 @@
  */
 import { basename } from 'node:path';
 import type { IngestProgress } from '../lib/ops/ingest.ts';
+import { displayName } from '../lib/ops/sources/entry-names.ts';
 import { age } from './format.ts';
+import { writeControl } from './output.ts';
 
 export function createIngestProgress(stream: NodeJS.WriteStream = process.stderr) {
   const enabled = stream.isTTY === true;
@@ -19,7 +21,7 @@ export function createIngestProgress(stream: NodeJS.WriteStream = process.stderr
       last = now;
       const seconds = Math.max(0.001, (now - started) / 1000);
       const parts = [
-        basename(p.source) || p.source,
+        displayName(basename(p.source) || p.source),
         `${p.files.toLocaleString('en-US')} files`,
         `${(p.bytes / 1e6).toFixed(1)} MB`,
         `${(p.bytes / 1e6 / seconds).toFixed(1)} MB/s`,
@@ -33,12 +35,12 @@ export function createIngestProgress(stream: NodeJS.WriteStream = process.stderr
       if (p.enqueued > 0) parts.push(`${p.enqueued.toLocaleString('en-US')} queued`);
       if (p.refused > 0) parts.push(`${p.refused} refused`);
       if (p.failed > 0) parts.push(`${p.failed} failed`);
-      stream.write(`\r\x1b[2KIngesting ${parts.join(' · ')}`);
+      writeControl(stream, `\r\x1b[2KIngesting ${parts.join(' · ')}`);
       drawn = true;
     },
     /** Clears the line, so the summary starts on a clean one. */
     done() {
-      if (drawn) stream.write('\r\x1b[2K');
+      if (drawn) writeControl(stream, '\r\x1b[2K');
       drawn = false;
     },
   };

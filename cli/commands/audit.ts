@@ -1,8 +1,9 @@
 /** `pixelmill audit`: prove every upload has an outcome, and repair the gaps. */
 import { repairAudit, runAudit } from '../../lib/ops/audit.ts';
+import { printable } from '../../lib/ops/printable.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import { columns } from '../format.ts';
-import { writeOut } from '../output.ts';
+import { writeJson, writeOut } from '../output.ts';
 import { resolveTarget, targetHelp, targetOptionSpec } from '../target.ts';
 
 export const auditHelp = `Usage: pixelmill audit [--repair] [--grace SECONDS] [--skip-renditions] [--json] [--state DIR | --stack NAME]
@@ -52,12 +53,14 @@ export async function auditCommand(argv: readonly string[]): Promise<number> {
       detail: g.detail,
     }));
     if (values.json) {
-      await writeOut(
-        `${JSON.stringify({ ...report, gaps, repair: repair ? { requeued: repair.requeued, skipped: repair.skipped.length } : null }, null, 2)}\n`,
-      );
+      await writeJson({
+        ...report,
+        gaps,
+        repair: repair ? { requeued: repair.requeued, skipped: repair.skipped.length } : null,
+      });
     } else {
       const lines = [
-        `Audit of s3://${target.resources.uploadsBucket}/${target.resources.uploadsPrefix} in ${report.seconds} s: ${report.objects} object version(s)`,
+        `Audit of ${printable(`s3://${target.resources.uploadsBucket}/${target.resources.uploadsPrefix}`)} in ${report.seconds} s: ${report.objects} object version(s)`,
         `  DONE ${report.done} · REJECTED ${report.rejected} · in flight ${report.inFlight} · in the DLQ ${report.inDeadLetterQueue} · gaps ${report.gaps.length}`,
       ];
       if (gaps.length > 0)

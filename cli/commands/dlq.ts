@@ -2,9 +2,10 @@
 import type { DeadLetter } from '../../lib/ops/dead-letters.ts';
 import { findDeadLetter, peekDeadLetters } from '../../lib/ops/dead-letters.ts';
 import { UsageError } from '../../lib/ops/errors.ts';
+import { printable } from '../../lib/ops/printable.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import { age, columns } from '../format.ts';
-import { writeErr, writeOut } from '../output.ts';
+import { writeErr, writeJson, writeOut } from '../output.ts';
 import { resolveTarget, targetHelp, targetOptionSpec } from '../target.ts';
 
 export const dlqHelp = `Usage: pixelmill dlq list [--max N] [--json] [--state DIR | --stack NAME]
@@ -62,9 +63,7 @@ export async function dlqCommand(argv: readonly string[]): Promise<number> {
       await peeked.release();
       const letters = peeked.letters.map(summary);
       if (values.json) {
-        await writeOut(
-          `${JSON.stringify({ count: letters.length, messages: letters }, null, 2)}\n`,
-        );
+        await writeJson({ count: letters.length, messages: letters });
         return 0;
       }
       if (letters.length === 0) {
@@ -83,7 +82,7 @@ export async function dlqCommand(argv: readonly string[]): Promise<number> {
             l.key ?? `(message ${l.messageId})`,
             (l.lastError?.message ?? '').slice(0, 100),
           ]),
-        ])}\n\n${letters.length} message(s): ${[...byReason].map(([r, n]) => `${n} ${r}`).join(', ')}\n` +
+        ])}\n\n${letters.length} message(s): ${[...byReason].map(([r, n]) => `${n} ${printable(r)}`).join(', ')}\n` +
           'Fix the cause, then: pixelmill redrive --reason <REASON> --dry-run\n',
       );
       return 0;
@@ -94,7 +93,7 @@ export async function dlqCommand(argv: readonly string[]): Promise<number> {
       ? await target.table.rowsOfKey(`${letter.item.bucket}/${letter.item.key}`)
       : await target.table.rowsOfKey(`${target.resources.uploadsBucket}/${wanted}`);
     if (!letter && rows.length === 0) {
-      await writeErr(`No DLQ message and no row for "${wanted}".\n`);
+      await writeErr(`No DLQ message and no row for "${printable(wanted)}".\n`);
       return 1;
     }
     const story = {
@@ -112,25 +111,32 @@ export async function dlqCommand(argv: readonly string[]): Promise<number> {
       })),
     };
     if (values.json) {
-      await writeOut(`${JSON.stringify(story, null, 2)}\n`);
+      await writeJson(story);
       return 0;
     }
     const lines: string[] = [];
     if (letter) {
       lines.push(
-        `DLQ message ${letter.messageId}, sent ${letter.sentAt} (${age(letter.ageSeconds)} ago)`,
+        `DLQ message ${printable(letter.messageId)}, sent ${printable(letter.sentAt)} (${age(letter.ageSeconds)} ago)`,
       );
-      lines.push(`  key ${letter.item?.key ?? '(not a work item)'}  reason ${letter.reason}`);
-      if (!letter.item) lines.push(`  body ${letter.body.slice(0, 300)}`);
-    } else lines.push(`"${wanted}" is not in the DLQ.`);
+      lines.push(
+        `  key ${letter.item ? printable(letter.item.key) : '(not a work item)'}  reason ${printable(letter.reason)}`,
+      );
+      if (!letter.item) lines.push(`  body ${printable(letter.body.slice(0, 300))}`);
+    } else lines.push(`"${printable(wanted)}" is not in the DLQ.`);
+    // Everything below is read from the table: data, so each value is escaped.
     for (const r of story.rows) {
       lines.push(
-        `row ${r.sk}: ${r.status}, ${r.attempts} attempt(s), ${r.redrives} redrive(s), updated ${r.updatedAt}`,
+        printable(
+          `row ${r.sk}: ${r.status}, ${r.attempts} attempt(s), ${r.redrives} redrive(s), updated ${r.updatedAt}`,
+        ),
       );
       for (const h of r.history) {
         const what = [h.code, h.message].filter(Boolean).join(': ');
         lines.push(
-          `  ${h.at}  ${h.event.padEnd(9)} ${h.receiveCount ? `receive ${h.receiveCount} ` : ''}${h.origin ? `(${h.origin}) ` : ''}${what}`,
+          `  ${printable(
+            `${h.at}  ${h.event.padEnd(9)} ${h.receiveCount ? `receive ${h.receiveCount} ` : ''}${h.origin ? `(${h.origin}) ` : ''}${what}`,
+          )}`,
         );
       }
     }

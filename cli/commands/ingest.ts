@@ -4,19 +4,23 @@ import { DEFAULT_STATE_DIR } from '../../infra/local/state-dir.ts';
 import { UsageError } from '../../lib/ops/errors.ts';
 import { ingest, type SourceReport } from '../../lib/ops/ingest.ts';
 import { IngestCheckpoint, ingestJobId } from '../../lib/ops/ingest-checkpoint.ts';
+import { printable } from '../../lib/ops/printable.ts';
+import { displayName } from '../../lib/ops/sources/entry-names.ts';
 import { archiveLimits, defaultArchiveLimits } from '../../lib/ops/sources/limits.ts';
 import { type Refusal, type RefusalReason, refusalReasons } from '../../lib/ops/sources/source.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import { columns } from '../format.ts';
 import { createIngestProgress } from '../ingest-progress.ts';
-import { writeErr, writeOut } from '../output.ts';
+import { writeErr, writeJson, writeOut } from '../output.ts';
 import { peakRssBytes } from '../peak-rss.ts';
 import { resolveTarget, targetHelp, targetOptionSpec } from '../target.ts';
 
 export const ingestHelp = `Usage: pixelmill ingest <source>... [--prefix P] [--concurrency N] [--resume] [--rate N] [--json] [--state DIR | --stack NAME]
 
 Feed the pipeline and return (watch it with \`pixelmill status\`). A source is:
-  a file or a directory   uploaded (directories recursively; hidden files skipped)
+  a file or a directory   uploaded (directories recursively; hidden files skipped; links
+                          followed only to files inside the directory, a link out of it
+                          refused as link-outside-source, names not UTF-8 refused)
   a .zip, .tar, .tar.gz   streamed entry by entry, nothing extracted to disk; entries with
   or .tgz archive         unsafe names (.., absolute, backslashes), links and devices, empty or
                           nested archives, names too long or colliding, and entries or archives
@@ -90,13 +94,13 @@ function summary(reports: readonly SourceReport[], seconds: number, where: strin
     `pixelmill ingest: ${sum((r) => r.uploaded)} uploaded, ${sum((r) => r.alreadyThere)} already there` +
       `${sum((r) => r.skipped) ? `, ${sum((r) => r.skipped)} finished before (resumed)` : ''}` +
       ` · ${(bytes / 1e6).toFixed(1)} MB in ${seconds.toFixed(1)} s` +
-      ` (${(bytes / 1e6 / Math.max(seconds, 0.001)).toFixed(1)} MB/s, ${(files / Math.max(seconds, 0.001)).toFixed(0)} files/s) → ${where}`,
+      ` (${(bytes / 1e6 / Math.max(seconds, 0.001)).toFixed(1)} MB/s, ${(files / Math.max(seconds, 0.001)).toFixed(0)} files/s) → ${printable(where)}`,
   ];
   for (const r of reports) {
-    if (r.finishedBefore) lines.push(`  ${r.source}: finished by the interrupted run`);
+    if (r.finishedBefore) lines.push(`  ${displayName(r.source)}: finished by the interrupted run`);
     if (r.backfill)
       lines.push(
-        `  ${r.backfill.source}: ${r.backfill.enqueued} queued at ${r.backfill.ratePerSecond}/s, ${r.backfill.alreadyFinished} already finished, ${r.backfill.listed} listed`,
+        `  ${displayName(r.backfill.source)}: ${r.backfill.enqueued} queued at ${r.backfill.ratePerSecond}/s, ${r.backfill.alreadyFinished} already finished, ${r.backfill.listed} listed`,
       );
   }
   lines.push(...refusalLines(reports));
@@ -176,9 +180,14 @@ export async function ingestCommand(argv: readonly string[]): Promise<number> {
     const seconds = (performance.now() - started) / 1000;
     const where = `s3://${target.resources.uploadsBucket}/${keyPrefix}`;
     if (values.json) {
-      await writeOut(
-        `${JSON.stringify({ seconds: Math.round(seconds * 100) / 100, target: where, checkpoint: checkpoint.file, interrupted: interrupted.signal.aborted, peakRssBytes: peakRssBytes(), sources: reports }, null, 2)}\n`,
-      );
+      await writeJson({
+        seconds: Math.round(seconds * 100) / 100,
+        target: where,
+        checkpoint: checkpoint.file,
+        interrupted: interrupted.signal.aborted,
+        peakRssBytes: peakRssBytes(),
+        sources: reports,
+      });
     } else {
       await writeErr(summary(reports, seconds, where));
       if (interrupted.signal.aborted)

@@ -1,10 +1,11 @@
 /** `pixelmill redrive`: move dead letters back to the work queue, selectively and at a safe rate. */
 
 import { UsageError } from '../../lib/ops/errors.ts';
+import { printable } from '../../lib/ops/printable.ts';
 import { redrive } from '../../lib/ops/redrive.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import { columns, parseSince } from '../format.ts';
-import { writeErr, writeOut } from '../output.ts';
+import { writeErr, writeJson, writeOut } from '../output.ts';
 import { resolveTarget, targetHelp, targetOptionSpec } from '../target.ts';
 
 export const redriveHelp = `Usage: pixelmill redrive [--dry-run] [--reason CODE] [--prefix P] [--since T] [--max N] [--rate N] [--json]
@@ -66,26 +67,20 @@ export async function redriveCommand(argv: readonly string[]): Promise<number> {
           reason: i.letter.reason,
           decision: i.decision,
         }));
-      await writeOut(
-        `${JSON.stringify(
-          {
-            dryRun: report.dryRun,
-            examined: report.examined,
-            matched: report.matched,
-            moved: view(report.moved),
-            deletedFinished: view(report.deletedFinished),
-            skipped: view(report.skipped),
-            failed: report.failed.map((f) => ({
-              messageId: f.letter.messageId,
-              key: f.letter.item?.key ?? null,
-              error: f.error,
-            })),
-            seconds: report.seconds,
-          },
-          null,
-          2,
-        )}\n`,
-      );
+      await writeJson({
+        dryRun: report.dryRun,
+        examined: report.examined,
+        matched: report.matched,
+        moved: view(report.moved),
+        deletedFinished: view(report.deletedFinished),
+        skipped: view(report.skipped),
+        failed: report.failed.map((f) => ({
+          messageId: f.letter.messageId,
+          key: f.letter.item?.key ?? null,
+          error: f.error,
+        })),
+        seconds: report.seconds,
+      });
       return report.failed.length === 0 ? 0 : 1;
     }
     const plan = report.dryRun ? 'would' : 'did';
@@ -107,7 +102,9 @@ export async function redriveCommand(argv: readonly string[]): Promise<number> {
           : '') +
         `${report.dryRun ? report.matched - report.skipped.length : report.moved.length} ${plan} move, ` +
         `${report.skipped.length} skipped, ${report.failed.length} failed, in ${report.seconds} s.\n` +
-        report.failed.map((f) => `  failed ${f.letter.messageId}: ${f.error}\n`).join(''),
+        report.failed
+          .map((f) => `  failed ${printable(f.letter.messageId)}: ${printable(f.error)}\n`)
+          .join(''),
     );
     if (report.dryRun && report.matched > 0)
       await writeErr('Run again without --dry-run to move them.\n');

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { REPORT_FILE, writeReport } from '../../lib/ops/write-report.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
-import { writeErr, writeOut } from '../output.ts';
+import { writeErr, writeJson, writeOut } from '../output.ts';
 import { resolveTarget, targetHelp, targetOptionSpec } from '../target.ts';
 
 export const reportHelp = `Usage: pixelmill report [--out FILE] [--prefix P] [--max-images N] [--title T] [--state DIR | --stack NAME]
@@ -52,7 +52,7 @@ export async function reportCommand(argv: readonly string[]): Promise<number> {
       maxImages,
       maxThumbnails: Math.min(maxImages, 200),
     });
-    if (values.json) await writeOut(`${JSON.stringify(written)}\n`);
+    if (values.json) await writeJson(written, { compact: true });
     else
       await writeErr(
         `pixelmill report: ${written.images} image(s) → ${written.file} (${(written.bytes / 1e6).toFixed(1)} MB)\n`,

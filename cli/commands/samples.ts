@@ -1,6 +1,7 @@
 /** `pixelmill samples`: writes generated sample images, for a first run without your own. */
 
 import { UsageError } from '../../lib/ops/errors.ts';
+import { printable } from '../../lib/ops/printable.ts';
 import { writeSamples } from '../../lib/ops/samples.ts';
 import { parseCommandArgs } from '../args.ts';
 import { writeOut } from '../output.ts';
@@ -23,6 +24,8 @@ export async function samplesCommand(argv: readonly string[]): Promise<number> {
   const [dir, ...extra] = positionals;
   if (!dir || extra.length > 0) throw new UsageError('Expected exactly one directory');
   const files = await writeSamples(dir);
-  await writeOut(`${files.map((f) => `${dir}/${f.name}  — ${f.description}`).join('\n')}\n`);
+  await writeOut(
+    `${files.map((f) => `${printable(`${dir}/${f.name}`)}  — ${f.description}`).join('\n')}\n`,
+  );
   return 0;
 }

@@ -4,9 +4,10 @@ import { startLocalCloud } from '../../infra/local/cloud.ts';
 import { CloudAlreadyRunningError } from '../../infra/local/errors.ts';
 import { DEFAULT_STATE_DIR } from '../../infra/local/state-dir.ts';
 import { UsageError } from '../../lib/ops/errors.ts';
+import { printable } from '../../lib/ops/printable.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import { openLogFile } from '../log-file.ts';
-import { writeErr, writeOut } from '../output.ts';
+import { writeErr, writeJson, writeOut } from '../output.ts';
 
 export const stackHelp = `Usage: pixelmill stack up [--state DIR] [--port N] [--json]
 
@@ -56,10 +57,10 @@ export async function stackCommand(argv: readonly string[]): Promise<number> {
     queues: cloud.queueUrls,
     pid: process.pid,
   };
-  if (values.json) await writeOut(`${JSON.stringify(info)}\n`);
+  if (values.json) await writeJson(info, { compact: true });
   else {
     await writeErr(
-      `pixelmill local cloud on ${cloud.endpoint} (state ${cloud.stateDir})\n` +
+      `pixelmill local cloud on ${cloud.endpoint} (state ${printable(cloud.stateDir)})\n` +
         `  S3 buckets  ${cloud.topology.uploadsBucket} (uploads under ${cloud.topology.uploadsPrefix}), ${cloud.topology.renditionsBucket}\n` +
         `  queues      ${cloud.topology.workQueue}, ${cloud.topology.deadLetterQueue}\n` +
         `  table       ${cloud.topology.table}\n` +

@@ -7,10 +7,11 @@ import {
 import { topology } from '../../infra/topology.ts';
 import { CloudWatchReader } from '../../lib/aws/cloudwatch.ts';
 import { fetchLocalQueueMetrics } from '../../lib/aws/local-queue-metrics.ts';
+import { printable } from '../../lib/ops/printable.ts';
 import { type PipelineStatus, readStatus, type StatusSources } from '../../lib/ops/status.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import { age, columns } from '../format.ts';
-import { writeOut } from '../output.ts';
+import { writeControl, writeJson, writeOut } from '../output.ts';
 import { type ResolvedTarget, resolveTarget, targetHelp, targetOptionSpec } from '../target.ts';
 
 export const statusHelp = `Usage: pixelmill status [--watch] [--interval SECONDS] [--json] [--state DIR | --stack NAME]
@@ -52,7 +53,7 @@ function render(s: PipelineStatus): string {
     a.state === 'ALARM' ? a.runbook : a.detail,
   ]);
   return [
-    `pixelmill status · ${s.target} · ${s.at} (read in ${s.seconds} s)`,
+    `pixelmill status · ${printable(s.target)} · ${s.at} (read in ${s.seconds} s)`,
     '',
     columns([
       [
@@ -143,7 +144,8 @@ export async function statusCommand(argv: readonly string[]): Promise<number> {
   try {
     if (!values.watch) {
       const status = await readStatus(sources);
-      await writeOut(values.json ? `${JSON.stringify(status, null, 2)}\n` : render(status));
+      if (values.json) await writeJson(status);
+      else await writeOut(render(status));
       return status.alarms.some((a) => a.state === 'ALARM') ? 1 : 0;
     }
     let stopped = false;
@@ -157,8 +159,11 @@ export async function statusCommand(argv: readonly string[]): Promise<number> {
     const redraw = process.stdout.isTTY && !values.json;
     while (!stopped) {
       const status = await readStatus(sources);
-      if (values.json) await writeOut(`${JSON.stringify(status)}\n`);
-      else await writeOut(`${redraw ? '\x1b[H\x1b[2J' : ''}${render(status)}`);
+      if (values.json) await writeJson(status, { compact: true });
+      else {
+        if (redraw) writeControl(process.stdout, '\x1b[H\x1b[2J');
+        await writeOut(render(status));
+      }
       await new Promise<void>((resolve) => {
         wake = resolve;
         setTimeout(resolve, interval * 1000).unref();
