@@ -1,8 +1,10 @@
 /**
  * A one-line progress display on a terminal (stderr), redrawn at most a few times a second.
- * Off a terminal it prints nothing: logs and pipes get the final summary only.
+ * Off a terminal it prints nothing: logs and pipes get the final summary only. It shows counts
+ * only, never a name, so its text needs no escaping.
  */
 import type { RunProgress } from '../lib/ops/run-job.ts';
+import { writeControl } from './output.ts';
 
 const WIDTH = 28;
 
@@ -26,16 +28,17 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr) {
     if (!force && now - last < 100) return;
     last = now;
     line = text;
-    stream.write(`\r\x1b[2K${text}`);
+    writeControl(stream, `\r\x1b[2K${text}`);
   };
   return {
     update(progress: RunProgress) {
       const seconds = Math.max(0.001, (Date.now() - started) / 1000);
       if (progress.phase === 'upload') {
+        // Sources are read as they are uploaded, so there is no total yet: counts only.
         draw(
-          `Uploading  ${bar(progress.uploaded / Math.max(1, progress.total))} ` +
-            `${progress.uploaded}/${progress.total} · ${megabytes(progress.bytes)}`,
-          progress.uploaded === progress.total,
+          `Uploading  ${progress.uploaded} · ${megabytes(progress.bytes)}` +
+            `${progress.refused ? ` · ${progress.refused} refused` : ''}` +
+            `${progress.failed ? ` · ${progress.failed} failed` : ''}`,
         );
       } else if (progress.phase === 'process') {
         const settled = progress.done + progress.rejected + progress.failed;
@@ -53,7 +56,7 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr) {
     },
     /** Clears the line, so the summary starts on a clean one. */
     done() {
-      if (enabled && line) stream.write('\r\x1b[2K');
+      if (enabled && line) writeControl(stream, '\r\x1b[2K');
       line = '';
     },
   };

@@ -5,26 +5,36 @@ import { DEFAULT_STATE_DIR } from '../../infra/local/state-dir.ts';
 import { topology } from '../../infra/topology.ts';
 import { configHash } from '../../lib/config/parse.ts';
 import { UsageError } from '../../lib/ops/errors.ts';
-import { collectInputs } from '../../lib/ops/inputs.ts';
+import { renditionFileNames } from '../../lib/ops/export-renditions.ts';
+import { planInputs } from '../../lib/ops/inputs.ts';
 import type { Manifest } from '../../lib/ops/manifest.ts';
+import { printable } from '../../lib/ops/printable.ts';
 import { startQueueSampler } from '../../lib/ops/queue-sampler.ts';
 import { MANIFEST_FILE, runJob } from '../../lib/ops/run-job.ts';
+import { displayName } from '../../lib/ops/sources/entry-names.ts';
+import { archiveLimits } from '../../lib/ops/sources/limits.ts';
 import { REPORT_FILE, writeReport } from '../../lib/ops/write-report.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import { loadConfig } from '../load-config.ts';
 import { openLogFile } from '../log-file.ts';
-import { writeErr, writeOut } from '../output.ts';
+import { writeErr, writeJson, writeOut } from '../output.ts';
 import { createProgress } from '../progress.ts';
 import { resolveTarget } from '../target.ts';
 import { startWorkers } from '../workers.ts';
 
-export const runHelp = `Usage: pixelmill run <file|dir>... --out DIR [options]
+export const runHelp = `Usage: pixelmill run <file|dir|zip|tar|tgz>... --out DIR [options]
 
-Process images end to end on the embedded local cloud: upload every input (directories
-recursively, hidden files skipped) to the local uploads bucket, let the workers make the
-renditions, wait until every image is DONE, REJECTED or FAILED (in the dead-letter queue), then
-write the renditions, manifest.json and report.html (a page to look at: pixelmill report --help)
-to DIR. No AWS account is needed.
+Process images end to end on the embedded local cloud: upload every input to the local uploads
+bucket, let the workers make the renditions, wait until every image is DONE, REJECTED or FAILED
+(in the dead-letter queue), then write the renditions, manifest.json and report.html (a page to
+look at: pixelmill report --help) to DIR.
+
+Inputs are read as \`pixelmill ingest\` reads them: directories recursively (hidden files
+skipped), archives entry by entry. Symbolic links below a directory are followed only to files
+inside it. An input that cannot be an image upload (a link out of its directory, a name that is
+not UTF-8 or too long, a device, a nested archive, renditions that would collide in DIR with
+manifest.json, report.html or an earlier image) is refused: REJECTED in the manifest with
+"refused": true and its reason, and the run goes on. No AWS account is needed.
 
 Options:
   --out DIR          where renditions and manifest.json are written (required)
@@ -36,8 +46,8 @@ Options:
   --json             print manifest.json to stdout instead of the summary
   -h, --help         show this help
 
-Exit status: 0 when every image is DONE or REJECTED, 1 when any is FAILED or PENDING,
-2 on a usage error.
+Exit status: 0 when every image is DONE or REJECTED (refused inputs included), 1 when any is
+FAILED or PENDING, 2 on a usage error, 130 when interrupted.
 `;
 
 /** A path as the user would type it: relative when below the working directory. */
@@ -58,18 +68,21 @@ function summaryText(
     `pixelmill run: ${s.total} image${s.total === 1 ? '' : 's'} in ${s.seconds.toFixed(1)} s ` +
       `(${s.imagesPerSecond.toFixed(2)} images/s)`,
     `  DONE      ${String(s.done).padStart(5)}   ${renditions} renditions`,
-    `  REJECTED  ${String(s.rejected).padStart(5)}`,
+    `  REJECTED  ${String(s.rejected).padStart(5)}${s.refused ? `   ${s.refused} refused before upload (REFUSED below)` : ''}`,
     `  FAILED    ${String(s.failed).padStart(5)}`,
     `  PENDING   ${String(s.pending).padStart(5)}`,
   ];
   const notDone = manifest.images.filter((i) => i.status !== 'DONE');
   for (const image of notDone.slice(0, 20)) {
-    lines.push(`  ${image.status.padEnd(9)} ${image.source}: ${image.reason} — ${image.message}`);
+    const status = image.refused ? 'REFUSED' : image.status;
+    lines.push(
+      `  ${status.padEnd(9)} ${displayName(image.source)}: ${printable(image.reason ?? '')} — ${printable(image.message ?? '')}`,
+    );
   }
   if (notDone.length > 20) lines.push(`  … and ${notDone.length - 20} more in the manifest`);
-  lines.push(`Manifest: ${shown(join(outDir, MANIFEST_FILE))}`);
-  if (report) lines.push(`Report:   ${shown(report)}`);
-  lines.push(`Log:      ${shown(logFile)}`);
+  lines.push(`Manifest: ${printable(shown(join(outDir, MANIFEST_FILE)))}`);
+  if (report) lines.push(`Report:   ${printable(shown(report))}`);
+  lines.push(`Log:      ${printable(shown(logFile))}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -91,7 +104,8 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const concurrency = positiveInt('concurrency', values.concurrency, availableParallelism());
   const config = await loadConfig(values.config);
   const stateDir = values.state ?? DEFAULT_STATE_DIR;
-  const inputs = await collectInputs(positionals, topology.uploadsPrefix);
+  const sources = await planInputs(positionals, topology.uploadsPrefix);
+  const limits = archiveLimits({ maxEntryBytes: config.limits.maxBytes });
 
   const logFile = openLogFile(stateDir);
   const target = await resolveTarget(
@@ -121,7 +135,13 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
         resources: target.resources,
         configHash: configHash(config),
       },
-      { inputs, outDir: values.out, signal: interrupted.signal },
+      {
+        sources,
+        outDir: values.out,
+        renditionFiles: renditionFileNames(config.presets),
+        limits,
+        signal: interrupted.signal,
+      },
       (p) => {
         if (p.phase === 'process') finished = p.done + p.rejected;
         progress.update(p);
@@ -132,7 +152,8 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       await writeReport(target, join(values.out, REPORT_FILE), {
         title: `pixelmill run of ${positionals.join(' ')}`,
         target: `local cloud at ${stateDir}`,
-        keys: new Set(manifest.images.map((i) => i.key)),
+        // Refused and unsent inputs have no key (''): they are in the manifest, not the table.
+        keys: new Set(manifest.images.map((i) => i.key).filter((k) => k !== '')),
         timeline,
         seconds: manifest.summary.seconds,
       })
@@ -146,7 +167,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     await target.close();
     await logFile.close();
   }
-  if (values.json) await writeOut(`${JSON.stringify(manifest, null, 2)}\n`);
+  if (values.json) await writeJson(manifest);
   else await writeErr(summaryText(manifest, values.out, logFile.file, report));
   if (interrupted.signal.aborted) return 130;
   return manifest.summary.failed + manifest.summary.pending === 0 ? 0 : 1;

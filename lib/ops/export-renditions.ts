@@ -1,18 +1,34 @@
 /**
  * Copies an image's renditions from the renditions bucket into the output directory:
- * `<out>/<upload key without the uploads prefix>/<preset>.<ext>`.
+ * `<out>/<upload key without the uploads prefix>/<preset>.<ext>`. Which image may have which
+ * path is decided before upload (`ExportPaths`), from the file names renditions can have.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
 import type { RenditionRecord } from '../../events/image-row.ts';
 import type { ObjectStore } from '../aws/object-store.ts';
-import type { OutputFormat } from '../config/schema.ts';
+import type { OutputFormat, Preset } from '../config/schema.ts';
 import { fileExtensions } from '../imaging/encode.ts';
 import { OpsError } from './errors.ts';
 import type { ManifestRendition } from './manifest.ts';
 
 function extensionOf(format: string): string {
   return Object.hasOwn(fileExtensions, format) ? fileExtensions[format as OutputFormat] : format;
+}
+
+/** Every file name a rendition can have under these presets (`original` may be any format). */
+export function renditionFileNames(presets: readonly Preset[]): Set<string> {
+  const names = new Set<string>();
+  for (const preset of presets) {
+    for (const output of preset.formats) {
+      const extensions =
+        output.format === 'original'
+          ? Object.values(fileExtensions)
+          : [fileExtensions[output.format]];
+      for (const extension of extensions) names.add(`${preset.name}.${extension}`);
+    }
+  }
+  return names;
 }
 
 export async function exportRenditions(
@@ -23,12 +39,18 @@ export async function exportRenditions(
   renditions: readonly RenditionRecord[],
 ): Promise<ManifestRendition[]> {
   const root = resolve(outDir);
+  // Two outputs of one preset in one format (`jpeg` and `original` of a JPEG) are one file,
+  // written and listed once.
+  const files = new Map<string, RenditionRecord>();
+  for (const r of renditions) {
+    const file = resolve(root, imageDir, `${r.name}.${extensionOf(r.format)}`);
+    if (!file.startsWith(root + sep)) {
+      throw new OpsError(`Refusing to write outside ${root}: ${file}`);
+    }
+    if (!files.has(file)) files.set(file, r);
+  }
   return Promise.all(
-    renditions.map(async (r) => {
-      const file = resolve(root, imageDir, `${r.name}.${extensionOf(r.format)}`);
-      if (!file.startsWith(root + sep)) {
-        throw new OpsError(`Refusing to write outside ${root}: ${file}`);
-      }
+    [...files].map(async ([file, r]) => {
       const bytes = await store.getBytes(
         { bucket: renditionsBucket, key: r.key },
         Number.MAX_SAFE_INTEGER,
@@ -50,7 +72,8 @@ export async function exportRenditions(
 /** The directory of one image's renditions, relative to the output directory. */
 export function imageDirFor(key: string, uploadsPrefix: string): string {
   const withoutPrefix = key.startsWith(uploadsPrefix) ? key.slice(uploadsPrefix.length) : key;
-  // Keys come from our own input walk, but an output path must never climb out of its root.
+  // Keys come from the source readers (cleaned names), but an output path must never climb out
+  // of its root.
   return withoutPrefix
     .split('/')
     .filter((part) => part !== '' && part !== '.' && part !== '..')

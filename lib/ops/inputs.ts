@@ -1,80 +1,50 @@
 /**
- * Turns the files and directories a user names into upload keys. A directory contributes its
- * own name and every file below it (`./photos` → `uploads/photos/…`); a file contributes its
- * name. Hidden files and directories (a leading dot) are skipped; symbolic links to directories
- * are not followed.
+ * What `pixelmill run` reads: the paths the user names, each a source of `lib/ops/sources` (a
+ * file, a directory, a zip, tar or tar.gz archive), so that `run` and `ingest` share one name,
+ * link and archive policy. Checked before any cloud is started: a path that does not exist, is
+ * not a file or directory, or is not the archive its name says is a usage error, and so are two
+ * paths whose keys would share a root (`a/photos` and `b/photos`, or `photos/` and `photos.zip`).
  */
-import { lstat, readdir, stat } from 'node:fs/promises';
-import { basename, join, relative, resolve, sep } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { UsageError } from './errors.ts';
+import type { SourceKind } from './sources/source.ts';
+import { sourceKindOf, stripArchiveExtension } from './sources/source-kind.ts';
 
-export interface InputFile {
-  /** The path as the user gave it (or below a directory they gave). */
-  readonly source: string;
-  readonly absolutePath: string;
-  readonly key: string;
-  readonly size: number;
+export interface RunSource {
+  /** The path as the user typed it: what the manifest's `source` starts with. */
+  readonly given: string;
+  readonly path: string;
+  readonly kind: SourceKind;
 }
 
-async function* walk(dir: string): AsyncGenerator<string> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const entry of entries) {
-    if (entry.name.startsWith('.')) continue;
-    const full = join(dir, entry.name);
-    if (entry.isDirectory()) yield* walk(full);
-    else if (entry.isFile()) yield full;
-    else if (entry.isSymbolicLink()) {
-      const target = await stat(full).catch(() => undefined);
-      if (target?.isFile()) yield full;
-    }
-  }
-}
-
-function toKey(prefix: string, relativePath: string): string {
-  return `${prefix}${relativePath.split(sep).join('/').normalize('NFC')}`;
-}
-
-export async function collectInputs(
+export async function planInputs(
   paths: readonly string[],
-  prefix: string,
-): Promise<InputFile[]> {
+  keyPrefix: string,
+): Promise<RunSource[]> {
   if (paths.length === 0) throw new UsageError('Expected at least one file or directory');
-  const files: InputFile[] = [];
+  const sources: RunSource[] = [];
+  const roots = new Map<string, RunSource>();
   for (const given of paths) {
-    const absolute = resolve(given);
-    const info = await lstat(absolute).catch(() => undefined);
-    if (!info) throw new UsageError(`No such file or directory: ${given}`);
-    const resolved = info.isSymbolicLink() ? await stat(absolute) : info;
-    if (resolved.isDirectory()) {
-      const root = basename(absolute);
-      for await (const file of walk(absolute)) {
-        const rel = relative(absolute, file);
-        files.push({
-          source: join(given, rel),
-          absolutePath: file,
-          key: toKey(prefix, join(root, rel)),
-          size: (await stat(file)).size,
-        });
-      }
-    } else if (resolved.isFile()) {
-      files.push({
-        source: given,
-        absolutePath: absolute,
-        key: toKey(prefix, basename(absolute)),
-        size: resolved.size,
-      });
-    } else {
-      throw new UsageError(`Not a regular file or directory: ${given}`);
+    if (given.startsWith('s3://')) {
+      throw new UsageError(`run reads local files; for ${given} use pixelmill ingest`);
     }
-  }
-  const byKey = new Map<string, InputFile>();
-  for (const file of files) {
-    const other = byKey.get(file.key);
-    if (other && other.absolutePath !== file.absolutePath) {
-      throw new UsageError(`${other.source} and ${file.source} would both upload to ${file.key}`);
+    const path = resolve(given);
+    const kind = await sourceKindOf(given);
+    const own = basename(path);
+    const root =
+      kind === 'file'
+        ? `file:${own}`
+        : `tree:${kind === 'directory' ? own : stripArchiveExtension(own)}`;
+    const other = roots.get(root);
+    if (other?.path === path) continue;
+    if (other) {
+      throw new UsageError(
+        `${other.given} and ${given} would both upload under ${keyPrefix}${root.slice(5)}: rename one, or run them separately`,
+      );
     }
-    byKey.set(file.key, file);
+    const source = { given, path, kind };
+    roots.set(root, source);
+    sources.push(source);
   }
-  return [...byKey.values()];
+  return sources;
 }

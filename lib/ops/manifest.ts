@@ -5,6 +5,19 @@
 export const manifestStatuses = ['DONE', 'REJECTED', 'FAILED', 'PENDING'] as const;
 export type ManifestStatus = (typeof manifestStatuses)[number];
 
+/**
+ * The codes `run` gives an input that never reached the worker, beside the source readers'
+ * refusal reasons (`refusalReasons`) and the worker's rejection reasons.
+ */
+export const runReasons = {
+  'output-collision':
+    'REJECTED, refused: its renditions would share a path in the output directory with manifest.json, report.html or an earlier image',
+  'read-failed': 'FAILED: the file system failed reading it (removed, replaced or unreadable)',
+  'upload-failed': 'FAILED: uploading it to the uploads bucket failed',
+  'export-failed': 'FAILED: it was DONE, but copying its renditions into the output failed',
+} as const;
+export type RunReason = keyof typeof runReasons;
+
 export interface ManifestRendition {
   readonly name: string;
   readonly format: string;
@@ -16,13 +29,24 @@ export interface ManifestRendition {
 }
 
 export interface ManifestImage {
-  /** The input path as given. */
+  /**
+   * The input path as given (a file below a directory: the directory as given, then the raw
+   * names); an archive's entry as `archive:entry`, and a name that is not UTF-8, escaped.
+   */
   readonly source: string;
-  /** The key in the uploads bucket. */
+  /** The key in the uploads bucket; empty when nothing was uploaded (refused, or upload-failed). */
   readonly key: string;
   readonly status: ManifestStatus;
-  /** A code when not DONE: a rejection reason, the last error's code, or `pending`. */
+  /**
+   * A code when not DONE: a rejection reason, a refusal reason (with `refused`), the last error's
+   * code, `read-failed`, `upload-failed` or `export-failed` (FAILED), or `pending`.
+   */
   readonly reason?: string;
+  /**
+   * True for an input refused before upload (REJECTED, never uploaded): a refusal reason of the
+   * source readers (`link-outside-source`, `invalid-name`, …) or `output-collision`.
+   */
+  readonly refused?: true;
   /** Human words when not DONE. */
   readonly message?: string;
   /** Upright (auto-oriented) dimensions of the source. */
@@ -55,6 +79,8 @@ export interface ManifestSummary {
   readonly rejected: number;
   readonly failed: number;
   readonly pending: number;
+  /** Of the REJECTED, those refused before upload (`refused: true`). */
+  readonly refused: number;
   readonly seconds: number;
   readonly imagesPerSecond: number;
 }
@@ -73,6 +99,7 @@ export function summarise(images: readonly ManifestImage[], seconds: number): Ma
     rejected: count('REJECTED'),
     failed: count('FAILED'),
     pending: count('PENDING'),
+    refused: images.filter((i) => i.refused === true).length,
     seconds: rounded,
     imagesPerSecond: seconds > 0 ? Math.round((images.length / seconds) * 100) / 100 : 0,
   };

@@ -1,65 +1,205 @@
 /**
- * Uploads input files to the uploads bucket. An object that is already there with the same
- * content (same ETag) is not uploaded again: re-running after an interruption sends only what is
- * missing, and raises no second event for what was sent.
+ * `pixelmill run`'s inputs into the uploads bucket: each source read by the source readers
+ * (`lib/ops/sources`: the same names, links and archive defences as `pixelmill ingest`), each
+ * entry streamed up as it is read, `concurrency` at once. Every input ends as exactly one
+ * `InputOutcome`, in the order the sources are read: uploaded, refused (by the readers, or because
+ * its renditions would collide in the output directory), or failed (reading or uploading it), so
+ * one bad file never ends a run. An object already in the bucket with the same content (same
+ * ETag) is not uploaded again: re-running after an interruption sends only what is missing, and
+ * raises no second event for what was sent.
  */
-import { readFile } from 'node:fs/promises';
-import { extname } from 'node:path';
-import { expectedEtag, type ObjectStore } from '../aws/object-store.ts';
-import type { InputFile } from './inputs.ts';
-import { mapPool } from './pool.ts';
+import type { Readable } from 'node:stream';
+import type { ObjectStore } from '../aws/object-store.ts';
+import type { RunSource } from './inputs.ts';
+import type { RunReason } from './manifest.ts';
+import { refusalOf, SourceReadError } from './sources/errors.ts';
+import type { ArchiveLimits } from './sources/limits.ts';
+import { readSource } from './sources/read-source.ts';
+import type { RefusalReason, SourceEntry } from './sources/source.ts';
 
-export interface UploadedInput {
-  readonly input: InputFile;
-  readonly etag: string;
-  readonly versionId?: string | undefined;
-  readonly size: number;
-  /** True when the same content was already in the bucket. */
-  readonly alreadyThere: boolean;
+export type InputOutcome =
+  | {
+      readonly kind: 'uploaded';
+      /** The manifest's `source`: the path as typed (raw), or `archive:entry`. */
+      readonly source: string;
+      readonly key: string;
+      readonly etag: string;
+      readonly versionId?: string | undefined;
+      readonly size: number;
+      /** True when the same content was already in the bucket. */
+      readonly alreadyThere: boolean;
+    }
+  | {
+      readonly kind: 'refused';
+      readonly source: string;
+      readonly reason: RefusalReason | Extract<RunReason, 'output-collision'>;
+      readonly message: string;
+    }
+  | {
+      readonly kind: 'failed';
+      readonly source: string;
+      readonly reason: Extract<RunReason, 'read-failed' | 'upload-failed'>;
+      readonly message: string;
+    };
+
+export interface UploadProgress {
+  /** Inputs with an outcome so far. */
+  readonly settled: number;
+  readonly uploaded: number;
+  readonly bytes: number;
+  readonly refused: number;
+  readonly failed: number;
+}
+
+export interface UploadOptions {
+  readonly keyPrefix: string;
+  readonly concurrency: number;
+  /**
+   * Claims the output path of an entry (its name below the key prefix) before it is uploaded;
+   * returns why it cannot have one, and the entry is refused as `output-collision`.
+   */
+  readonly claimOutput: (name: string) => string | undefined;
+  readonly limits?: ArchiveLimits | undefined;
+  /** Stops reading new entries; those in flight finish. */
+  readonly signal?: AbortSignal | undefined;
+  readonly onProgress?: (progress: UploadProgress) => void;
 }
 
 /** A hint for whoever downloads the original; pixelmill itself trusts only the bytes. */
 const contentTypeByExtension: Record<string, string> = {
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.png': 'image/png',
-  '.webp': 'image/webp',
-  '.gif': 'image/gif',
-  '.avif': 'image/avif',
-  '.tif': 'image/tiff',
-  '.tiff': 'image/tiff',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  webp: 'image/webp',
+  gif: 'image/gif',
+  avif: 'image/avif',
+  tif: 'image/tiff',
+  tiff: 'image/tiff',
 };
+
+function contentTypeOf(name: string): string | undefined {
+  const dot = name.lastIndexOf('.');
+  return dot < 0 ? undefined : contentTypeByExtension[name.slice(dot + 1).toLowerCase()];
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
 
 export async function uploadInputs(
   store: ObjectStore,
   bucket: string,
-  inputs: readonly InputFile[],
-  options: { concurrency: number; onUploaded?: (uploaded: UploadedInput) => void },
-): Promise<UploadedInput[]> {
-  return mapPool(inputs, options.concurrency, async (input) => {
-    const body = await readFile(input.absolutePath);
-    const etag = expectedEtag(body);
-    const head = await store.head(bucket, input.key);
-    let uploaded: UploadedInput;
-    if (head && head.etag === etag) {
-      uploaded = { input, etag, versionId: head.versionId, size: body.length, alreadyThere: true };
-    } else {
-      const contentType = contentTypeByExtension[extname(input.key).toLowerCase()];
-      const result = await store.upload(
-        bucket,
-        input.key,
-        body,
-        contentType ? { contentType } : {},
-      );
-      uploaded = {
-        input,
-        etag: result.etag,
-        versionId: result.versionId,
-        size: body.length,
-        alreadyThere: false,
-      };
+  sources: readonly RunSource[],
+  options: UploadOptions,
+): Promise<InputOutcome[]> {
+  const outcomes: (InputOutcome | undefined)[] = [];
+  const counts = { settled: 0, uploaded: 0, bytes: 0, refused: 0, failed: 0 };
+  const settle = (slot: number, outcome: InputOutcome) => {
+    outcomes[slot] = outcome;
+    counts.settled++;
+    if (outcome.kind === 'uploaded') {
+      counts.uploaded++;
+      counts.bytes += outcome.size;
+    } else counts[outcome.kind]++;
+    options.onProgress?.({ ...counts });
+  };
+  const add = (outcome: InputOutcome) => settle(outcomes.push(undefined) - 1, outcome);
+
+  const upload = async (entry: SourceEntry, body: Readable, slot: number): Promise<void> => {
+    const source = entry.path ?? entry.source;
+    const key = `${options.keyPrefix}${entry.name}`;
+    try {
+      const r = await store.uploadStream(bucket, key, body, {
+        contentType: contentTypeOf(entry.name),
+        unlessSame: true,
+        partsAtOnce: 2,
+      });
+      // Already there: the version to wait for is the one in the bucket.
+      const versionId = r.alreadyThere ? (await store.head(bucket, key))?.versionId : r.versionId;
+      settle(slot, {
+        kind: 'uploaded',
+        source,
+        key,
+        etag: r.etag,
+        versionId,
+        size: r.bytes,
+        alreadyThere: r.alreadyThere,
+      });
+    } catch (error) {
+      const refusal = refusalOf(error);
+      if (refusal) {
+        settle(slot, { kind: 'refused', source, reason: refusal.reason, message: refusal.detail });
+      } else {
+        settle(slot, {
+          kind: 'failed',
+          source,
+          reason: error instanceof SourceReadError ? 'read-failed' : 'upload-failed',
+          message: messageOf(error),
+        });
+      }
+      // A body the upload stopped reading must still be read past before the next entry.
+      if (!body.readableEnded) await entry.discard().catch(() => undefined);
     }
-    options.onUploaded?.(uploaded);
-    return uploaded;
-  });
+  };
+
+  const running = new Set<Promise<void>>();
+  for (const source of sources) {
+    if (options.signal?.aborted) break;
+    const reader = readSource(source.given, {
+      kind: source.kind,
+      keyPrefix: options.keyPrefix,
+      ...(options.limits ? { limits: options.limits } : {}),
+    });
+    try {
+      for await (const item of reader.items) {
+        if (options.signal?.aborted) break;
+        if (item.kind === 'refused') {
+          const { refusal } = item;
+          add({
+            kind: 'refused',
+            source: refusal.source,
+            reason: refusal.reason,
+            message: refusal.detail,
+          });
+          continue;
+        }
+        const { entry } = item;
+        const conflict = options.claimOutput(entry.name);
+        if (conflict !== undefined) {
+          await entry.discard();
+          add({
+            kind: 'refused',
+            source: entry.path ?? entry.source,
+            reason: 'output-collision',
+            message: conflict,
+          });
+          continue;
+        }
+        while (running.size >= options.concurrency) await Promise.race(running);
+        const slot = outcomes.push(undefined) - 1;
+        const body = entry.open();
+        // The next entry may only be read once this body has been (tar is sequential); the
+        // upload itself goes on in the background, up to `concurrency` at once.
+        const consumed = new Promise<void>((done) => {
+          body.once('end', done);
+          body.once('close', done);
+          body.once('error', () => done());
+        });
+        const task: Promise<void> = upload(entry, body, slot).finally(() => running.delete(task));
+        running.add(task);
+        await consumed;
+      }
+    } catch (error) {
+      // The source itself failed from here on (a directory became unreadable, an archive
+      // vanished): what was read keeps its outcomes, the rest of this source is one failure.
+      add({
+        kind: 'failed',
+        source: source.given,
+        reason: 'read-failed',
+        message: messageOf(error),
+      });
+    }
+  }
+  await Promise.all(running);
+  return outcomes.filter((o): o is InputOutcome => o !== undefined);
 }
