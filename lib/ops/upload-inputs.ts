@@ -157,7 +157,7 @@ export async function uploadInputs(
           const { refusal } = item;
           add({
             kind: 'refused',
-            source: refusal.source,
+            source: refusal.path ?? refusal.source,
             reason: refusal.reason,
             message: refusal.detail,
           });

@@ -22,7 +22,6 @@ import { createAwsClients } from '../../lib/aws/clients.ts';
 import { ObjectStore } from '../../lib/aws/object-store.ts';
 import type { SourceReport } from '../../lib/ops/ingest.ts';
 import type { Manifest } from '../../lib/ops/manifest.ts';
-import { printable } from '../../lib/ops/printable.ts';
 import { photoLike } from '../fixtures/catalogue.ts';
 import { type CliResult, runCli } from '../helpers/cli.ts';
 import { startTestCloud, type TestCloud } from '../helpers/local-cloud.ts';
@@ -155,10 +154,7 @@ describe('hostile names and links through the CLI', () => {
     assert.equal(outcome(join(d, 'inside.jpg')), 'DONE - -', 'a link inside the tree is followed');
     assert.equal(outcome(join(d, `esc-${ESCAPES}.jpg`)), 'DONE - -');
     assert.equal(outcome(`${d}/bad-\\x{ff}\\x{fe}.jpg`), 'REJECTED refused invalid-name');
-    assert.equal(
-      outcome(printable(join(d, `shadow-${ESCAPES}.jpg`))),
-      'REJECTED refused link-outside-source',
-    );
+    assert.equal(outcome(join(d, `shadow-${ESCAPES}.jpg`)), 'REJECTED refused link-outside-source');
     assert.equal(outcome(join(d, 'relative.jpg')), 'REJECTED refused link-outside-source');
     assert.equal(manifest.images.length, 10);
     assert.deepEqual(

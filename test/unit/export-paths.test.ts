@@ -20,8 +20,10 @@ describe('renditionFileNames', () => {
       'w800.jpg',
       'w800.webp',
     ]);
+    const [base] = defaultConfig().presets;
+    assert.ok(base);
     const original = renditionFileNames([
-      { ...(defaultConfig().presets[0] as never), name: 'o', formats: [{ format: 'original' }] },
+      { ...base, name: 'o', formats: [{ format: 'original' }] },
     ]);
     assert.deepEqual([...original].sort(), ['o.avif', 'o.gif', 'o.jpg', 'o.png', 'o.webp']);
   });

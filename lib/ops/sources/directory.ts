@@ -155,7 +155,7 @@ async function* walk(
     }
     const verdict = cleanSegment(raw);
     if ('refused' in verdict) {
-      yield sequence.refused(source, verdict.refused, verdict.detail);
+      yield sequence.refused(source, verdict.refused, verdict.detail, shown);
       continue;
     }
     if (!('name' in verdict) || isIgnored(verdict.name)) {
@@ -169,6 +169,7 @@ async function* walk(
         source,
         'name-collision',
         `cleans to "${displayName(name)}", the name of "${displayName(first)}"${entry.isDirectory() ? '; nothing below it was read' : ''}`,
+        shown,
       );
       continue;
     }
@@ -179,12 +180,12 @@ async function* walk(
     }
     const checked = await check(entry, path, ctx.root);
     if (checked.kind === 'refused') {
-      yield sequence.refused(source, checked.reason, checked.detail);
+      yield sequence.refused(source, checked.reason, checked.detail, shown);
       continue;
     }
     const judged = sequence.judgeName(name);
     if (judged.kind === 'refused') {
-      yield sequence.refused(source, judged.reason, judged.detail);
+      yield sequence.refused(source, judged.reason, judged.detail, shown);
       continue;
     }
     const found =
@@ -192,7 +193,7 @@ async function* walk(
         ? await openFound(path, { follow: checked.follow, expected: checked.stats, root: ctx.root })
         : checked;
     if (found.kind === 'refused') {
-      yield sequence.refused(source, found.reason, found.detail);
+      yield sequence.refused(source, found.reason, found.detail, shown);
       continue;
     }
     const size = found.kind === 'opened' ? found.stats.size : undefined;

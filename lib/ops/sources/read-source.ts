@@ -102,13 +102,13 @@ async function* fileItems(
     sequence.entriesKnown = 1;
     const source = sequence.label;
     if ('refused' in root) {
-      yield sequence.refused(source, root.refused, root.detail);
+      yield sequence.refused(source, root.refused, root.detail, sequence.given);
       return;
     }
     if (!('name' in root)) return;
     const judged = sequence.judgeName(root.name, { nestedArchives: false });
     if (judged.kind === 'refused') {
-      yield sequence.refused(source, judged.reason, judged.detail);
+      yield sequence.refused(source, judged.reason, judged.detail, sequence.given);
       return;
     }
     const index = sequence.claimUnregistered(root.name);

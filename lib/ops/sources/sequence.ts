@@ -83,8 +83,10 @@ export class SourceSequence {
     this.#ignored += 1;
   }
 
-  refused(source: string, reason: RefusalReason, detail: string): SourceItem {
-    return { kind: 'refused', refusal: { index: this.#next++, source, reason, detail } };
+  /** A refusal; `path` is the raw path of a file on disk (see `Refusal.path`). */
+  refused(source: string, reason: RefusalReason, detail: string, path?: string): SourceItem {
+    const refusal = { index: this.#next++, source, reason, detail };
+    return { kind: 'refused', refusal: path === undefined ? refusal : { ...refusal, path } };
   }
 
   /** The refusal that ends the archive: `too-many-entries`, `archive-too-large`, `corrupt-archive`. */

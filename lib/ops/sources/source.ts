@@ -90,6 +90,8 @@ export interface Refusal {
   readonly source: string;
   readonly reason: RefusalReason;
   readonly detail: string;
+  /** As `SourceEntry.path`: for a file named or below a directory, with a UTF-8 name. */
+  readonly path?: string;
 }
 
 export type SourceItem =
