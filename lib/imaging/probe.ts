@@ -2,11 +2,16 @@
  * Reads what an image claims to be from its header, before any pixel is decoded, and refuses it
  * if the claim is over a limit. A 71-byte PNG can declare 8224 × 8224 pixels; decoding it would
  * allocate 200 MB. Reading the header costs microseconds.
+ *
+ * For HEIF/AVIF the header is not what is decoded: a grid's tiles, an item's AV1 bitstream and an
+ * alpha plane each have sizes of their own, so the pixel limit is checked against what the
+ * container says the decoder will decode (heif-decode-cost.ts), not only against `ispe`.
  */
 import sharp, { type FailOnOptions, type Metadata } from 'sharp';
 import type { PixelmillConfig } from '../config/schema.ts';
 import { rejectionFromDecoderError } from './classify-decoder-error.ts';
 import { ImageRejectedError } from './errors.ts';
+import { BoxStructureError, heifDecodeCost } from './heif-decode-cost.ts';
 import { isAllowedFormat, type SourceFormat } from './loader-policy.ts';
 import { sniffFormat } from './sniff.ts';
 
@@ -26,7 +31,30 @@ export interface ImageHeader {
   readonly exif?: Buffer | undefined;
 }
 
-const mp = (pixels: number) => `${(pixels / 1e6).toFixed(1)} MP`;
+/** Exact counts: "50.0 MP; the limit is 50.0 MP" hid a one-pixel difference. */
+const count = (n: number) => n.toLocaleString('en-US');
+
+/** Refuses a HEIF/AVIF whose items decode to more pixels than the limit, whatever `ispe` says. */
+function checkHeifDecodeCost(input: Buffer, format: string, maxPixels: number): void {
+  let cost: ReturnType<typeof heifDecodeCost>;
+  try {
+    cost = heifDecodeCost(input);
+  } catch (error) {
+    if (!(error instanceof BoxStructureError)) throw error;
+    throw new ImageRejectedError(
+      'corrupt',
+      `The ${format.toUpperCase()} container is invalid: ${error.message}`,
+      { cause: error },
+    );
+  }
+  if (cost && cost.pixels > maxPixels) {
+    throw new ImageRejectedError(
+      'pixel-limit',
+      `The ${format.toUpperCase()} decodes to ${count(cost.pixels)} pixels (${cost.description}); ` +
+        `the limit is ${count(maxPixels)}`,
+    );
+  }
+}
 
 export async function probeImage(input: Buffer, config: PixelmillConfig): Promise<ImageHeader> {
   const { limits } = config;
@@ -50,6 +78,7 @@ export async function probeImage(input: Buffer, config: PixelmillConfig): Promis
       `The bytes are ${sniffed.toUpperCase()}, which is not an allowed input format`,
     );
   }
+  if (sniffed === 'avif') checkHeifDecodeCost(input, sniffed, limits.maxPixels);
   const failOn: FailOnOptions = sniffed === 'tiff' ? config.input.tiffFailOn : 'warning';
   let meta: Metadata;
   try {
@@ -75,8 +104,8 @@ export async function probeImage(input: Buffer, config: PixelmillConfig): Promis
   if (pixels > limits.maxPixels) {
     throw new ImageRejectedError(
       'pixel-limit',
-      `The header declares ${width} × ${height}${animating ? ` × ${frames} frames` : ''} = ${mp(pixels)}; ` +
-        `the limit is ${mp(limits.maxPixels)}`,
+      `The header declares ${width} × ${height}${animating ? ` × ${frames} frames` : ''} = ` +
+        `${count(pixels)} pixels; the limit is ${count(limits.maxPixels)}`,
     );
   }
   if (Math.max(width, height) > limits.maxDimension) {

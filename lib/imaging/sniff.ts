@@ -35,13 +35,20 @@ function ascii(bytes: Uint8Array, start: number, end: number): string {
   return Buffer.from(bytes.subarray(start, end)).toString('latin1');
 }
 
+/** Real ftyp boxes list a handful of brands; this bounds what is read as one. */
+const MAX_FTYP_BYTES = 4096;
+
 const HEIF_AVIF_BRANDS = new Set(['avif', 'avis']);
 const HEIF_HEIC_BRANDS = new Set(['heic', 'heix', 'hevc', 'hevx', 'heim', 'heis', 'mif1', 'msf1']);
 
 function sniffIsoBmff(bytes: Uint8Array): SniffedFormat | undefined {
   if (bytes.length < 16 || ascii(bytes, 4, 8) !== 'ftyp') return undefined;
   const boxSize = Buffer.from(bytes.subarray(0, 4)).readUInt32BE(0);
-  const end = Math.min(bytes.length, Math.max(16, boxSize));
+  // An ftyp box that claims more bytes than the file has (or fewer than its own fields) is not
+  // one: reading "brands" up to its claimed size would take any 'heic' or 'mif1' in the data
+  // for a brand (ISO/IEC 14496-12 §4.3: major brand, minor version, compatible brands).
+  if (boxSize < 16 || boxSize > bytes.length || boxSize > MAX_FTYP_BYTES) return undefined;
+  const end = boxSize;
   const brands = [ascii(bytes, 8, 12)];
   for (let offset = 16; offset + 4 <= end; offset += 4)
     brands.push(ascii(bytes, offset, offset + 4));

@@ -26,8 +26,8 @@ describe('sniffFormat', () => {
       ['bmp', Buffer.concat([Buffer.from('BM'), Buffer.alloc(40)])],
       ['gif', Buffer.from('GIF89a\x01\x00\x01\x00', 'latin1')],
       ['webp', Buffer.from('RIFF\x00\x00\x00\x00WEBPVP8 ', 'latin1')],
-      ['avif', Buffer.from('\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1', 'latin1')],
-      ['heic', Buffer.from('\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1', 'latin1')],
+      ['avif', Buffer.from('\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf', 'latin1')],
+      ['heic', Buffer.from('\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic', 'latin1')],
       ['vips', Buffer.from([0x08, 0xf2, 0xa6, 0xb6, 0, 0])],
     ];
     for (const [format, bytes] of cases) assert.equal(sniffFormat(bytes), format, format);
