@@ -22,6 +22,8 @@ export function startWorkers(
 ): EventSourceMapping {
   const handler = createProcessHandler({
     target: { ...t.target, ...(options.faults?.plan ? { faults: options.faults.plan } : {}) },
+    uploadsBucket: t.resources.uploadsBucket,
+    uploadsPrefix: t.resources.uploadsPrefix,
     renditionsBucket: t.resources.renditionsBucket,
     table: t.resources.table,
     maxReceiveCount: t.maxReceiveCount,
@@ -34,7 +36,7 @@ export function startWorkers(
     ...(options.faults?.hooks ? { testHooks: options.faults.hooks } : {}),
     ...(options.faults?.backoff ? { batch: { backoff: options.faults.backoff } } : {}),
   });
-  return startEventSource({
+  const mapping = startEventSource({
     queue: t.workQueue,
     handler,
     fn: {
@@ -49,4 +51,12 @@ export function startWorkers(
     concurrency: options.concurrency,
     log: options.logFile.logger('event-source'),
   });
+  return {
+    stats: mapping.stats,
+    // The batches in hand finish first; then the pixel processes stop.
+    stop: async () => {
+      await mapping.stop();
+      await handler.close();
+    },
+  };
 }

@@ -24,3 +24,22 @@ export class EventParseError extends EventContractError {
     this.issues = issues;
   }
 }
+
+/**
+ * A well-formed work item the worker must not act on: an object in another bucket or outside the
+ * uploads prefix (a forged or misrouted event — the renditions bucket's own objects would make
+ * renditions of renditions), or a key too long to record as a table key. Retrying cannot change
+ * that, so, like a malformed message, it goes to the DLQ at once, with this `code` as its reason.
+ */
+export class WorkItemRefusedError extends EventParseError {
+  readonly code: 'foreign-bucket' | 'outside-prefix' | 'key-too-long';
+  constructor(
+    recordId: string,
+    code: WorkItemRefusedError['code'],
+    issue: EventIssue,
+    options?: ErrorOptions,
+  ) {
+    super(recordId, [issue], options);
+    this.code = code;
+  }
+}

@@ -29,6 +29,8 @@ export interface RenditionRecord {
   readonly key: string;
   /** Hash of the preset that made it (also part of the key). */
   readonly presetHash: string;
+  /** Why its size is not what the preset asked for (e.g. fitted inside WebP's 16,383 px). */
+  readonly note?: string;
 }
 
 /** One step of an image's story, appended to its row (the first HISTORY_LIMIT are kept). */

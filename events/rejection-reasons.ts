@@ -13,7 +13,8 @@ export const rejectionReasons = {
   'frame-limit': 'the image has more frames than the frame limit',
   truncated: 'the image data ends before the image does',
   corrupt: 'the decoder found invalid data',
-  timeout: 'decoding and encoding took longer than the per-image timeout',
+  timeout: 'decoding and encoding took more CPU time than the per-image timeout',
+  'memory-limit': 'decoding and encoding needed more memory than the per-image memory limit',
   'not-found': 'the object version no longer exists in the uploads bucket',
 } as const;
 

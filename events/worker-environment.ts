@@ -5,6 +5,9 @@
  * https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
  */
 export const WORKER_ENV = {
+  /** The only bucket, and key prefix, whose objects the worker processes. */
+  uploadsBucket: 'PIXELMILL_UPLOADS_BUCKET',
+  uploadsPrefix: 'PIXELMILL_UPLOADS_PREFIX',
   renditionsBucket: 'PIXELMILL_RENDITIONS_BUCKET',
   table: 'PIXELMILL_TABLE',
   maxReceiveCount: 'PIXELMILL_MAX_RECEIVE_COUNT',
@@ -14,6 +17,8 @@ export const WORKER_ENV = {
    */
   config: 'PIXELMILL_CONFIG',
   region: 'AWS_REGION',
+  /** Set by Lambda: the function's memory, which bounds how many pixel processes it runs. */
+  memoryMb: 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
 } as const;
 
 /**

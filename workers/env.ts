@@ -14,19 +14,26 @@ const positiveInt = z
   .transform(Number);
 
 const workerEnvSchema = z.object({
+  [WORKER_ENV.uploadsBucket]: z.string().min(3),
+  [WORKER_ENV.uploadsPrefix]: z.string(),
   [WORKER_ENV.renditionsBucket]: z.string().min(3),
   [WORKER_ENV.table]: z.string().min(3),
   [WORKER_ENV.maxReceiveCount]: positiveInt,
   [WORKER_ENV.config]: z.string().optional(),
   [WORKER_ENV.region]: z.string().min(1),
+  [WORKER_ENV.memoryMb]: positiveInt.optional(),
 });
 
 export interface WorkerEnv {
+  readonly uploadsBucket: string;
+  readonly uploadsPrefix: string;
   readonly renditionsBucket: string;
   readonly table: string;
   readonly maxReceiveCount: number;
   readonly configJson?: string | undefined;
   readonly region: string;
+  /** Lambda's memory for the function, when running on Lambda. */
+  readonly memoryMb?: number | undefined;
 }
 
 export class WorkerEnvError extends Error {
@@ -41,10 +48,13 @@ export function readWorkerEnv(env: Readonly<Record<string, string | undefined>>)
   }
   const e = parsed.data;
   return {
+    uploadsBucket: e[WORKER_ENV.uploadsBucket],
+    uploadsPrefix: e[WORKER_ENV.uploadsPrefix],
     renditionsBucket: e[WORKER_ENV.renditionsBucket],
     table: e[WORKER_ENV.table],
     maxReceiveCount: e[WORKER_ENV.maxReceiveCount],
     configJson: e[WORKER_ENV.config],
     region: e[WORKER_ENV.region],
+    memoryMb: e[WORKER_ENV.memoryMb],
   };
 }

@@ -8,6 +8,9 @@
  *   invocation, the debug-sampling decision refreshed per invocation;
  * - Powertools `logMetrics`: the invocation's metrics flushed as one EMF blob when it ends;
  * - `@middy/sqs-partial-batch-failure`: settled record results → `batchItemFailures`.
+ *
+ * Pixels are rendered in the pixel pool's child processes (lib/imaging/pool), started here at cold
+ * start: this process's event loop only talks to S3, SQS and DynamoDB.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -22,6 +25,8 @@ import { QueueDirectory } from '../lib/aws/queue-directory.ts';
 import type { AwsTarget } from '../lib/aws/target.ts';
 import { configHash } from '../lib/config/parse.ts';
 import type { PixelmillConfig } from '../lib/config/schema.ts';
+import type { DeclaredType } from '../lib/imaging/analyse.ts';
+import { PixelPool } from '../lib/imaging/pool/pixel-pool.ts';
 import { errorCode, errorMessage } from '../lib/pipeline/errors.ts';
 import type { LeasePolicy } from '../lib/pipeline/lease.ts';
 import type { PipelineLogger } from '../lib/pipeline/log.ts';
@@ -38,6 +43,9 @@ import { createWorkerTelemetry } from './telemetry/worker-telemetry.ts';
 
 export interface WorkerSettings {
   readonly target: AwsTarget;
+  /** The bucket and key prefix whose objects this worker processes; events for others are refused. */
+  readonly uploadsBucket: string;
+  readonly uploadsPrefix: string;
   readonly renditionsBucket: string;
   readonly table: string;
   readonly maxReceiveCount: number;
@@ -60,9 +68,28 @@ export interface WorkerSettings {
   readonly testHooks?: PipelineTestHooks;
   /** Claim lease length and renewal period (default 15 s / 5 s). */
   readonly lease?: LeasePolicy;
+  /** The pixel pool's processes. */
+  readonly pixels?: {
+    /** @default the CPU cores */
+    readonly processes?: number;
+    /** The child's entry. @default workers/pixel-child.ts beside this file (unbundled) */
+    readonly childModule?: string | URL;
+  };
 }
 
-export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+export type SqsBatchHandler = ((event: SQSEvent, context: Context) => Promise<SQSBatchResponse>) & {
+  /** Stops the pixel processes (a local worker shutting down; Lambda never calls it). */
+  close(): Promise<void>;
+};
+
+/**
+ * What a pixel process may see of this one's environment: enough to run, never credentials (on
+ * Lambda the function's AWS keys are environment variables) — it parses untrusted images.
+ */
+const PIXEL_CHILD_ENV = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ'] as const;
+
+/** The pixel child's source, run directly by Node 24 (the Lambda bundle names its own). */
+const PIXEL_CHILD_SOURCE = new URL('./pixel-child.ts', import.meta.url);
 
 export function createProcessHandler(settings: WorkerSettings): SqsBatchHandler {
   const clients = createAwsClients(settings.target);
@@ -72,11 +99,24 @@ export function createProcessHandler(settings: WorkerSettings): SqsBatchHandler 
     serviceName: settings.serviceName,
   });
   const log = settings.log ?? telemetry.log;
+  const pool = new PixelPool({
+    config: settings.config,
+    childModule: settings.pixels?.childModule ?? PIXEL_CHILD_SOURCE,
+    env: Object.fromEntries(PIXEL_CHILD_ENV.map((name) => [name, process.env[name]])),
+    ...(settings.pixels?.processes !== undefined ? { size: settings.pixels.processes } : {}),
+    onEvent: (event) => {
+      if (event.kind === 'crashed') log.warn('a pixel process died', { ...event });
+      else if (event.kind === 'killed' && event.reason !== 'closed')
+        log.info('a pixel process was stopped', { ...event });
+    },
+  });
   const deps = {
     store: new ObjectStore(clients.s3),
     table: new ImageTable(clients.dynamo, settings.table),
     renditionsBucket: settings.renditionsBucket,
+    uploads: { bucket: settings.uploadsBucket, prefix: settings.uploadsPrefix },
     config: settings.config,
+    render: (input: Buffer, declared: DeclaredType) => pool.render(input, declared),
     configHash: configHash(settings.config),
     maxReceiveCount: settings.maxReceiveCount,
     log,
@@ -126,7 +166,7 @@ export function createProcessHandler(settings: WorkerSettings): SqsBatchHandler 
   const base = async (event: SQSEvent, context: Context) =>
     processBatch({ ...deps, extendVisibility }, event.Records, context, options, hooks);
 
-  return middy(base)
+  const handler = middy(base)
     .use(injectLambdaContext(telemetry.logger, { resetKeys: true }))
     .use(logMetrics(telemetry.metrics))
     .use(
@@ -138,5 +178,6 @@ export function createProcessHandler(settings: WorkerSettings): SqsBatchHandler 
             error: errorMessage(reason),
           }),
       }),
-    ) as unknown as SqsBatchHandler;
+    );
+  return Object.assign(handler, { close: () => pool.close() }) as unknown as SqsBatchHandler;
 }

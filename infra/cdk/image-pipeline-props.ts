@@ -353,9 +353,11 @@ export function workerEnvironment(
     ImagePipelineSettings,
     'topology' | 'workerConfigJson' | 'serviceName' | 'logLevel' | 'debugLogSampleRate'
   >,
-  names: { renditionsBucket: string; table: string },
+  names: { uploadsBucket: string; renditionsBucket: string; table: string },
 ): Record<string, string> {
   return {
+    [WORKER_ENV.uploadsBucket]: names.uploadsBucket,
+    [WORKER_ENV.uploadsPrefix]: settings.topology.uploadsPrefix,
     [WORKER_ENV.renditionsBucket]: names.renditionsBucket,
     [WORKER_ENV.table]: names.table,
     [WORKER_ENV.maxReceiveCount]: String(settings.topology.maxReceiveCount),
@@ -374,7 +376,7 @@ export function environmentSizeBytes(env: Record<string, string>): number {
   let total = 0;
   for (const [key, value] of Object.entries(env)) {
     const longest =
-      key === WORKER_ENV.renditionsBucket
+      key === WORKER_ENV.renditionsBucket || key === WORKER_ENV.uploadsBucket
         ? MAX_BUCKET_NAME
         : key === WORKER_ENV.table
           ? MAX_TABLE_NAME
@@ -570,7 +572,7 @@ export function resolveImagePipelineSettings(
   const envBytes = environmentSizeBytes(
     workerEnvironment(
       { topology: merged, workerConfigJson, serviceName, logLevel, debugLogSampleRate },
-      { renditionsBucket: '', table: '' },
+      { uploadsBucket: '', renditionsBucket: '', table: '' },
     ),
   );
   if (envBytes > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {

@@ -132,6 +132,7 @@ export class ImagePipeline extends Construct {
       maxConcurrency: settings.maxConcurrency,
       reservedConcurrency: settings.reservedConcurrency,
       environment: workerEnvironment(settings, {
+        uploadsBucket: this.uploadsBucket.bucketName,
         renditionsBucket: this.renditionsBucket.bucketName,
         table: this.table.tableName,
       }),

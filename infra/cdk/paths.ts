@@ -13,6 +13,20 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
  */
 export const WORKER_ENTRY = fileURLToPath(new URL('../../workers/process.ts', import.meta.url));
 
+/**
+ * The pixel process's entry point (workers/pixel-child.ts), bundled beside the worker's handler
+ * as PIXEL_CHILD_BUNDLE: the worker forks it by that name.
+ */
+export const PIXEL_CHILD_ENTRY = fileURLToPath(
+  new URL('../../workers/pixel-child.ts', import.meta.url),
+);
+export const PIXEL_CHILD_BUNDLE = 'pixel-child.mjs';
+
+/** esbuild, from the lockfile, for the second bundle of the worker's asset. */
+export const ESBUILD_BIN = fileURLToPath(
+  new URL('../../node_modules/.bin/esbuild', import.meta.url),
+);
+
 /** The scheduled audit's entry point (workers/audit.ts), named for esbuild likewise. */
 export const AUDIT_ENTRY = fileURLToPath(new URL('../../workers/audit.ts', import.meta.url));
 

@@ -7,6 +7,7 @@
  *   https://sharp.pixelplumbing.com/install#aws-lambda
  */
 import { aws_lambda as lambda, aws_lambda_nodejs as nodejs } from 'aws-cdk-lib';
+import { ESBUILD_BIN, PIXEL_CHILD_BUNDLE, PIXEL_CHILD_ENTRY } from './paths.ts';
 
 /**
  * Bundled CommonJS dependencies call `require`, which an ES module does not have; the banner
@@ -38,6 +39,27 @@ export function sharpNativePackages(cpu: string): string[] {
   return [`@img/sharp-linux-${cpu}`, `@img/sharp-libvips-linux-${cpu}`];
 }
 
+/**
+ * The pixel process (workers/pixel-child.ts) as a second ES module bundle in the asset, beside
+ * `index.mjs`: the worker forks it by name (workers/process.ts). Same settings as the handler's
+ * bundle; sharp stays external, installed once for both.
+ */
+export function pixelChildBundleCommand(outputDir: string): string {
+  return [
+    `"${ESBUILD_BIN}"`,
+    `"${PIXEL_CHILD_ENTRY}"`,
+    '--bundle',
+    '--platform=node',
+    '--format=esm',
+    '--target=node24',
+    '--main-fields=module,main',
+    ...WORKER_NODE_MODULES.map((m) => `--external:${m}`),
+    `--banner:js="${ESM_REQUIRE_BANNER}"`,
+    `--outfile="${outputDir}/${PIXEL_CHILD_BUNDLE}"`,
+    '--log-level=warning',
+  ].join(' ');
+}
+
 export function workerBundling(architecture: lambda.Architecture): nodejs.BundlingOptions {
   const cpu = npmCpu(architecture);
   return {
@@ -66,13 +88,15 @@ export function workerBundling(architecture: lambda.Architecture): nodejs.Bundli
     commandHooks: {
       beforeBundling: () => [],
       beforeInstall: () => [],
-      afterBundling: (_inputDir, outputDir) =>
-        sharpNativePackages(cpu).map(
+      afterBundling: (_inputDir, outputDir) => [
+        pixelChildBundleCommand(outputDir),
+        ...sharpNativePackages(cpu).map(
           (pkg) =>
             `test -f "${outputDir}/node_modules/${pkg}/package.json" || ` +
             `{ echo "bundling: ${pkg} was not installed (offline without it in the npm cache?); ` +
             `the function would fail to load sharp" >&2; exit 1; }`,
         ),
+      ],
     },
   };
 }

@@ -20,8 +20,10 @@ export interface ImageLimits {
   readonly maxDimension: number;
   /** Most frames an animated image may have when animating. */
   readonly maxFrames: number;
-  /** Wall-clock limit for decoding and encoding one image. */
+  /** CPU seconds for decoding and encoding one image. */
   readonly timeoutSeconds: number;
+  /** Resident memory of the pixel process working on one image, in MiB. */
+  readonly maxMemoryMb: number;
 }
 
 /** lib/config's limits defaults (held equal by test/infra/worker-sizing.test.ts). */
@@ -31,6 +33,7 @@ export const DEFAULT_IMAGE_LIMITS: ImageLimits = {
   maxDimension: 32_768,
   maxFrames: 300,
   timeoutSeconds: 30,
+  maxMemoryMb: 1024,
 };
 
 /** lib/config's ranges for the limits. */
@@ -40,6 +43,7 @@ export const IMAGE_LIMIT_RANGES = {
   maxDimension: { min: 1, max: Number.MAX_SAFE_INTEGER },
   maxFrames: { min: 1, max: Number.MAX_SAFE_INTEGER },
   timeoutSeconds: { min: 1, max: 600 },
+  maxMemoryMb: { min: 256, max: 65_536 },
 } as const satisfies Record<keyof ImageLimits, { min: number; max: number }>;
 
 export const WORKER_SIZING = {
@@ -70,12 +74,16 @@ const MIB = 1024 * 1024;
 
 /**
  * Memory for `recordsAtOnce` images at the pixel and byte limits at the same time, on top of the
- * baseline, rounded up to 64 MB.
+ * baseline, and at least room for one pixel process at its memory cap beside the worker (the
+ * worker runs as many pixel processes as its memory holds, at least one), rounded up to 64 MB.
  */
 export function requiredMemoryMb(limits: ImageLimits): number {
   const s = WORKER_SIZING;
   const perImageMb = (limits.maxPixels * s.bytesPerPixel * s.workingCopies + limits.maxBytes) / MIB;
-  const total = s.baselineMb + s.recordsAtOnce * perImageMb;
+  const total = Math.max(
+    s.baselineMb + s.recordsAtOnce * perImageMb,
+    s.baselineMb + limits.maxMemoryMb,
+  );
   return Math.ceil(total / 64) * 64;
 }
 

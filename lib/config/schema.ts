@@ -166,8 +166,16 @@ export const limitsSchema = z.strictObject({
   maxDimension: z.int().min(1).default(32_768),
   /** Most frames an animated image may have when animating. */
   maxFrames: z.int().min(1).default(300),
-  /** Wall-clock limit for decoding and encoding one image. */
+  /**
+   * CPU seconds one image may use for decoding and encoding, counted over every thread of the
+   * pixel process working on it, from when its own work starts (never its wait for a turn).
+   */
   timeoutSeconds: z.int().min(1).max(600).default(30),
+  /**
+   * Resident memory, in MiB, of the pixel process working on one image (Node.js and sharp
+   * included, ~80 MiB): past it, the process is killed and the image REJECTED `memory-limit`.
+   */
+  maxMemoryMb: z.int().min(256).max(65_536).default(1024),
 });
 
 const fromEmpty = <T extends z.ZodType>(schema: T) =>

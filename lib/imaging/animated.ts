@@ -6,8 +6,8 @@
 import sharp from 'sharp';
 import type { ConcreteOutputSpec, PixelmillConfig, Preset } from '../config/schema.ts';
 import { rejectionFromDecoderError } from './classify-decoder-error.ts';
-import type { Deadline } from './deadline.ts';
 import { encodeAs } from './encode.ts';
+import { fitFormatCap } from './format-caps.ts';
 import { insideSize } from './plan.ts';
 import type { ImageHeader } from './probe.ts';
 
@@ -30,12 +30,16 @@ export async function renderAnimated(
   preset: Preset,
   spec: ConcreteOutputSpec,
   config: PixelmillConfig,
-  deadline: Deadline,
 ) {
-  const size =
+  const asked =
     preset.fit === 'inside'
       ? insideSize(preset, header.width, header.height)
       : { width: preset.width, height: preset.height };
+  const capped =
+    asked.width !== undefined && asked.height !== undefined
+      ? fitFormatCap(spec.format, asked.width, asked.height)
+      : undefined;
+  const size = capped ? { width: capped.width, height: capped.height } : asked;
   try {
     const pipeline = sharp(input, {
       animated: true,
@@ -43,13 +47,15 @@ export async function renderAnimated(
       limitInputPixels: config.limits.maxPixels,
     }).resize({
       ...size,
-      fit: preset.fit === 'inside' ? 'fill' : preset.fit,
+      fit: preset.fit === 'inside' || capped ? 'fill' : preset.fit,
       position: preset.position,
       background: preset.background,
     });
-    return await encodeAs(pipeline, spec, { hasAlpha: header.hasAlpha, policy: config.output })
-      .timeout({ seconds: deadline.secondsLeft() })
-      .toBuffer({ resolveWithObject: true });
+    const encoded = await encodeAs(pipeline, spec, {
+      hasAlpha: header.hasAlpha,
+      policy: config.output,
+    }).toBuffer({ resolveWithObject: true });
+    return { ...encoded, note: capped?.note };
   } catch (error) {
     throw rejectionFromDecoderError(error, `Animating ${preset.name} as ${spec.format} failed`, {
       format: header.format,

@@ -6,7 +6,6 @@
 import sharp from 'sharp';
 import type { PixelmillConfig } from '../config/schema.ts';
 import { rejectionFromDecoderError } from './classify-decoder-error.ts';
-import type { Deadline } from './deadline.ts';
 import { intermediateSize } from './plan.ts';
 import type { ImageHeader } from './probe.ts';
 
@@ -23,7 +22,6 @@ export async function decodeIntermediate(
   input: Buffer,
   header: ImageHeader,
   config: PixelmillConfig,
-  deadline: Deadline,
 ): Promise<Decoded> {
   const size = intermediateSize(config.presets, header.width, header.height);
   let pipeline = sharp(input, {
@@ -39,7 +37,6 @@ export async function decodeIntermediate(
     const { data, info } = await pipeline
       .toColourspace('srgb')
       .raw({ depth: 'uchar' })
-      .timeout({ seconds: deadline.secondsLeft() })
       .toBuffer({ resolveWithObject: true });
     return { data, info: { width: info.width, height: info.height, channels: info.channels } };
   } catch (error) {

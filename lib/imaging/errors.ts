@@ -17,3 +17,18 @@ export class ImageRejectedError extends ImagingError {
     this.reason = reason;
   }
 }
+
+/**
+ * The pixel pool could not finish an image for a reason that is not the image's own: its child
+ * process died (killed by the system, a decoder crash), or made no progress because it got no
+ * CPU. Transient: the record is retried, and after its receives are spent it is in the DLQ with
+ * this code on its row.
+ */
+export class PixelPoolError extends ImagingError {
+  override readonly name = 'PixelPoolError';
+  readonly code: 'pixel-worker-crashed' | 'pixel-worker-starved' | 'pixel-pool-closed';
+  constructor(code: PixelPoolError['code'], message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+}

@@ -15,11 +15,11 @@ import type {
 import { analyse, type DeclaredType, type ImageAnalysis } from './analyse.ts';
 import { animates, renderAnimated } from './animated.ts';
 import { rejectionFromDecoderError } from './classify-decoder-error.ts';
-import { Deadline } from './deadline.ts';
 import { type Decoded, decodeIntermediate } from './decode.ts';
 import { contentTypes, encodeAs, type KeptMetadata, resolveOutput } from './encode.ts';
 import { ImageRejectedError } from './errors.ts';
 import { readExifText } from './exif-text.ts';
+import { fitFormatCap } from './format-caps.ts';
 import { applyLoaderPolicy } from './loader-policy.ts';
 import { insideSize, largestFirst } from './plan.ts';
 import { type ImageHeader, probeImage } from './probe.ts';
@@ -35,6 +35,8 @@ export interface Rendition {
   readonly height: number;
   readonly contentType: string;
   readonly data: Buffer;
+  /** Why its size is not what the preset asked for (a format's size cap, see format-caps.ts). */
+  readonly note?: string;
 }
 
 export interface RenderResult {
@@ -76,7 +78,6 @@ async function pixelsFor(
   decoded: Decoded,
   header: ImageHeader,
   engine: Engine,
-  deadline: Deadline,
 ): Promise<Decoded> {
   const { width, height } = decoded.info;
   const source = sharp(decoded.data, { raw: decoded.info });
@@ -96,10 +97,7 @@ async function pixelsFor(
       background: preset.background,
     });
   }
-  const resized = await pipeline
-    .raw()
-    .timeout({ seconds: deadline.secondsLeft() })
-    .toBuffer({ resolveWithObject: true });
+  const resized = await pipeline.raw().toBuffer({ resolveWithObject: true });
   const pixels: Decoded = {
     data: resized.data,
     info: {
@@ -133,57 +131,34 @@ async function encodeOne(
   spec: ConcreteOutputSpec,
   config: PixelmillConfig,
   kept: KeptMetadata,
-  deadline: Deadline,
 ) {
-  const pipeline = sharp(pixels.data, { raw: pixels.info });
+  let pipeline = sharp(pixels.data, { raw: pixels.info });
+  const capped = fitFormatCap(spec.format, pixels.info.width, pixels.info.height);
+  if (capped)
+    pipeline = pipeline.resize({ width: capped.width, height: capped.height, fit: 'fill' });
   const hasAlpha = pixels.info.channels === 2 || pixels.info.channels === 4;
-  return encodeAs(pipeline, spec, { hasAlpha, policy: config.output, kept })
-    .timeout({ seconds: deadline.secondsLeft() })
-    .toBuffer({ resolveWithObject: true });
+  const encoded = await encodeAs(pipeline, spec, {
+    hasAlpha,
+    policy: config.output,
+    kept,
+  }).toBuffer({ resolveWithObject: true });
+  return { ...encoded, note: capped?.note };
 }
 
 /**
- * Renders within the per-image timeout. libvips stops its own work when the timeout passes
- * while it computes pixels (decode, resize, most encoders); an encoder that reports no progress
- * (AVIF, via libheif) cannot be stopped, so the result is given up on at the timeout either way:
- * the image is REJECTED as `timeout` on time, and the abandoned encode finishes in the
- * background (bounded by the pixel limit).
+ * Renders one image in this process, with no time limit of its own: the per-image timeout and
+ * memory cap are the pixel pool's (pool/pixel-pool.ts), which runs this in a child process it can
+ * stop, because libvips cannot interrupt every decoder (a progressive JPEG's scans, libheif's
+ * tiles) once it has started.
  */
 export async function renderImage(
   input: Buffer,
   config: PixelmillConfig,
   declared?: DeclaredType,
 ): Promise<RenderResult> {
-  const deadline = new Deadline(config.limits.timeoutSeconds);
-  const work = render(input, config, deadline, declared);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(
-        new ImageRejectedError(
-          'timeout',
-          `Processing took longer than the ${config.limits.timeoutSeconds} s per-image limit`,
-        ),
-      );
-    }, config.limits.timeoutSeconds * 1000);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-    work.catch(() => undefined);
-  }
-}
-
-async function render(
-  input: Buffer,
-  config: PixelmillConfig,
-  deadline: Deadline,
-  declared: DeclaredType | undefined,
-): Promise<RenderResult> {
   const engine = engineFor(config);
   const header = await probeImage(input, config);
-  const decoded = await decodeIntermediate(input, header, config, deadline);
+  const decoded = await decodeIntermediate(input, header, config);
   const analysis = await analyse(decoded, header, input, declared);
   const kept: KeptMetadata =
     config.output.metadata === 'copyright-and-icc' ? readExifText(header.exif) : {};
@@ -191,13 +166,13 @@ async function render(
   const renditions: Rendition[] = [];
   for (const preset of largestFirst(config.presets)) {
     try {
-      const pixels = await pixelsFor(preset, decoded, header, engine, deadline);
+      const pixels = await pixelsFor(preset, decoded, header, engine);
       const outputs = await Promise.all(
         preset.formats.map(async (format) => {
           const spec = resolveOutput(format, header.format);
-          const { data, info } = animates(header, config, spec)
-            ? await renderAnimated(input, header, preset, spec, config, deadline)
-            : await encodeOne(pixels, spec, config, kept, deadline);
+          const { data, info, note } = animates(header, config, spec)
+            ? await renderAnimated(input, header, preset, spec, config)
+            : await encodeOne(pixels, spec, config, kept);
           return {
             presetName: preset.name,
             format: spec.format,
@@ -205,6 +180,7 @@ async function render(
             height: info.pageHeight ?? info.height,
             contentType: contentTypes[spec.format],
             data,
+            ...(note ? { note } : {}),
           } satisfies Rendition;
         }),
       );

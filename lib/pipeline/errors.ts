@@ -4,8 +4,9 @@
  * delivers it again after the visibility timeout, and after `maxReceiveCount` receives it sits in
  * the DLQ with its last error on the image's row.
  */
-import { EventParseError } from '../../events/errors.ts';
+import { EventParseError, WorkItemRefusedError } from '../../events/errors.ts';
 import { AwsAdapterError } from '../aws/errors.ts';
+import { PixelPoolError } from '../imaging/errors.ts';
 
 export class PipelineError extends Error {
   override readonly name: string = 'PipelineError';
@@ -36,6 +37,8 @@ export class DeadlineError extends PipelineError {
 export function errorCode(error: unknown): string {
   if (error instanceof PipelineError) return error.code;
   if (error instanceof AwsAdapterError) return error.code;
+  if (error instanceof PixelPoolError) return error.code;
+  if (error instanceof WorkItemRefusedError) return error.code;
   if (error instanceof EventParseError) return 'malformed-message';
   if (error instanceof Error) return error.name;
   return 'unknown';

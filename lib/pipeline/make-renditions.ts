@@ -8,12 +8,19 @@ import { ObjectNotFoundError } from '../aws/errors.ts';
 import { type ObjectStore, ObjectTooLargeError } from '../aws/object-store.ts';
 import { presetHash } from '../config/parse.ts';
 import type { PixelmillConfig } from '../config/schema.ts';
+import type { DeclaredType } from '../imaging/analyse.ts';
 import { ImageRejectedError } from '../imaging/errors.ts';
-import { type ImageAnalysis, renderImage } from '../imaging/render.ts';
+import type { ImageAnalysis, RenderResult } from '../imaging/render.ts';
 import { renditionKey } from './rendition-keys.ts';
 
 /** Cache-Control for renditions: their keys change whenever their content could. */
 const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+/**
+ * Turns the source's bytes into renditions: the pixel pool's `render` (imaging/pool), which holds
+ * the image to its CPU and memory limits in a process of its own.
+ */
+export type ImageRenderer = (input: Buffer, declared: DeclaredType) => Promise<RenderResult>;
 
 export interface MadeRenditions {
   readonly renditions: readonly RenditionRecord[];
@@ -53,13 +60,18 @@ async function fetchSource(
 }
 
 export async function makeRenditions(
-  deps: { store: ObjectStore; config: PixelmillConfig; renditionsBucket: string },
+  deps: {
+    store: ObjectStore;
+    config: PixelmillConfig;
+    renditionsBucket: string;
+    render: ImageRenderer;
+  },
   item: WorkItem,
   version: string,
 ): Promise<MadeRenditions> {
   const source = await fetchSource(deps.store, item, version, deps.config.limits.maxBytes);
   const extension = /\.([A-Za-z0-9]{1,5})$/.exec(item.key)?.[1]?.toLowerCase();
-  const result = await renderImage(source.bytes, deps.config, {
+  const result = await deps.render(source.bytes, {
     extension,
     contentType: source.contentType,
   });
@@ -82,6 +94,7 @@ export async function makeRenditions(
         bytes: r.data.length,
         key,
         presetHash: presetHash(preset, deps.config),
+        ...(r.note ? { note: r.note } : {}),
       };
     }),
   );

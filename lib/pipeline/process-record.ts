@@ -8,8 +8,9 @@
  * acknowledged; anything else is recorded on the row and rethrown for SQS to deliver again.
  */
 import { randomUUID } from 'node:crypto';
+import { WorkItemRefusedError } from '../../events/errors.ts';
 import { imageRowKey, latestRowKey, sequencerKey } from '../../events/image-row.ts';
-import { parseWorkItem, type WorkItem } from '../../events/work-item.ts';
+import { assertServed, parseWorkItem, type WorkItem } from '../../events/work-item.ts';
 import { ConditionFailedError } from '../aws/errors.ts';
 import type { ImageTable, RowKey } from '../aws/image-table.ts';
 import type { ObjectStore } from '../aws/object-store.ts';
@@ -18,14 +19,18 @@ import { ImageRejectedError } from '../imaging/errors.ts';
 import { errorCode, errorMessage, LeaseBusyError } from './errors.ts';
 import { defaultLeasePolicy, type LeasePolicy, leaseUntil, startLeaseHeartbeat } from './lease.ts';
 import { type PipelineLogger, withFields } from './log.ts';
-import { type MadeRenditions, makeRenditions } from './make-renditions.ts';
+import { type ImageRenderer, type MadeRenditions, makeRenditions } from './make-renditions.ts';
 import { type PipelineMetrics, reportOutcome } from './metrics.ts';
 
 export interface PipelineDeps {
   readonly store: ObjectStore;
   readonly table: ImageTable;
   readonly renditionsBucket: string;
+  /** The only bucket and key prefix this worker processes (forged events name others). */
+  readonly uploads: { readonly bucket: string; readonly prefix: string };
   readonly config: PixelmillConfig;
+  /** Renders with `config`: the pixel pool's, in the workers. */
+  readonly render: ImageRenderer;
   readonly configHash: string;
   readonly maxReceiveCount: number;
   readonly log: PipelineLogger;
@@ -63,6 +68,12 @@ export type RecordOutcome =
   | { readonly kind: 'duplicate'; readonly key: string; readonly status: string }
   /** Not a work item at all: moved to the DLQ at once, with the reason, instead of retried. */
   | { readonly kind: 'dead-lettered'; readonly code: string };
+
+/**
+ * DynamoDB's largest sort key, in bytes (a partition key may have 2,048: `<bucket>/<key>` always
+ * fits, since keys are at most 1,024). https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html
+ */
+const MAX_SORT_KEY_BYTES = 1024;
 
 /** Writes DONE. A lost lease is not a failure: the new holder writes the same result. */
 async function markDone(
@@ -183,6 +194,7 @@ export async function processRecord(
   const started = Date.now();
   const policy = deps.lease ?? defaultLeasePolicy;
   const item = parseWorkItem(record);
+  assertServed(record, item, deps.uploads);
   const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? '1') || 1;
   const version = item.versionId ?? item.etag;
   const rowKey = imageRowKey({
@@ -191,6 +203,13 @@ export async function processRecord(
     version,
     configHash: deps.configHash,
   });
+  const skBytes = Buffer.byteLength(rowKey.sk);
+  if (skBytes > MAX_SORT_KEY_BYTES) {
+    throw new WorkItemRefusedError(record.messageId, 'key-too-long', {
+      path: 'versionId',
+      message: `the version makes a ${skBytes}-byte table sort key; DynamoDB allows ${MAX_SORT_KEY_BYTES}`,
+    });
+  }
   const owner = `${record.messageId}/${randomUUID()}`;
   // Every line about this image names it and the message that carried it.
   const log = withFields(deps.log, { imageKey: item.key, messageId: record.messageId });

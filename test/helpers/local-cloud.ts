@@ -110,6 +110,8 @@ export function startTestWorker(
       ...(options.faults ? { faults: options.faults } : {}),
       ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
     },
+    uploadsBucket: topology.uploadsBucket,
+    uploadsPrefix: topology.uploadsPrefix,
     renditionsBucket: topology.renditionsBucket,
     table: topology.table,
     maxReceiveCount: topology.maxReceiveCount,
@@ -142,6 +144,9 @@ export function startTestWorker(
     waitSeconds: 1,
     onInvoked: (result) => invocations.push(result),
   });
-  t.after(() => mapping.stop());
+  t.after(async () => {
+    await mapping.stop();
+    await real.close();
+  });
   return { mapping, invocations, responses, config };
 }

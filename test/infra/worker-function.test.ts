@@ -56,7 +56,7 @@ describe('worker function', () => {
     assert.equal(fn.Runtime, 'nodejs24.x');
     assert.deepEqual(fn.Architectures, ['x86_64']);
     assert.equal(fn.Handler, 'index.handler');
-    // Defaults: the limits need 1,152 MB and 55 s, below topology.ts's 2,048 MB and 120 s.
+    // Defaults: the limits need 1,280 MB and 55 s, below topology.ts's 2,048 MB and 120 s.
     assert.equal(fn.Timeout, 120);
     assert.equal(fn.MemorySize, 2048);
     assert.equal(pipeline.topology.workerTimeoutSeconds, fn.Timeout);
@@ -69,6 +69,8 @@ describe('worker function', () => {
 
   it('is given the environment workers/env.ts and Powertools read, and not AWS_REGION', () => {
     assert.deepEqual(at(fn, 'Environment', 'Variables'), {
+      PIXELMILL_UPLOADS_BUCKET: ref(p, pipeline.uploadsBucket),
+      PIXELMILL_UPLOADS_PREFIX: 'uploads/',
       PIXELMILL_RENDITIONS_BUCKET: ref(p, pipeline.renditionsBucket),
       PIXELMILL_TABLE: ref(p, pipeline.table),
       PIXELMILL_MAX_RECEIVE_COUNT: '5',
@@ -79,6 +81,7 @@ describe('worker function', () => {
           maxDimension: 32768,
           maxFrames: 300,
           timeoutSeconds: 30,
+          maxMemoryMb: 1024,
         },
       }),
       POWERTOOLS_SERVICE_NAME: 'PipelineUnderTest/Pipeline',
@@ -190,14 +193,17 @@ describe('worker function', () => {
     assert.equal(workerBundling(lambda.Architecture.ARM_64).environment?.npm_config_cpu, 'arm64');
     assert.equal(workerBundling(lambda.Architecture.X86_64).environment?.npm_config_cpu, 'x64');
     // npm skips an optional package it cannot fetch; bundling refuses an asset without sharp's.
-    const checks = workerBundling(lambda.Architecture.ARM_64).commandHooks?.afterBundling(
-      'in',
-      'out',
+    const [child, ...checks] =
+      workerBundling(lambda.Architecture.ARM_64).commandHooks?.afterBundling('in', 'out') ?? [];
+    // First the pixel process's own bundle, beside the handler's (synth.test.ts runs it).
+    assert.match(
+      child ?? '',
+      /esbuild" ".*workers\/pixel-child\.ts" --bundle .*--outfile="out\/pixel-child\.mjs"/,
     );
     assert.deepEqual(
       checks?.map((c) => /node_modules\/(\S+)\/package\.json/.exec(c)?.[1]),
       ['@img/sharp-linux-arm64', '@img/sharp-libvips-linux-arm64'],
     );
-    assert.ok(checks?.every((c) => c.includes('exit 1')));
+    assert.ok(checks.every((c) => c.includes('exit 1')));
   });
 });

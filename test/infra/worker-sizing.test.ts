@@ -32,9 +32,10 @@ describe('worker sizing', () => {
     assert.ok(!limitsSchema.safeParse({ maxPixels: IMAGE_LIMIT_RANGES.maxPixels.min - 1 }).success);
   });
 
-  it('sizes memory for two images at the pixel and byte limits, on top of the baseline', () => {
-    // 256 + 2 × (50 MP × 4 B × 2 copies + 64 MiB) = 1146.9 MB → 1152.
-    assert.equal(requiredMemoryMb(DEFAULT_IMAGE_LIMITS), 1152);
+  it('sizes memory for two images at the pixel and byte limits, or one pixel process at its cap', () => {
+    // 256 + 2 × (50 MP × 4 B × 2 copies + 64 MiB) = 1146.9 MB, below 256 + the 1,024 MiB cap.
+    assert.equal(requiredMemoryMb(DEFAULT_IMAGE_LIMITS), 1280);
+    assert.equal(requiredMemoryMb({ ...DEFAULT_IMAGE_LIMITS, maxMemoryMb: 512 }), 1152);
     assert.equal(requiredMemoryMb({ ...DEFAULT_IMAGE_LIMITS, maxPixels: 100_000_000 }), 1920);
   });
 

@@ -1,0 +1,404 @@
+/**
+ * The pixel pool: every decode and encode runs in a child process (one image per process at a
+ * time, by default one process per core and one libvips thread each), apart from the event loop
+ * that talks to S3, SQS and DynamoDB. A process can be stopped, which a libvips call cannot: a
+ * progressive JPEG's 2,600 scans or libheif's tiles run on inside the decoder whatever timeout is
+ * asked of it, holding threads and memory that other images need.
+ *
+ * Each image is held to its limits by watching its process (process-meter.ts), every `sampleMs`:
+ * - `limits.timeoutSeconds` is CPU time, counted from when the image's own work starts. Waiting
+ *   for a free process is never charged; neither is a share of the CPU given to neighbours. Past
+ *   it the process is killed and the image REJECTED `timeout`.
+ * - `limits.maxMemoryMb` is the process's peak resident memory while it works on the image
+ *   (VmHWM, reset at the start of each image). Past it the process is killed and the image
+ *   REJECTED `memory-limit`. The machine sees at most the cap plus what the decoder allocates
+ *   within one sampling period.
+ * - A process whose image gets so little CPU that its wall-clock time passes three times the
+ *   timeout (plus 5 s) is starved, not slow: it is killed and the image fails transiently
+ *   (`pixel-worker-starved`) to be retried, never REJECTED for a neighbour's load.
+ * - A process that dies on its own (a decoder crash, the kernel's OOM killer) fails its image
+ *   transiently (`pixel-worker-crashed`); a replacement starts at once.
+ * The verdict does not depend on sampling: a finished image whose readings at the end are over a
+ * limit is refused as if it had been caught in the act.
+ *
+ * Without procfs (macOS, Windows) there is no meter: the timeout is wall-clock time and there is
+ * no memory cap.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import type { PixelmillConfig } from '../../config/schema.ts';
+import type { DeclaredType } from '../analyse.ts';
+import { ImageRejectedError, PixelPoolError } from '../errors.ts';
+import type { RenderResult } from '../render.ts';
+import { type ProcessMeter, processMeter } from './process-meter.ts';
+import type { FromChild, ToChild } from './protocol.ts';
+
+export interface PixelPoolOptions {
+  readonly config: PixelmillConfig;
+  /** The child's entry file (workers/pixel-child.ts, or its bundle on Lambda). */
+  readonly childModule: string | URL;
+  /** Child processes. @default the CPU cores */
+  readonly size?: number;
+  /** libvips threads per child. @default 1 (one image per core beats one image on every core) */
+  readonly threadsPerChild?: number;
+  /** @default 25 */
+  readonly sampleMs?: number;
+  /** Told about processes started, killed and lost (the worker logs them). */
+  readonly onEvent?: (event: PixelPoolEvent) => void;
+  /**
+   * The child's environment (MALLOC_ARENA_MAX is added). The caller chooses what to pass: a
+   * process that parses untrusted images should see no credentials.
+   * @default none
+   */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Replaces the procfs meter (tests of the non-Linux fallback pass `null`). */
+  readonly meter?: ProcessMeter | null;
+}
+
+export type PixelPoolEvent =
+  | { readonly kind: 'started'; readonly pid: number }
+  | {
+      readonly kind: 'killed';
+      readonly pid: number;
+      readonly reason: 'timeout' | 'memory-limit' | 'starved' | 'recycled' | 'closed';
+      readonly cpuSeconds?: number;
+      readonly peakMb?: number;
+    }
+  | { readonly kind: 'crashed'; readonly pid: number; readonly detail: string };
+
+export interface PixelPoolStats {
+  rendered: number;
+  started: number;
+  killed: Record<'timeout' | 'memory-limit' | 'starved' | 'recycled', number>;
+  crashed: number;
+}
+
+interface Job {
+  readonly input: Buffer;
+  readonly declared: DeclaredType | undefined;
+  resolve(result: RenderResult): void;
+  reject(error: Error): void;
+}
+
+interface Running {
+  readonly id: number;
+  readonly job: Job;
+  readonly startedAt: number;
+  readonly cpuAtStart: number;
+}
+
+interface Child {
+  readonly process: ChildProcess;
+  readonly pid: number;
+  ready: boolean;
+  running?: Running | undefined;
+  /** Why the pool killed it, so its exit is not taken for a crash. */
+  killedFor?: string | undefined;
+}
+
+const MIB = 1024 * 1024;
+const STARTUP_FAILURES_BEFORE_GIVING_UP = 3;
+
+const toBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+
+export class PixelPool {
+  readonly stats: PixelPoolStats = {
+    rendered: 0,
+    started: 0,
+    killed: { timeout: 0, 'memory-limit': 0, starved: 0, recycled: 0 },
+    crashed: 0,
+  };
+  readonly #options: PixelPoolOptions;
+  readonly #size: number;
+  readonly #meter: ProcessMeter | undefined;
+  readonly #children = new Set<Child>();
+  readonly #queue: Job[] = [];
+  readonly #timeoutSeconds: number;
+  readonly #memoryBytes: number;
+  #nextId = 1;
+  #sampler: NodeJS.Timeout | undefined;
+  #startupFailures = 0;
+  /** Set after repeated failed starts; the next render tries again. */
+  #gaveUp = false;
+  #closed = false;
+
+  constructor(options: PixelPoolOptions) {
+    this.#options = options;
+    this.#size = Math.max(1, options.size ?? availableParallelism());
+    this.#meter = options.meter === null ? undefined : (options.meter ?? processMeter());
+    this.#timeoutSeconds = options.config.limits.timeoutSeconds;
+    this.#memoryBytes = options.config.limits.maxMemoryMb * MIB;
+    this.#fill();
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Renders one image in a child; rejects with ImageRejectedError or PixelPoolError. */
+  render(input: Buffer, declared?: DeclaredType): Promise<RenderResult> {
+    if (this.#closed) {
+      return Promise.reject(new PixelPoolError('pixel-pool-closed', 'The pixel pool is closed'));
+    }
+    return new Promise<RenderResult>((resolve, reject) => {
+      this.#queue.push({ input, declared, resolve, reject });
+      this.#gaveUp = false;
+      this.#fill();
+      this.#dispatch();
+    });
+  }
+
+  /** Stops every child; queued images fail with `pixel-pool-closed`. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#sampler);
+    for (const job of this.#queue.splice(0)) {
+      job.reject(new PixelPoolError('pixel-pool-closed', 'The pixel pool closed first'));
+    }
+    const exits = [...this.#children].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.process.exitCode !== null || child.process.signalCode !== null) resolve();
+          else child.process.once('exit', () => resolve());
+          // Unreferenced while idle: held now, so the wait for its exit keeps this process up.
+          child.process.ref();
+          this.#kill(child, 'closed');
+        }),
+    );
+    await Promise.all(exits);
+  }
+
+  /** Starts processes until there are `size` of them. */
+  #fill(): void {
+    while (!this.#closed && !this.#gaveUp && this.#children.size < this.#size) {
+      if (!this.#spawn()) break;
+    }
+  }
+
+  #spawn(): boolean {
+    const proc = fork(this.#options.childModule, [], {
+      serialization: 'advanced',
+      // Not the parent's flags (a test runner's, a debugger's): a plain process.
+      execArgv: ['--max-semi-space-size=4'],
+      // glibc's per-thread arenas fragment a decoder's heap (README, Performance).
+      env: { ...this.#options.env, MALLOC_ARENA_MAX: '2' },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const pid = proc.pid;
+    if (pid === undefined) {
+      this.#failStartup(new Error('the pixel process could not be started'));
+      return false;
+    }
+    // An idle pool never keeps its process alive (a CLI command that is done exits; its children
+    // then see their channel close and exit too); while an image renders, the sampler does.
+    proc.unref();
+    proc.channel?.unref();
+    const child: Child = { process: proc, pid, ready: false };
+    this.#children.add(child);
+    this.stats.started++;
+    proc.on('message', (message: FromChild) => this.#onMessage(child, message));
+    proc.on('error', () => undefined); // 'exit' follows and says what happened
+    proc.once('exit', (code, signal) => this.#onExit(child, code, signal));
+    const init: ToChild = {
+      kind: 'init',
+      config: this.#options.config,
+      threads: this.#options.threadsPerChild ?? 1,
+    };
+    proc.send(init);
+    this.#options.onEvent?.({ kind: 'started', pid });
+    return true;
+  }
+
+  #onMessage(child: Child, message: FromChild): void {
+    if (message.kind === 'ready') {
+      child.ready = true;
+      this.#startupFailures = 0;
+      this.#dispatch();
+      return;
+    }
+    const running = child.running;
+    if (!running || running.id !== message.id) return;
+    const verdict = this.#verdict(child, running, true);
+    child.running = undefined;
+    if (verdict) {
+      running.job.reject(verdict);
+    } else if (message.kind === 'done') {
+      this.stats.rendered++;
+      running.job.resolve({
+        analysis: message.analysis,
+        renditions: message.renditions.map((r) => ({ ...r, data: toBuffer(r.data) })),
+      });
+    } else if (message.kind === 'rejected') {
+      running.job.reject(new ImageRejectedError(message.reason, message.message));
+    } else {
+      const error = new Error(message.message);
+      error.name = message.name;
+      running.job.reject(error);
+    }
+    this.#afterJob(child);
+  }
+
+  /** After an image: recycle a process whose heap stayed large, then hand out the next job. */
+  #afterJob(child: Child): void {
+    const reading = this.#meter?.read(child.pid);
+    const recycleAt = Math.max(256 * MIB, this.#memoryBytes / 2);
+    if (!child.killedFor && reading && reading.rssBytes > recycleAt) {
+      this.stats.killed.recycled++;
+      this.#kill(child, 'recycled');
+    }
+    this.#dispatch();
+  }
+
+  #onExit(child: Child, code: number | null, signal: NodeJS.Signals | null): void {
+    this.#children.delete(child);
+    this.#meter?.forget(child.pid);
+    const running = child.running;
+    child.running = undefined;
+    if (!child.killedFor) {
+      const detail = signal ? `killed by ${signal}` : `exited with code ${code}`;
+      if (!child.ready) {
+        this.#failStartup(new Error(`the pixel process ${detail} before it was ready`));
+      } else {
+        this.stats.crashed++;
+        this.#options.onEvent?.({ kind: 'crashed', pid: child.pid, detail });
+      }
+      running?.job.reject(
+        new PixelPoolError(
+          'pixel-worker-crashed',
+          `The pixel process working on this image ${detail} (not the image's verdict: retried)`,
+        ),
+      );
+    }
+    this.#fill();
+    this.#dispatch();
+  }
+
+  #failStartup(cause: Error): void {
+    this.#startupFailures++;
+    if (this.#startupFailures < STARTUP_FAILURES_BEFORE_GIVING_UP) return;
+    // Nothing can render: fail what waits (transient; the next render tries to start again).
+    this.#gaveUp = true;
+    for (const job of this.#queue.splice(0)) {
+      job.reject(
+        new PixelPoolError('pixel-worker-crashed', `No pixel process starts: ${cause.message}`, {
+          cause,
+        }),
+      );
+    }
+    this.#startupFailures = 0;
+  }
+
+  #dispatch(): void {
+    for (const child of this.#children) {
+      if (this.#queue.length === 0) break;
+      if (!child.ready || child.running || child.killedFor) continue;
+      const job = this.#queue.shift();
+      if (!job) break;
+      this.#meter?.resetPeak(child.pid);
+      const running: Running = {
+        id: this.#nextId++,
+        job,
+        startedAt: performance.now(),
+        cpuAtStart: this.#meter?.read(child.pid)?.cpuSeconds ?? 0,
+      };
+      child.running = running;
+      const message: ToChild = {
+        kind: 'render',
+        id: running.id,
+        input: job.input,
+        declared: job.declared,
+      };
+      child.process.send(message);
+    }
+    this.#sampler ??= setInterval(() => this.#sample(), this.#options.sampleMs ?? 25);
+    if (![...this.#children].some((c) => c.running)) {
+      clearInterval(this.#sampler);
+      this.#sampler = undefined;
+    }
+  }
+
+  #sample(): void {
+    for (const child of this.#children) {
+      const running = child.running;
+      if (!running || child.killedFor) continue;
+      const verdict = this.#verdict(child, running, false);
+      if (!verdict) continue;
+      child.running = undefined;
+      running.job.reject(verdict);
+    }
+  }
+
+  /**
+   * Whether an image is over a limit, killing its process if so. `finished`: its answer arrived,
+   * so the process lives on unless the readings condemn it.
+   */
+  #verdict(child: Child, running: Running, finished: boolean): Error | undefined {
+    const wallSeconds = (performance.now() - running.startedAt) / 1000;
+    const reading = this.#meter?.read(child.pid);
+    const limit = this.#timeoutSeconds;
+    if (!this.#meter) {
+      if (wallSeconds <= limit) return undefined;
+      this.#killFor(child, 'timeout');
+      return new ImageRejectedError(
+        'timeout',
+        `Processing took longer than the ${limit} s per-image limit (wall-clock time: this ` +
+          'platform has no per-process CPU accounting)',
+      );
+    }
+    if (!reading) return undefined; // exited: its 'exit' says why
+    const cpu = reading.cpuSeconds - running.cpuAtStart;
+    const peakMb = reading.peakBytes / MIB;
+    if (reading.peakBytes > this.#memoryBytes) {
+      this.#killFor(child, 'memory-limit', cpu, peakMb);
+      return new ImageRejectedError(
+        'memory-limit',
+        `Processing needed ${Math.round(peakMb)} MiB, over the ${this.#options.config.limits.maxMemoryMb} MiB ` +
+          'per-image memory limit',
+      );
+    }
+    if (cpu > limit) {
+      this.#killFor(child, 'timeout', cpu, peakMb);
+      return new ImageRejectedError(
+        'timeout',
+        `Processing used ${cpu.toFixed(2)} CPU seconds, over the ${limit} s per-image limit`,
+      );
+    }
+    if (!finished && wallSeconds > 3 * limit + 5) {
+      this.#killFor(child, 'starved', cpu, peakMb);
+      return new PixelPoolError(
+        'pixel-worker-starved',
+        `The image got ${cpu.toFixed(1)} CPU seconds in ${wallSeconds.toFixed(0)} s: the machine ` +
+          'is overloaded (retried, not charged to the image)',
+      );
+    }
+    return undefined;
+  }
+
+  #killFor(
+    child: Child,
+    reason: 'timeout' | 'memory-limit' | 'starved',
+    cpuSeconds?: number,
+    peakMb?: number,
+  ): void {
+    this.stats.killed[reason]++;
+    this.#kill(child, reason, cpuSeconds, peakMb);
+  }
+
+  #kill(
+    child: Child,
+    reason: 'timeout' | 'memory-limit' | 'starved' | 'recycled' | 'closed',
+    cpuSeconds?: number,
+    peakMb?: number,
+  ): void {
+    if (child.killedFor) return;
+    child.killedFor = reason;
+    child.process.kill('SIGKILL');
+    this.#options.onEvent?.({
+      kind: 'killed',
+      pid: child.pid,
+      reason,
+      ...(cpuSeconds !== undefined ? { cpuSeconds } : {}),
+      ...(peakMb !== undefined ? { peakMb } : {}),
+    });
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * The messages between the pixel pool and its child processes, over Node's IPC channel with
+ * `serialization: 'advanced'` (the structured clone algorithm: Buffers arrive as Uint8Arrays,
+ * nothing is JSON-encoded). The child knows nothing but these messages: no environment, no
+ * network, no storage.
+ */
+import type { RejectionReason } from '../../../events/rejection-reasons.ts';
+import type { OutputFormat, PixelmillConfig } from '../../config/schema.ts';
+import type { DeclaredType, ImageAnalysis } from '../analyse.ts';
+
+/** Sent once, first: what the child renders with and how many libvips threads it may use. */
+export interface InitMessage {
+  readonly kind: 'init';
+  readonly config: PixelmillConfig;
+  readonly threads: number;
+}
+
+export interface RenderMessage {
+  readonly kind: 'render';
+  readonly id: number;
+  readonly input: Uint8Array;
+  readonly declared?: DeclaredType | undefined;
+}
+
+export type ToChild = InitMessage | RenderMessage;
+
+export interface ReadyMessage {
+  readonly kind: 'ready';
+}
+
+export interface WireRendition {
+  readonly presetName: string;
+  readonly format: OutputFormat;
+  readonly width: number;
+  readonly height: number;
+  readonly contentType: string;
+  readonly data: Uint8Array;
+  readonly note?: string;
+}
+
+export interface DoneMessage {
+  readonly kind: 'done';
+  readonly id: number;
+  readonly analysis: ImageAnalysis;
+  readonly renditions: readonly WireRendition[];
+}
+
+/** The image's own fault (ImageRejectedError). */
+export interface RejectedMessage {
+  readonly kind: 'rejected';
+  readonly id: number;
+  readonly reason: RejectionReason;
+  readonly message: string;
+}
+
+/** Anything else the engine threw: a bug or the environment, never the image's verdict. */
+export interface FailedMessage {
+  readonly kind: 'failed';
+  readonly id: number;
+  readonly name: string;
+  readonly message: string;
+}
+
+export type FromChild = ReadyMessage | DoneMessage | RejectedMessage | FailedMessage;
