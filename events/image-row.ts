@@ -80,6 +80,10 @@ export interface ImageRow {
   readonly renditions?: readonly RenditionRecord[];
   readonly analysis?: Readonly<Record<string, unknown>>;
   readonly processingMs?: number;
+  /** CPU time of the image's own decode and encode (its pixel process, every thread), ms. */
+  readonly cpuMs?: number;
+  /** Peak resident memory of its pixel process while it worked on the image, MiB. */
+  readonly peakMb?: number;
   readonly history?: readonly HistoryEntry[];
   /** Times this image's message was moved back from the DLQ. */
   readonly redrives?: number;

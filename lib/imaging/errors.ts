@@ -12,10 +12,25 @@ export class ImagingError extends Error {
 export class ImageRejectedError extends ImagingError {
   override readonly name = 'ImageRejectedError';
   readonly reason: RejectionReason;
-  constructor(reason: RejectionReason, message: string, options?: ErrorOptions) {
+  /** What the image's own work cost before it was refused (from the pixel pool). */
+  readonly usage: ImageUsage | undefined;
+  constructor(
+    reason: RejectionReason,
+    message: string,
+    options?: ErrorOptions & { usage?: ImageUsage | undefined },
+  ) {
     super(message, options);
     this.reason = reason;
+    this.usage = options?.usage;
   }
+}
+
+/** What one image's decode and encode cost its pixel process (see pool/pixel-pool.ts). */
+export interface ImageUsage {
+  /** CPU time over every thread of the process, ms. */
+  readonly cpuMs: number;
+  /** The process's peak resident memory while it worked on the image, MiB. */
+  readonly peakMb: number;
 }
 
 /**

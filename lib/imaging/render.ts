@@ -17,7 +17,7 @@ import { animates, renderAnimated } from './animated.ts';
 import { rejectionFromDecoderError } from './classify-decoder-error.ts';
 import { type Decoded, decodeIntermediate } from './decode.ts';
 import { contentTypes, encodeAs, type KeptMetadata, resolveOutput } from './encode.ts';
-import { ImageRejectedError } from './errors.ts';
+import { ImageRejectedError, type ImageUsage } from './errors.ts';
 import { readExifText } from './exif-text.ts';
 import { fitFormatCap } from './format-caps.ts';
 import { applyLoaderPolicy } from './loader-policy.ts';
@@ -42,6 +42,8 @@ export interface Rendition {
 export interface RenderResult {
   readonly analysis: ImageAnalysis;
   readonly renditions: readonly Rendition[];
+  /** Set by the pixel pool where it can measure it. */
+  readonly usage?: ImageUsage;
 }
 
 /** Per-config state, prepared once: the loader allowlist and the watermark renderer. */

@@ -9,7 +9,7 @@ import { type ObjectStore, ObjectTooLargeError } from '../aws/object-store.ts';
 import { presetHash } from '../config/parse.ts';
 import type { PixelmillConfig } from '../config/schema.ts';
 import type { DeclaredType } from '../imaging/analyse.ts';
-import { ImageRejectedError } from '../imaging/errors.ts';
+import { ImageRejectedError, type ImageUsage } from '../imaging/errors.ts';
 import type { ImageAnalysis, RenderResult } from '../imaging/render.ts';
 import { renditionKey } from './rendition-keys.ts';
 
@@ -25,6 +25,7 @@ export type ImageRenderer = (input: Buffer, declared: DeclaredType) => Promise<R
 export interface MadeRenditions {
   readonly renditions: readonly RenditionRecord[];
   readonly analysis: ImageAnalysis;
+  readonly usage?: ImageUsage | undefined;
 }
 
 async function fetchSource(
@@ -98,5 +99,5 @@ export async function makeRenditions(
       };
     }),
   );
-  return { renditions, analysis: result.analysis };
+  return { renditions, analysis: result.analysis, usage: result.usage };
 }

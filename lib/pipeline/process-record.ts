@@ -85,12 +85,22 @@ async function markDone(
   ms: number,
 ) {
   const { width, height, format, bytes, ...analysis } = made.analysis;
+  const usage = made.usage ? { cpuMs: made.usage.cpuMs, peakMb: made.usage.peakMb } : {};
   try {
     await deps.table.finish(
       rowKey,
       owner,
       'DONE',
-      { width, height, format, bytes, renditions: made.renditions, analysis, processingMs: ms },
+      {
+        width,
+        height,
+        format,
+        bytes,
+        renditions: made.renditions,
+        analysis,
+        processingMs: ms,
+        ...usage,
+      },
       new Date(),
       { at: new Date().toISOString(), event: 'done' },
     );
@@ -274,7 +284,12 @@ export async function processRecord(
         rowKey,
         owner,
         'REJECTED',
-        { reason: error.reason, message: error.message },
+        {
+          reason: error.reason,
+          message: error.message,
+          processingMs: Date.now() - started,
+          ...(error.usage ? { cpuMs: error.usage.cpuMs, peakMb: error.usage.peakMb } : {}),
+        },
         new Date(),
         {
           at: new Date().toISOString(),

@@ -28,9 +28,9 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import type { PixelmillConfig } from '../../config/schema.ts';
 import type { DeclaredType } from '../analyse.ts';
-import { ImageRejectedError, PixelPoolError } from '../errors.ts';
+import { ImageRejectedError, type ImageUsage, PixelPoolError } from '../errors.ts';
 import type { RenderResult } from '../render.ts';
-import { type ProcessMeter, processMeter } from './process-meter.ts';
+import { type ProcessMeter, type ProcessReading, processMeter } from './process-meter.ts';
 import type { FromChild, ToChild } from './protocol.ts';
 
 export interface PixelPoolOptions {
@@ -85,6 +85,13 @@ interface Running {
   readonly job: Job;
   readonly startedAt: number;
   readonly cpuAtStart: number;
+}
+
+interface Measured {
+  readonly wallSeconds: number;
+  readonly reading: ProcessReading | undefined;
+  readonly cpuSeconds: number;
+  readonly peakMb: number;
 }
 
 interface Child {
@@ -218,8 +225,12 @@ export class PixelPool {
     }
     const running = child.running;
     if (!running || running.id !== message.id) return;
-    const verdict = this.#verdict(child, running, true);
+    const measured = this.#measure(child, running);
+    const verdict = this.#verdict(child, measured, true);
     child.running = undefined;
+    const usage: ImageUsage | undefined = measured.reading
+      ? { cpuMs: Math.round(measured.cpuSeconds * 1000), peakMb: Math.round(measured.peakMb) }
+      : undefined;
     if (verdict) {
       running.job.reject(verdict);
     } else if (message.kind === 'done') {
@@ -227,9 +238,10 @@ export class PixelPool {
       running.job.resolve({
         analysis: message.analysis,
         renditions: message.renditions.map((r) => ({ ...r, data: toBuffer(r.data) })),
+        ...(usage ? { usage } : {}),
       });
     } else if (message.kind === 'rejected') {
-      running.job.reject(new ImageRejectedError(message.reason, message.message));
+      running.job.reject(new ImageRejectedError(message.reason, message.message, { usage }));
     } else {
       const error = new Error(message.message);
       error.name = message.name;
@@ -321,7 +333,7 @@ export class PixelPool {
     for (const child of this.#children) {
       const running = child.running;
       if (!running || child.killedFor) continue;
-      const verdict = this.#verdict(child, running, false);
+      const verdict = this.#verdict(child, this.#measure(child, running), false);
       if (!verdict) continue;
       child.running = undefined;
       running.job.reject(verdict);
@@ -332,10 +344,22 @@ export class PixelPool {
    * Whether an image is over a limit, killing its process if so. `finished`: its answer arrived,
    * so the process lives on unless the readings condemn it.
    */
-  #verdict(child: Child, running: Running, finished: boolean): Error | undefined {
+  #measure(child: Child, running: Running): Measured {
     const wallSeconds = (performance.now() - running.startedAt) / 1000;
     const reading = this.#meter?.read(child.pid);
+    return {
+      wallSeconds,
+      reading,
+      cpuSeconds: reading ? reading.cpuSeconds - running.cpuAtStart : 0,
+      peakMb: reading ? reading.peakBytes / MIB : 0,
+    };
+  }
+
+  #verdict(child: Child, measured: Measured, finished: boolean): Error | undefined {
+    const { wallSeconds, reading, peakMb } = measured;
+    const cpu = measured.cpuSeconds;
     const limit = this.#timeoutSeconds;
+    const usage = { cpuMs: Math.round(cpu * 1000), peakMb: Math.round(peakMb) };
     if (!this.#meter) {
       if (wallSeconds <= limit) return undefined;
       this.#killFor(child, 'timeout');
@@ -346,14 +370,13 @@ export class PixelPool {
       );
     }
     if (!reading) return undefined; // exited: its 'exit' says why
-    const cpu = reading.cpuSeconds - running.cpuAtStart;
-    const peakMb = reading.peakBytes / MIB;
     if (reading.peakBytes > this.#memoryBytes) {
       this.#killFor(child, 'memory-limit', cpu, peakMb);
       return new ImageRejectedError(
         'memory-limit',
         `Processing needed ${Math.round(peakMb)} MiB, over the ${this.#options.config.limits.maxMemoryMb} MiB ` +
           'per-image memory limit',
+        { usage },
       );
     }
     if (cpu > limit) {
@@ -361,6 +384,7 @@ export class PixelPool {
       return new ImageRejectedError(
         'timeout',
         `Processing used ${cpu.toFixed(2)} CPU seconds, over the ${limit} s per-image limit`,
+        { usage },
       );
     }
     if (!finished && wallSeconds > 3 * limit + 5) {
