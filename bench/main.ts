@@ -1,15 +1,17 @@
 /**
  * `npm run bench`: every benchmark, each printing ratios against baselines measured in the same
  * run on the same machine (never absolute thresholds in tests). `npm run bench -- imaging` runs
- * one (run | imaging | hostile | ingest). run, imaging and hostile need ../shared/corpus (or
- * PIXELMILL_CORPUS) and are skipped without it; ingest generates its own input.
- * Env: PIXELMILL_BENCH_ROUNDS (default 2), PIXELMILL_BENCH_INGEST_FILES (2000) and
- * PIXELMILL_BENCH_INGEST_KIB (150, the mean entry size).
+ * one (run | imaging | hostile | flood | ingest). run, imaging and hostile need ../shared/corpus
+ * (or PIXELMILL_CORPUS) and are skipped without it; flood uses the corpus's photos when present
+ * (generated ones otherwise); ingest generates its own input.
+ * Env: PIXELMILL_BENCH_ROUNDS (default 2), PIXELMILL_BENCH_INGEST_FILES (2000),
+ * PIXELMILL_BENCH_INGEST_KIB (150, the mean entry size), PIXELMILL_BENCH_FLOOD_COPIES (200 of
+ * each attack) and PIXELMILL_BENCH_FLOOD_TIMEOUT (3, CPU seconds per image).
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchHostile } from './hostile-stress.ts';
+import { benchFlood, benchHostile } from './hostile-stress.ts';
 import { benchImagingCpu } from './imaging-cpu.ts';
 import { benchIngest } from './ingest-rate.ts';
 import { saveResult } from './lib/report.ts';
@@ -38,6 +40,15 @@ const benches: [string, () => Promise<{ markdown: string; data: unknown }>][] = 
   ['run', () => benchRunVsSharp(photos, rounds)],
   ['imaging', () => benchImagingCpu(photos, rounds)],
   ['hostile', () => benchHostile(hostile, 10)],
+  [
+    'flood',
+    () =>
+      benchFlood(
+        existsSync(photos) ? photos : undefined,
+        envInt('PIXELMILL_BENCH_FLOOD_COPIES', 200),
+        envInt('PIXELMILL_BENCH_FLOOD_TIMEOUT', 3),
+      ),
+  ],
   [
     'ingest',
     () =>

@@ -64,6 +64,7 @@ export async function exportRenditions(
         height: r.height,
         bytes: r.bytes,
         path: relative(root, file).split(sep).join('/'),
+        ...(r.note ? { note: r.note } : {}),
       };
     }),
   );

@@ -26,6 +26,8 @@ export interface ManifestRendition {
   readonly bytes: number;
   /** Relative to the output directory. */
   readonly path: string;
+  /** Why its size is not what the preset asked for (fitted inside its format's size cap). */
+  readonly note?: string;
 }
 
 export interface ManifestImage {
