@@ -6,7 +6,7 @@
  * MALLOC_ARENA_MAX=2, as pixelmill's launchers set it: glibc's default per-thread arenas let
  * repeated decodes fragment the heap and RSS creep up.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -26,7 +26,7 @@ import { ObjectStore } from '../lib/aws/object-store.ts';
 import { defaultConfigInput } from '../lib/config/defaults.ts';
 import { fixture, photoLike } from '../test/fixtures/catalogue.ts';
 import { jpegScanBomb } from '../test/fixtures/jpeg-scans.ts';
-import { sampleTreeRss } from '../test/helpers/tree-rss.ts';
+import { treeRssMb } from '../test/helpers/tree-rss.ts';
 import { type Row, table } from './lib/report.ts';
 
 const CHILD = fileURLToPath(new URL('./lib/render-repeatedly.ts', import.meta.url));
@@ -158,6 +158,8 @@ async function floodPhotos(
   return photos;
 }
 
+const isPhoto = (source: string) => /(^|-)photo-\d\d\.\w+$/.test(basename(source));
+
 interface FloodRun {
   readonly seconds: number;
   readonly peakRssMb: number;
@@ -177,24 +179,33 @@ async function runFlood(
   for (const f of files) writeFileSync(join(input, f.name), f.bytes);
   const state = join(work, 'state');
   const out = join(work, 'out');
-  const sampler = sampleTreeRss(100);
   const started = performance.now();
-  const result = spawnSync(
+  // The CLI's own process tree (the run and its pixel processes), not this one's.
+  const child = spawn(
     LAUNCHER,
     ['run', input, '--out', out, '--state', state, '--config', configFile, '--json'],
-    { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
+    { stdio: ['ignore', 'ignore', 'pipe'] },
   );
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  let peakRssMb = 0;
+  const sampling = setInterval(() => {
+    if (child.pid !== undefined) peakRssMb = Math.max(peakRssMb, treeRssMb(child.pid));
+  }, 100);
+  const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearInterval(sampling);
   const seconds = (performance.now() - started) / 1000;
-  const peakRssMb = sampler?.stop() ?? Number.NaN;
-  if (result.status !== 0 && result.status !== 1) {
-    throw new Error(`pixelmill run exited ${result.status}: ${result.stderr.slice(-2000)}`);
+  if (status !== 0 && status !== 1) {
+    throw new Error(`pixelmill run exited ${status}: ${stderr}`);
   }
   const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as {
     images: { source: string; key: string; status: string; reason?: string }[];
   };
   const outcomes: Record<string, number> = {};
   for (const image of manifest.images) {
-    if (basename(image.source).startsWith('photo-')) continue;
+    if (isPhoto(image.source)) continue;
     const label = `${image.status}${image.reason ? ` ${image.reason}` : ''}`;
     outcomes[label] = (outcomes[label] ?? 0) + 1;
   }
@@ -208,7 +219,7 @@ async function runFlood(
     const table = new ImageTable(clients.dynamo, cloud.topology.table);
     const store = new ObjectStore(clients.s3);
     for (const image of manifest.images) {
-      if (!basename(image.source).startsWith('photo-')) continue;
+      if (!isPhoto(image.source)) continue;
       if (image.status === 'DONE') photosDone++;
       const head = await store.head(cloud.topology.uploadsBucket, image.key);
       const rows = await table.rowsOfKey(`${cloud.topology.uploadsBucket}/${image.key}`);
