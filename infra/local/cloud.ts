@@ -28,6 +28,8 @@ import {
   loadFauxqsParts,
   type SpyEvent,
 } from './fauxqs-internals.ts';
+import { HashedS3Persistence } from './hashed-s3-persistence.ts';
+import { migrateLegacyS3Layout } from './s3-legacy-migration.ts';
 import { createSequencer } from './sequencer.ts';
 import {
   ensureStateDirs,
@@ -134,10 +136,22 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const snsStore = new parts.SnsStore();
   const s3Store = new parts.S3Store();
   const sqsPersistence = new parts.PersistenceManager(paths.sqs);
-  const s3Persistence = new parts.FileS3Persistence(paths.s3);
+  // Objects stored by fauxqs's own layout (keys as paths) move into the hashed one first.
+  const migrated = migrateLegacyS3Layout(paths.s3);
+  if (migrated) {
+    const level = migrated.leftBehind > 0 ? 'warn' : 'info';
+    log[level]('moved S3 objects from the old key-as-path layout', { ...migrated });
+  }
+  const s3Persistence = new HashedS3Persistence(paths.s3, parts.S3Error);
   // Load before wiring persistence in, as fauxqs itself does, so loading writes nothing back.
   sqsPersistence.loadSqsAndSns(sqsStore, snsStore);
-  s3Persistence.loadS3(s3Store);
+  const loaded = s3Persistence.loadS3(s3Store);
+  if (loaded.skipped.length > 0) {
+    log.warn('S3 files not loaded: they are not where their bucket and key would put them', {
+      count: loaded.skipped.length,
+      examples: loaded.skipped.slice(0, 5),
+    });
+  }
   sqsStore.persistence = sqsPersistence;
   snsStore.persistence = sqsPersistence;
   s3Store.persistence = s3Persistence;
@@ -246,6 +260,16 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     if (request.method === 'HEAD' && !reply.hasHeader('content-length'))
       reply.raw.setHeader('content-length', '0');
     return payload;
+  });
+  // An XML parser reads a raw CR as LF, so a key with a CR came back from a listing as another
+  // key. S3 sends it as `&#13;`; fauxqs's XML escaping does not, and writes no CR of its own.
+  // https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html#object-key-xml-related-constraints
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (typeof payload !== 'string' || !payload.includes('\r')) return payload;
+    const type = reply.getHeader('content-type');
+    return typeof type === 'string' && type.includes('xml')
+      ? payload.replaceAll('\r', '&#13;')
+      : payload;
   });
   app.get(
     LOCAL_QUEUE_METRICS_PATH,

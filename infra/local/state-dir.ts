@@ -2,7 +2,7 @@
  * The local cloud's state directory (default `.pixelmill/`): emulator data that survives
  * restarts, and `cloud.json`, which tells other pixelmill processes where a running cloud listens.
  *
- *   <state>/s3/          objects, one file per object (fauxqs file storage)
+ *   <state>/s3/          objects, under hashed names (hashed-s3-persistence.ts)
  *   <state>/sqs/         queues and messages (fauxqs SQLite)
  *   <state>/dynamodb/    the metadata table (dynalite LevelDB)
  *   <state>/cloud.json   { pid, endpoint, region, startedAt } while a cloud runs
