@@ -6,8 +6,8 @@
  */
 
 import { createHash } from 'node:crypto';
-import sharp from 'sharp';
 import { rgbaToThumbHash } from 'thumbhash';
+import { greyOnMidGrey, insideBox, resampleRgba } from './area-resample.ts';
 import { dominantColour } from './dominant-colour.ts';
 import { perceptualHash } from './phash.ts';
 import type { ImageHeader } from './probe.ts';
@@ -64,34 +64,27 @@ function claimedFormats(declared: DeclaredType | undefined): string[] {
   return claims;
 }
 
-const hex = (n: number) => Math.round(n).toString(16).padStart(2, '0');
-
+/**
+ * @param pixels the smallest uncropped, unwatermarked pixels the render already made (the
+ *   smallest `inside` rendition, or the decoded intermediate): nothing is decoded twice for the
+ *   analysis, and its ≤ 100-px thumbnail and 32 × 32 grey are area averages made in JavaScript
+ *   (area-resample.ts), cheaper than any sharp call at these sizes.
+ */
 export async function analyse(
-  decoded: { data: Buffer; info: { width: number; height: number; channels: number } },
+  pixels: { data: Buffer; info: { width: number; height: number; channels: number } },
   header: ImageHeader,
   input: Buffer,
   declared?: DeclaredType,
 ): Promise<ImageAnalysis> {
-  const raw = {
-    width: decoded.info.width,
-    height: decoded.info.height,
-    channels: decoded.info.channels as 1 | 2 | 3 | 4,
+  const source = {
+    data: pixels.data,
+    width: pixels.info.width,
+    height: pixels.info.height,
+    channels: pixels.info.channels,
   };
-  const thumb = await sharp(decoded.data, { raw })
-    .resize(100, 100, { fit: 'inside' })
-    .ensureAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  const small = { width: thumb.info.width, height: thumb.info.height, channels: 4 as const };
-  const [grey, stats] = await Promise.all([
-    sharp(thumb.data, { raw: small })
-      .flatten({ background: '#808080' })
-      .resize(32, 32, { fit: 'fill' })
-      .greyscale()
-      .raw()
-      .toBuffer(),
-    sharp(thumb.data, { raw: small }).stats(),
-  ]);
+  const box = insideBox(source.width, source.height, 100);
+  const thumb = resampleRgba(source, box.width, box.height);
+  const grey = greyOnMidGrey(resampleRgba(thumb, 32, 32));
   const claims = claimedFormats(declared);
   return {
     width: header.width,
@@ -103,13 +96,14 @@ export async function analyse(
     depth: header.depth,
     frames: header.frames,
     sha256: createHash('sha256').update(input).digest('hex'),
-    placeholder: Buffer.from(rgbaToThumbHash(small.width, small.height, thumb.data)).toString(
+    placeholder: Buffer.from(rgbaToThumbHash(thumb.width, thumb.height, thumb.data)).toString(
       'base64',
     ),
     dominantColour:
       dominantColour(thumb.data) ??
-      // Fully transparent: the colour the pixels store, as sharp sees it.
-      `#${hex(stats.dominant.r)}${hex(stats.dominant.g)}${hex(stats.dominant.b)}`,
+      // Fully transparent: the colour the pixels store.
+      dominantColour(thumb.data, { countTransparent: true }) ??
+      '#000000',
     phash: perceptualHash(grey),
     ...(declared && (declared.extension || declared.contentType) ? { declared } : {}),
     typeMismatch: claims.some((c) => c !== header.format),

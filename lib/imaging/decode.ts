@@ -31,8 +31,9 @@ export async function decodeIntermediate(
     autoOrient: true,
     pages: 1,
   });
+  // `fill` at the planned size: `outside` would let sharp round the free side again (1601 × 1067).
   if (size.resized)
-    pipeline = pipeline.resize({ width: size.width, height: size.height, fit: 'outside' });
+    pipeline = pipeline.resize({ width: size.width, height: size.height, fit: 'fill' });
   try {
     const { data, info } = await pipeline
       .toColourspace('srgb')

@@ -6,12 +6,18 @@
  */
 const hex = (n: number) => Math.round(n).toString(16).padStart(2, '0');
 
-/** From RGBA pixels; undefined when no pixel is at least half opaque. */
-export function dominantColour(rgba: Uint8Array): string | undefined {
+/**
+ * From RGBA pixels; undefined when no pixel is at least half opaque. `countTransparent`: every
+ * pixel counts, transparent or not (for an image with nothing opaque: the colour it stores).
+ */
+export function dominantColour(
+  rgba: Uint8Array,
+  options: { countTransparent?: boolean } = {},
+): string | undefined {
   const count = new Uint32Array(4096);
   const sums = new Float64Array(4096 * 3);
   for (let i = 0; i + 3 < rgba.length; i += 4) {
-    if ((rgba[i + 3] ?? 0) < 128) continue;
+    if (!options.countTransparent && (rgba[i + 3] ?? 0) < 128) continue;
     const r = rgba[i] ?? 0;
     const g = rgba[i + 1] ?? 0;
     const b = rgba[i + 2] ?? 0;

@@ -27,8 +27,20 @@ export function intermediateSize(
   width: number,
   height: number,
 ): IntermediateSize {
-  const scale = Math.min(1, Math.max(...presets.map((p) => requiredScale(p, width, height))));
+  let binding: Preset | undefined;
+  let needed = 0;
+  for (const preset of presets) {
+    const s = requiredScale(preset, width, height);
+    if (s > needed) {
+      needed = s;
+      binding = preset;
+    }
+  }
+  const scale = Math.min(1, needed);
   if (scale >= 1) return { width, height, resized: false };
+  // The largest rendition is an `inside` one (the usual case): decode straight to its exact
+  // size, so it needs no second resample (a 1601-px intermediate resized to 1600 loses detail).
+  if (binding?.fit === 'inside') return { ...insideSize(binding, width, height), resized: true };
   // Round up: the intermediate must never be smaller than what a preset asks for.
   return {
     width: Math.max(1, Math.ceil(width * scale)),

@@ -1,10 +1,11 @@
 /**
  * The imaging use case: untrusted bytes in, renditions out, or an ImageRejectedError naming why
  * not. Steps: probe the header against the limits; decode once (upright, sRGB, 8-bit) at the
- * smallest size every preset can be made from; analyse that; then for each preset, largest
- * first, resize once, watermark, and encode every format from that one resized buffer.
+ * smallest size every preset can be made from; then for each preset, largest first, resize once
+ * (from the previous preset's pixels where it can), watermark, and encode every format from that
+ * one buffer (once per distinct buffer and format); analyse the smallest pixels made.
  */
-import sharp from 'sharp';
+import sharp, { type OutputInfo, type Sharp } from 'sharp';
 import type {
   ConcreteOutputSpec,
   InputFormat,
@@ -74,43 +75,65 @@ function engineFor(config: PixelmillConfig): Engine {
   return engine;
 }
 
-/** One preset's pixels, resized (and watermarked) once, shared by all of its formats. */
+/** A preset's pixels: as resized (the next preset's source), and as encoded (watermarked). */
+interface PresetPixels {
+  readonly plain: Decoded;
+  readonly marked: Decoded;
+}
+
+/**
+ * One preset's pixels, resized once and watermarked once, shared by all of its formats.
+ * `inside` presets cascade: each is resized from the previous `inside` preset's unwatermarked
+ * pixels (800 from 1600, 320 from 800) when those are at least as large, which is cheaper than
+ * resizing the intermediate again and looks the same (test/unit/render.test.ts compares them
+ * perceptually). When the size is already right, the source itself is returned, not a copy.
+ */
 async function pixelsFor(
   preset: Preset,
+  cascade: Decoded,
   decoded: Decoded,
   header: ImageHeader,
   engine: Engine,
-): Promise<Decoded> {
-  const { width, height } = decoded.info;
-  const source = sharp(decoded.data, { raw: decoded.info });
-  let pipeline = source;
+  marks: Map<Decoded, Decoded>,
+): Promise<PresetPixels> {
+  let plain: Decoded;
   if (preset.fit === 'inside') {
     // From the source's size, exactly as a direct resize of the source would compute it.
     const size = insideSize(preset, header.width, header.height);
-    if (size.width !== width || size.height !== height)
-      pipeline = source.resize({ ...size, fit: 'fill' });
+    const from =
+      cascade.info.width >= size.width && cascade.info.height >= size.height ? cascade : decoded;
+    plain =
+      size.width === from.info.width && size.height === from.info.height
+        ? from
+        : await rawOf(sharp(from.data, { raw: from.info }).resize({ ...size, fit: 'fill' }));
   } else {
-    pipeline = source.resize({
-      width: preset.width,
-      height: preset.height,
-      fit: preset.fit,
-      position: preset.position,
-      withoutEnlargement: preset.withoutEnlargement,
-      background: preset.background,
-    });
+    plain = await rawOf(
+      sharp(decoded.data, { raw: decoded.info }).resize({
+        width: preset.width,
+        height: preset.height,
+        fit: preset.fit,
+        position: preset.position,
+        withoutEnlargement: preset.withoutEnlargement,
+        background: preset.background,
+      }),
+    );
   }
-  const resized = await pipeline.raw().toBuffer({ resolveWithObject: true });
-  const pixels: Decoded = {
-    data: resized.data,
-    info: {
-      width: resized.info.width,
-      height: resized.info.height,
-      channels: resized.info.channels,
-    },
-  };
-  const overlay = preset.watermark
-    ? await engine.watermark?.overlayFor(pixels.info.width, pixels.info.height)
-    : undefined;
+  if (!preset.watermark || !engine.watermark) return { plain, marked: plain };
+  let marked = marks.get(plain);
+  if (!marked) {
+    marked = await watermarked(plain, engine.watermark);
+    marks.set(plain, marked);
+  }
+  return { plain, marked };
+}
+
+async function rawOf(pipeline: Sharp): Promise<Decoded> {
+  const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
+  return { data, info: { width: info.width, height: info.height, channels: info.channels } };
+}
+
+async function watermarked(pixels: Decoded, renderer: WatermarkRenderer): Promise<Decoded> {
+  const overlay = await renderer.overlayFor(pixels.info.width, pixels.info.height);
   if (!overlay) return pixels;
   // Compositing an RGBA overlay adds an alpha channel; an opaque image gets it removed again.
   const marked = await sharp(pixels.data, { raw: pixels.info })
@@ -128,12 +151,18 @@ async function pixelsFor(
   return { data, info: pixels.info };
 }
 
+interface Encoded {
+  readonly data: Buffer;
+  readonly info: OutputInfo;
+  readonly note?: string | undefined;
+}
+
 async function encodeOne(
   pixels: Decoded,
   spec: ConcreteOutputSpec,
   config: PixelmillConfig,
   kept: KeptMetadata,
-) {
+): Promise<Encoded> {
   let pipeline = sharp(pixels.data, { raw: pixels.info });
   const capped = fitFormatCap(spec.format, pixels.info.width, pixels.info.height);
   if (capped)
@@ -161,20 +190,37 @@ export async function renderImage(
   const engine = engineFor(config);
   const header = await probeImage(input, config);
   const decoded = await decodeIntermediate(input, header, config);
-  const analysis = await analyse(decoded, header, input, declared);
   const kept: KeptMetadata =
     config.output.metadata === 'copyright-and-icc' ? readExifText(header.exif) : {};
 
   const renditions: Rendition[] = [];
+  // Pixels already encoded in a format: presets that come out the same size (every preset of an
+  // image smaller than the smallest) share the bytes instead of encoding them again.
+  const encoded = new Map<Decoded, Map<string, Promise<Encoded>>>();
+  const marks = new Map<Decoded, Decoded>();
+  let cascade = decoded;
   for (const preset of largestFirst(config.presets)) {
     try {
-      const pixels = await pixelsFor(preset, decoded, header, engine);
+      const { plain, marked } = await pixelsFor(preset, cascade, decoded, header, engine, marks);
+      if (preset.fit === 'inside') cascade = plain;
       const outputs = await Promise.all(
         preset.formats.map(async (format) => {
           const spec = resolveOutput(format, header.format);
-          const { data, info, note } = animates(header, config, spec)
-            ? await renderAnimated(input, header, preset, spec, config)
-            : await encodeOne(pixels, spec, config, kept);
+          let done: Encoded;
+          if (animates(header, config, spec)) {
+            done = await renderAnimated(input, header, preset, spec, config);
+          } else {
+            const byPixels = encoded.get(marked) ?? new Map<string, Promise<Encoded>>();
+            encoded.set(marked, byPixels);
+            const specKey = JSON.stringify(spec);
+            let job = byPixels.get(specKey);
+            if (!job) {
+              job = encodeOne(marked, spec, config, kept);
+              byPixels.set(specKey, job);
+            }
+            done = await job;
+          }
+          const { data, info, note } = done;
           return {
             presetName: preset.name,
             format: spec.format,
@@ -192,5 +238,7 @@ export async function renderImage(
       throw rejectionFromDecoderError(error, `Making ${preset.name} failed`);
     }
   }
+  // From the smallest uncropped pixels made above (the last `inside` preset's, or the decode).
+  const analysis = await analyse(cascade, header, input, declared);
   return { analysis, renditions };
 }
