@@ -4,13 +4,17 @@
  * renditions embedded as thumbnails), the DLQ (peeked, then released) and, for the timeline,
  * either the samples a run took of its queue or, without them, upload and finish times.
  *
- * The table is read whole (like `status` and the audit): fine for a run or a batch of a few
- * hundred thousand images; the page itself stays small because the contact sheet is capped.
+ * The table is scanned once (like `status` and the audit) and never held: each row is tallied
+ * and dropped, so memory is bounded by the page (the contact sheet's cap, the top lists, fixed
+ * timeline bins), not by the number of images; the scan's time still grows with the table.
  */
 import type { ImageRow, RenditionRecord } from '../../events/image-row.ts';
 import { isVersionRow } from '../../events/image-row.ts';
 import { isRejectionReason, rejectionReasons } from '../../events/rejection-reasons.ts';
+import { BoundedSelection } from './bounded-selection.ts';
 import { peekDeadLetters } from './dead-letters.ts';
+import { InstantHistogram } from './instant-histogram.ts';
+import { KeyPrefixes } from './key-prefixes.ts';
 import type { OperatorContext } from './operator-context.ts';
 import { mapPool } from './pool.ts';
 import type {
@@ -23,12 +27,36 @@ import type {
   TimelinePoint,
 } from './report-data.ts';
 
+export interface PendingImages {
+  /** How many of the run's images have no row in the metadata table. */
+  readonly count: number;
+  /** Some of their keys (the contact sheet shows these after the rows, as room allows). */
+  readonly examples: readonly string[];
+}
+
 export interface CollectOptions {
   readonly title: string;
   readonly target: string;
-  /** Only these uploads keys (a run's own images); by default every row. */
+  /**
+   * Only keys under any of these (`[]`: none); by default every key. A run passes one per input:
+   * a directory's or archive's root prefix (`uploads/photos/`), or a file's own key. Any number
+   * costs one binary search per row; the derived timeline lists each of them (or, past 32, their
+   * common prefix) in the uploads bucket.
+   */
+  readonly prefixes?: readonly string[] | undefined;
+  /**
+   * The run's images that have no row in the table yet (their event not taken): counted as
+   * pending. The run knows them; the collector does not look for them. An image whose row is
+   * there but not finished (PROCESSING, RETRYING) is a row: the collector counts it itself, so
+   * it must not be in here too.
+   */
+  readonly pending?: PendingImages | undefined;
+  /**
+   * @deprecated Holds every key of a run (and a set as big again here): use `prefixes` and
+   * `pending`. Only these keys; those without a row count as pending (unless `pending` is given).
+   */
   readonly keys?: ReadonlySet<string> | undefined;
-  /** Only keys under this prefix. */
+  /** Only keys under this prefix (`pixelmill report --prefix`), with any of the above. */
   readonly prefix?: string | undefined;
   /** Samples taken during a run; without them the timeline is derived. */
   readonly timeline?: readonly TimelinePoint[] | undefined;
@@ -76,21 +104,150 @@ const ROW_ATTRIBUTES = [
   'lastError',
 ];
 
-async function readRows(ctx: OperatorContext, options: CollectOptions): Promise<ImageRow[]> {
+/** Which keys the report is about: `prefix` and `prefixes` and (deprecated) `keys`, together. */
+interface Scope {
+  readonly has: (key: string) => boolean;
+  readonly prefixes: KeyPrefixes | undefined;
+}
+
+function scopeOf(options: CollectOptions): Scope {
+  const { prefix, keys } = options;
+  const prefixes = options.prefixes ? new KeyPrefixes(options.prefixes) : undefined;
+  return {
+    prefixes,
+    has: (key) =>
+      (!prefix || key.startsWith(prefix)) &&
+      (!prefixes || prefixes.has(key)) &&
+      (!keys || keys.has(key)),
+  };
+}
+
+/**
+ * Every version row that counts, once per object version, in one pass over the table. With a
+ * config hash there is one row per (version, config) (its `sk`), so nothing repeats. Without one
+ * a version may have a row per config and the newest counts; a scan returns a partition key's
+ * rows together (an item collection is stored together, sorted by `sk`: on DynamoDB as in
+ * dynalite's LevelDB, whose keys start with the hash key), so only the current key's rows are
+ * held — as many as it has versions × configs.
+ */
+async function* versionRows(ctx: OperatorContext, scope: Scope): AsyncGenerator<ImageRow> {
+  let pk: string | undefined;
   const newest = new Map<string, ImageRow>();
   for await (const row of ctx.table.scan({ attributes: ROW_ATTRIBUTES })) {
-    if (!isVersionRow(row)) continue;
-    if (ctx.configHash && row.configHash !== ctx.configHash) continue;
-    if (options.keys && !options.keys.has(row.key)) continue;
-    if (options.prefix && !row.key.startsWith(options.prefix)) continue;
-    const id = `${row.pk}\u0000${row.version}`;
-    const known = newest.get(id);
-    if (!known || known.updatedAt < row.updatedAt) newest.set(id, row);
+    if (!isVersionRow(row) || !scope.has(row.key)) continue;
+    if (ctx.configHash) {
+      if (row.configHash === ctx.configHash) yield row;
+      continue;
+    }
+    if (row.pk !== pk) {
+      yield* newest.values();
+      newest.clear();
+      pk = row.pk;
+    }
+    const known = newest.get(row.version);
+    if (!known || known.updatedAt < row.updatedAt) newest.set(row.version, row);
   }
-  return [...newest.values()];
+  yield* newest.values();
 }
 
 const ORDER: Record<string, number> = { DONE: 0, REJECTED: 1, FAILED: 2 };
+/** `localeCompare` without arguments, made once (it is asked once per row). */
+const byKey = new Intl.Collator().compare;
+
+/** A row in the page's order: by status (DONE, REJECTED, FAILED, the rest), key, scan order. */
+interface SheetEntry {
+  readonly rank: number;
+  readonly seq: number;
+  readonly row: ImageRow;
+}
+
+function sheetOrder(a: SheetEntry, b: SheetEntry): number {
+  return a.rank - b.rank || byKey(a.row.key, b.row.key) || a.seq - b.seq;
+}
+
+interface SlowEntry {
+  readonly seq: number;
+  readonly ms: number;
+  readonly row: ImageRow;
+}
+
+function slowOrder(a: SlowEntry, b: SlowEntry): number {
+  return b.ms - a.ms || a.seq - b.seq;
+}
+
+/**
+ * What the page needs from the rows, gathered one row at a time in memory that does not grow
+ * with them: counts; per rejection reason a count and the first EXAMPLES (one entry per distinct
+ * reason code: the fixed list, in practice); the SLOWEST DONE images and the first `maxImages`
+ * rows in the page's order (bounded selections); finish times binned (InstantHistogram).
+ */
+class RowTally {
+  rows = 0;
+  done = 0;
+  rejected = 0;
+  failed = 0;
+  readonly rejections = new Map<
+    string,
+    { count: number; examples: { key: string; message: string }[] }
+  >();
+  readonly slowest = new BoundedSelection<SlowEntry>(SLOWEST, slowOrder);
+  readonly sheet: BoundedSelection<SheetEntry>;
+  readonly finishes = new InstantHistogram();
+
+  constructor(maxImages: number) {
+    this.sheet = new BoundedSelection<SheetEntry>(maxImages, sheetOrder);
+  }
+
+  add(row: ImageRow): void {
+    const seq = this.rows++;
+    if (row.status === 'DONE') this.done++;
+    else if (row.status === 'REJECTED') this.rejected++;
+    else if (row.status === 'FAILED') this.failed++;
+    if (row.status === 'DONE' || row.status === 'REJECTED') {
+      this.finishes.add(new Date(row.updatedAt).getTime());
+    }
+    if (row.status === 'REJECTED') {
+      const reason = row.reason ?? 'unknown';
+      let group = this.rejections.get(reason);
+      if (!group) {
+        group = { count: 0, examples: [] };
+        this.rejections.set(reason, group);
+      }
+      group.count++;
+      if (group.examples.length < EXAMPLES) {
+        group.examples.push({ key: row.key, message: row.message ?? '' });
+      }
+    }
+    if (row.status === 'DONE' && typeof row.processingMs === 'number') {
+      this.slowest.offer({ seq, ms: row.processingMs, row });
+    }
+    this.sheet.offer({ rank: ORDER[row.status] ?? 3, seq, row });
+  }
+
+  rejectionGroups(): RejectionGroup[] {
+    return [...this.rejections.entries()]
+      .map(([reason, group]) => ({
+        reason,
+        description: isRejectionReason(reason)
+          ? rejectionReasons[reason]
+          : 'not a known reason code',
+        count: group.count,
+        examples: group.examples,
+      }))
+      .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
+  }
+
+  slowImages(): SlowImage[] {
+    return this.slowest.sorted().map(({ ms, row }) => ({
+      key: row.key,
+      ms,
+      width: row.width,
+      height: row.height,
+      format: row.format,
+      bytes: row.bytes,
+    }));
+  }
+}
 
 function text(analysis: ImageRow['analysis'], name: string): string | undefined {
   const value = analysis?.[name];
@@ -136,86 +293,66 @@ function reportImage(row: ImageRow): ReportImage {
   };
 }
 
-function rejectionGroups(rows: readonly ImageRow[]): RejectionGroup[] {
-  const groups = new Map<string, ImageRow[]>();
-  for (const row of rows) {
-    if (row.status !== 'REJECTED') continue;
-    const reason = row.reason ?? 'unknown';
-    groups.set(reason, [...(groups.get(reason) ?? []), row]);
-  }
-  return [...groups.entries()]
-    .map(([reason, list]) => ({
-      reason,
-      description: isRejectionReason(reason) ? rejectionReasons[reason] : 'not a known reason code',
-      count: list.length,
-      examples: list.slice(0, EXAMPLES).map((r) => ({ key: r.key, message: r.message ?? '' })),
-    }))
-    .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
-}
+/** Past this many roots the derived timeline lists their common prefix once and filters. */
+const LISTINGS = 32;
 
-function slowest(rows: readonly ImageRow[]): SlowImage[] {
-  return rows
-    .filter((r) => r.status === 'DONE' && typeof r.processingMs === 'number')
-    .sort((a, b) => (b.processingMs ?? 0) - (a.processingMs ?? 0))
-    .slice(0, SLOWEST)
-    .map((r) => ({
-      key: r.key,
-      ms: r.processingMs ?? 0,
-      width: r.width,
-      height: r.height,
-      format: r.format,
-      bytes: r.bytes,
-    }));
+/** Where upload times are listed: one listing per root of the scope (or their common prefix). */
+function listings(ctx: OperatorContext, options: CollectOptions, scope: Scope): string[] {
+  const prefix = options.prefix ?? ctx.resources.uploadsPrefix;
+  if (!scope.prefixes) return [prefix];
+  const roots = scope.prefixes.within(prefix);
+  return roots.roots.length > LISTINGS ? [roots.common()] : [...roots.roots];
 }
 
 /**
  * The backlog over time without samples: an image waits from its upload until its row is
- * finished. Upload times come from the uploads bucket's listing.
+ * finished. Upload times come from the uploads bucket's listing. Both series are binned
+ * (InstantHistogram: fixed memory, the x axis exact from the first to the last instant, each
+ * count short by at most one bin of ≤ 1/2048 of the range — a fraction of one of the 120 steps).
  */
 async function derivedTimeline(
   ctx: OperatorContext,
-  rows: readonly ImageRow[],
+  tally: RowTally,
   options: CollectOptions,
+  scope: Scope,
   now: number,
 ): Promise<TimelinePoint[]> {
-  const arrivals: number[] = [];
-  const prefix = options.prefix ?? ctx.resources.uploadsPrefix;
-  for await (const o of ctx.store.listVersions(ctx.resources.uploadsBucket, prefix)) {
-    if (options.keys && !options.keys.has(o.key)) continue;
-    if (o.lastModified) arrivals.push(o.lastModified.getTime());
+  const arrivals = new InstantHistogram();
+  for (const prefix of listings(ctx, options, scope)) {
+    for await (const o of ctx.store.listVersions(ctx.resources.uploadsBucket, prefix)) {
+      if (!scope.has(o.key)) continue;
+      if (o.lastModified) arrivals.add(o.lastModified.getTime());
+    }
   }
-  const finishes = rows
-    .filter((r) => r.status === 'DONE' || r.status === 'REJECTED')
-    .map((r) => new Date(r.updatedAt).getTime());
-  if (arrivals.length === 0 && finishes.length === 0) return [];
-  arrivals.sort((a, b) => a - b);
-  finishes.sort((a, b) => a - b);
-  const start = Math.min(arrivals[0] ?? now, finishes[0] ?? now);
-  const end = Math.max(
-    start + 1000,
-    finishes.length === rows.length ? (finishes.at(-1) ?? now) : now,
-  );
+  const { finishes } = tally;
+  if (arrivals.count === 0 && finishes.count === 0) return [];
+  const start = Math.min(arrivals.min ?? now, finishes.min ?? now);
+  const end = Math.max(start + 1000, finishes.count === tally.rows ? (finishes.max ?? now) : now);
   const step = (end - start) / (TIMELINE_POINTS - 1);
-  const points: TimelinePoint[] = [];
-  let a = 0;
-  let f = 0;
-  for (let i = 0; i < TIMELINE_POINTS; i++) {
-    const at = start + step * i;
-    while (a < arrivals.length && (arrivals[a] ?? 0) <= at) a++;
-    while (f < finishes.length && (finishes[f] ?? 0) <= at) f++;
-    points.push({ at: new Date(at).toISOString(), waiting: Math.max(0, a - f), finished: f });
-  }
-  return points;
+  const at = Array.from({ length: TIMELINE_POINTS }, (_, i) => start + step * i);
+  const arrived = arrivals.countsAt(at);
+  const finished = finishes.countsAt(at);
+  return at.map((t, i) => {
+    const f = finished[i] ?? 0;
+    return {
+      at: new Date(t).toISOString(),
+      waiting: Math.max(0, (arrived[i] ?? 0) - f),
+      finished: f,
+    };
+  });
 }
 
 async function deadLetters(
   ctx: OperatorContext,
   options: CollectOptions,
+  scope: Scope,
 ): Promise<ReportDeadLetter[]> {
+  // A run's report shows its own letters; `pixelmill report` (with or without --prefix) all.
+  const filtered = options.keys !== undefined || options.prefixes !== undefined;
   const peeked = await peekDeadLetters(ctx, { holdSeconds: 30 });
   try {
     return peeked.letters
-      .filter((l) => !options.keys || (l.item && options.keys.has(l.item.key)))
+      .filter((l) => !filtered || (l.item !== undefined && scope.has(l.item.key)))
       .map((l) => ({
         messageId: l.messageId,
         key: l.item?.key,
@@ -229,43 +366,62 @@ async function deadLetters(
   }
 }
 
+function firstOf<T>(items: Iterable<T>, n: number): T[] {
+  const first: T[] = [];
+  for (const item of items) {
+    if (first.length >= n) break;
+    first.push(item);
+  }
+  return first;
+}
+
+/**
+ * The page's data in one pass over the table, in memory bounded by `maxImages` (and the DLQ
+ * peek), not by the number of rows: see RowTally.
+ */
 export async function collectReportData(
   ctx: OperatorContext,
   options: CollectOptions,
 ): Promise<ReportData> {
   const now = options.now ?? new Date();
-  const rows = await readRows(ctx, options);
-  const count = (s: string) => rows.filter((r) => r.status === s).length;
-  const withRow = new Set(rows.map((r) => r.key));
-  // A run's image without any row yet (its event not taken): pending, like in the manifest.
-  const pendingKeys = options.keys ? [...options.keys].filter((k) => !withRow.has(k)) : [];
+  const scope = scopeOf(options);
+  const maxImages = options.maxImages ?? 300;
+  const tally = new RowTally(maxImages);
+  // Deprecated `keys`: what is left of a copy once every key with a row is struck off.
+  const withoutRow = options.keys && !options.pending ? new Set(options.keys) : undefined;
+  for await (const row of versionRows(ctx, scope)) {
+    tally.add(row);
+    withoutRow?.delete(row.key);
+  }
+  const pending: PendingImages = options.pending ?? {
+    count: withoutRow?.size ?? 0,
+    examples: withoutRow ? firstOf(withoutRow, maxImages) : [],
+  };
+
+  const finished = tally.done + tally.rejected;
   const summary: ReportSummary = {
-    total: rows.length + pendingKeys.length,
-    done: count('DONE'),
-    rejected: count('REJECTED'),
-    failed: count('FAILED'),
-    pending: rows.length - count('DONE') - count('REJECTED') - count('FAILED') + pendingKeys.length,
+    total: tally.rows + pending.count,
+    done: tally.done,
+    rejected: tally.rejected,
+    failed: tally.failed,
+    pending: tally.rows - finished - tally.failed + pending.count,
     seconds: options.seconds,
     imagesPerSecond:
       options.seconds && options.seconds > 0
-        ? Math.round(((count('DONE') + count('REJECTED')) / options.seconds) * 100) / 100
+        ? Math.round((finished / options.seconds) * 100) / 100
         : undefined,
   };
 
-  const ordered = [...rows].sort(
-    (a, b) => (ORDER[a.status] ?? 3) - (ORDER[b.status] ?? 3) || a.key.localeCompare(b.key),
-  );
-  const maxImages = options.maxImages ?? 300;
-  const shown = ordered.slice(0, maxImages);
   const maxThumbnails = options.maxThumbnails ?? 200;
-  const images: ReportImage[] = await mapPool(shown, 8, async (row, i) => {
+  const shown = tally.sheet.sorted();
+  const images: ReportImage[] = await mapPool(shown, 8, async ({ row }, i) => {
     const image = reportImage(row);
     if (row.status !== 'DONE' || i >= maxThumbnails) return image;
     const thumb = await thumbnail(ctx, row);
     return thumb ? { ...image, thumbnail: thumb } : image;
   });
-  const room = Math.max(0, maxImages - images.length);
-  for (const key of pendingKeys.slice(0, room)) images.push({ key, status: 'PENDING' });
+  const room = Math.max(0, Math.min(maxImages - images.length, pending.count));
+  for (const key of pending.examples.slice(0, room)) images.push({ key, status: 'PENDING' });
 
   return {
     title: options.title,
@@ -274,10 +430,11 @@ export async function collectReportData(
     summary,
     images,
     imagesOmitted: summary.total - images.length,
-    timeline: options.timeline ?? (await derivedTimeline(ctx, rows, options, now.getTime())),
+    timeline:
+      options.timeline ?? (await derivedTimeline(ctx, tally, options, scope, now.getTime())),
     timelineSource: options.timeline ? 'measured' : 'derived',
-    rejections: rejectionGroups(rows),
-    deadLetters: await deadLetters(ctx, options),
-    slowest: slowest(rows),
+    rejections: tally.rejectionGroups(),
+    deadLetters: await deadLetters(ctx, options, scope),
+    slowest: tally.slowImages(),
   };
 }
