@@ -4,7 +4,7 @@
  * outputs, credentials and region from the usual AWS configuration).
  */
 
-import type { LocalCloud } from '../infra/local/cloud.ts';
+import type { LocalCloudInfo } from '../infra/local/cloud.ts';
 import { CloudAlreadyRunningError } from '../infra/local/errors.ts';
 import {
   DEFAULT_STATE_DIR,
@@ -64,14 +64,14 @@ export interface ResolvedTarget extends OperatorContext {
   /** The deployed alarms' name prefix (a stack output); undefined locally. */
   readonly alarmNamePrefix: string | undefined;
   /** Set when this process started the local cloud (and stops it on close). */
-  readonly cloud: LocalCloud | undefined;
+  readonly cloud: LocalCloudInfo | undefined;
   close(): Promise<void>;
 }
 
 async function localTarget(
   state: string,
   log: PipelineLogger | undefined,
-): Promise<{ target: AwsTarget; cloud: LocalCloud | undefined }> {
+): Promise<{ target: AwsTarget; cloud: LocalCloudInfo | undefined }> {
   const attach = (endpoint: string) => ({
     target: { region: topology.region, endpoint, credentials: LOCAL_CREDENTIALS },
     cloud: undefined,
@@ -80,9 +80,13 @@ async function localTarget(
   const running = readCloudFile(statePaths(state));
   if (running && running.pid !== process.pid && processAlive(running.pid))
     return attach(running.endpoint);
-  const { startLocalCloud } = await import('../infra/local/cloud.ts');
+  // In a thread of its own: off the event loop of this process's SDK clients and workers.
+  const { startLocalCloudThread } = await import('../infra/local/cloud-thread.ts');
   try {
-    const cloud = await startLocalCloud({ stateDir: state, ...(log ? { log } : {}) });
+    const cloud = await startLocalCloudThread({
+      stateDir: state,
+      ...(log ? { log: { write: (level, message, fields) => log[level](message, fields) } } : {}),
+    });
     return { target: cloud.target, cloud };
   } catch (error) {
     if (!(error instanceof CloudAlreadyRunningError)) throw error;
@@ -105,7 +109,7 @@ export async function resolveTarget(
   const config =
     options.config !== undefined || !options.stack ? await loadConfig(options.config) : undefined;
   let target: AwsTarget;
-  let cloud: LocalCloud | undefined;
+  let cloud: LocalCloudInfo | undefined;
   let resources: PipelineResources;
   let clients: AwsClients;
   let workQueue: Queue;

@@ -19,6 +19,7 @@ import { Queue } from '../../lib/aws/queue.ts';
 import { type AwsTarget, LOCAL_CREDENTIALS } from '../../lib/aws/target.ts';
 import { type PipelineLogger, silentLogger } from '../../lib/pipeline/log.ts';
 import { topology as defaultTopology, type Topology } from '../topology.ts';
+import { cacheDynaliteExpressions } from './dynalite-expression-cache.ts';
 import { CloudAlreadyRunningError } from './errors.ts';
 import { type BridgeOutcome, LocalEventBridge } from './event-bridge.ts';
 import {
@@ -56,12 +57,12 @@ export interface LocalCloudOptions {
   readonly onEvent?: (event: ObjectCreatedEvent, outcome: BridgeOutcome) => void;
 }
 
-export interface LocalCloud {
+/** What any running local cloud offers its user, in this thread or its own (cloud-thread.ts). */
+export interface LocalCloudInfo {
   readonly endpoint: string;
   readonly target: AwsTarget;
   readonly topology: Topology;
   readonly stateDir: string;
-  readonly bridge: LocalEventBridge;
   readonly queueUrls: {
     readonly work: string;
     readonly deadLetter: string;
@@ -70,6 +71,11 @@ export interface LocalCloud {
   /** Messages that were in flight when the previous cloud on this state dir stopped. */
   readonly releasedOnStart: number;
   stop(): Promise<void>;
+}
+
+/** A cloud in this thread: also its EventBridge hop, which tests observe and steer. */
+export interface LocalCloud extends LocalCloudInfo {
+  readonly bridge: LocalEventBridge;
 }
 
 function isDynamoRequest(headers: IncomingMessage['headers']): boolean {
@@ -136,6 +142,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const snsStore = new parts.SnsStore();
   const s3Store = new parts.S3Store();
   const sqsPersistence = new parts.PersistenceManager(paths.sqs);
+  // fauxqs opens SQLite in WAL mode with the default synchronous=FULL: an fsync on every message
+  // sent, received and deleted. NORMAL keeps every commit through a crash of this process (WAL)
+  // and can lose only the last ones to a power cut — which the audit repairs from the uploads.
+  sqsPersistence.db.exec('PRAGMA synchronous = NORMAL');
   // Objects stored by fauxqs's own layout (keys as paths) move into the hashed one first.
   const migrated = migrateLegacyS3Layout(paths.s3);
   if (migrated) {
@@ -210,6 +220,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     },
   };
 
+  cacheDynaliteExpressions();
   const dynamo = dynalite({
     path: paths.dynamodb,
     createTableMs: 0,

@@ -153,6 +153,8 @@ export interface SpySink {
 }
 
 interface PersistenceManager {
+  /** Its node:sqlite database (the local cloud sets a pragma on it). */
+  readonly db: { exec(sql: string): void };
   loadSqsAndSns(sqs: FauxqsSqsStore, sns: FauxqsSnsStore): void;
   close(): void;
 }

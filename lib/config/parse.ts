@@ -92,6 +92,19 @@ export function presetHash(
   preset: Preset,
   config: Pick<PixelmillConfig, 'output' | 'watermark'>,
 ): string {
-  const watermark = preset.watermark ? (config.watermark ?? null) : null;
-  return shortHash({ preset, output: config.output, watermark }, 8);
+  // Asked for every rendition of every image: computed once per (preset, config) object.
+  let byConfig = presetHashes.get(preset);
+  if (!byConfig) {
+    byConfig = new WeakMap();
+    presetHashes.set(preset, byConfig);
+  }
+  let hash = byConfig.get(config);
+  if (hash === undefined) {
+    const watermark = preset.watermark ? (config.watermark ?? null) : null;
+    hash = shortHash({ preset, output: config.output, watermark }, 8);
+    byConfig.set(config, hash);
+  }
+  return hash;
 }
+
+const presetHashes = new WeakMap<Preset, WeakMap<object, string>>();
