@@ -1,12 +1,13 @@
 /**
  * `npm run bench`: every benchmark, each printing ratios against baselines measured in the same
  * run on the same machine (never absolute thresholds in tests). `npm run bench -- imaging` runs
- * one (run | imaging | hostile | flood | ingest). run, imaging and hostile need ../shared/corpus
- * (or PIXELMILL_CORPUS) and are skipped without it; flood uses the corpus's photos when present
- * (generated ones otherwise); ingest generates its own input.
+ * one (run | imaging | hostile | flood | ingest). imaging and hostile need ../shared/corpus (or
+ * PIXELMILL_CORPUS) and are skipped without it; run and flood use the corpus's photos when present
+ * (run then measures its tiny images only; flood generates photos); ingest generates its input.
  * Env: PIXELMILL_BENCH_ROUNDS (default 2), PIXELMILL_BENCH_INGEST_FILES (2000),
  * PIXELMILL_BENCH_INGEST_KIB (150, the mean entry size), PIXELMILL_BENCH_FLOOD_COPIES (200 of
- * each attack) and PIXELMILL_BENCH_FLOOD_TIMEOUT (3, CPU seconds per image).
+ * each attack), PIXELMILL_BENCH_FLOOD_TIMEOUT (3, CPU seconds per image) and
+ * PIXELMILL_BENCH_TINY (2000, run's tiny images).
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -37,7 +38,15 @@ const hostile = join(corpus, 'hostile');
 const rounds = envInt('PIXELMILL_BENCH_ROUNDS', 2);
 
 const benches: [string, () => Promise<{ markdown: string; data: unknown }>][] = [
-  ['run', () => benchRunVsSharp(photos, rounds)],
+  [
+    'run',
+    () =>
+      benchRunVsSharp(
+        existsSync(photos) ? photos : undefined,
+        rounds,
+        envInt('PIXELMILL_BENCH_TINY', 2000),
+      ),
+  ],
   ['imaging', () => benchImagingCpu(photos, rounds)],
   ['hostile', () => benchHostile(hostile, 10)],
   [
@@ -61,7 +70,6 @@ const benches: [string, () => Promise<{ markdown: string; data: unknown }>][] = 
 ];
 /** What a bench reads from the corpus; benches not listed need none. */
 const needs: Partial<Record<string, string>> = {
-  run: photos,
   imaging: photos,
   hostile: join(hostile, 'manifest.tsv'),
 };

@@ -69,10 +69,17 @@ export function roomyMagickPolicyDir(): string {
 
 const CHILDREN_CPU = fileURLToPath(new URL('./children-cpu.py', import.meta.url));
 
-/** Runs commands in sequence; returns the CPU seconds and wall seconds their processes used. */
-export function childrenCpu(commands: readonly string[][], env: NodeJS.ProcessEnv = process.env) {
+/**
+ * Runs commands in sequence (or all at once with `parallel`); returns the CPU seconds and wall
+ * seconds their processes used, children included.
+ */
+export function childrenCpu(
+  commands: readonly string[][],
+  env: NodeJS.ProcessEnv = process.env,
+  options: { parallel?: boolean } = {},
+) {
   const result = spawnSync('python3', [CHILDREN_CPU], {
-    input: JSON.stringify(commands),
+    input: JSON.stringify(options.parallel ? { parallel: commands } : commands),
     encoding: 'utf8',
     env,
     maxBuffer: 64 * 1024 * 1024,
