@@ -40,17 +40,13 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr) {
             `${progress.refused ? ` · ${progress.refused} refused` : ''}` +
             `${progress.failed ? ` · ${progress.failed} failed` : ''}`,
         );
-      } else if (progress.phase === 'process') {
+      } else {
+        // Renditions are copied into the output as each image settles: no separate phase.
         const settled = progress.done + progress.rejected + progress.failed;
         draw(
           `Processing ${bar(settled / Math.max(1, progress.total))} ${settled}/${progress.total} · ` +
             `${progress.done} done · ${progress.rejected} rejected · ${progress.failed} failed · ` +
             `${(settled / seconds).toFixed(1)} img/s`,
-        );
-      } else {
-        draw(
-          `Exporting  ${bar(progress.exported / Math.max(1, progress.total))} ` +
-            `${progress.exported}/${progress.total}`,
         );
       }
     },

@@ -2,6 +2,7 @@
  * Runs the image worker on this machine: the Lambda handler (workers/process-handler.ts) driven by
  * the local SQS event-source mapping, against the local cloud or a deployed stack's queue.
  */
+import type { ImageRow } from '../events/image-row.ts';
 import { LOCAL_ACCOUNT } from '../infra/local/cloud.ts';
 import { type EventSourceMapping, startEventSource } from '../infra/local/event-source.ts';
 import { topology } from '../infra/topology.ts';
@@ -18,6 +19,10 @@ export function startWorkers(
     readonly concurrency: number;
     readonly logFile: LogFile;
     readonly faults?: TestFaults | undefined;
+    /** Told each row these workers finish (pixelmill run follows its images with it). */
+    readonly onSettled?:
+      | ((row: ImageRow, stored?: ReadonlyMap<string, Buffer>) => void)
+      | undefined;
   },
 ): EventSourceMapping {
   const handler = createProcessHandler({
@@ -33,6 +38,7 @@ export function startWorkers(
     output: options.logFile.write,
     logKeys: { component: 'worker', pid: process.pid },
     ...(options.faults ? { onOutcome: options.faults.onRecord } : {}),
+    ...(options.onSettled ? { onSettled: options.onSettled } : {}),
     ...(options.faults?.hooks ? { testHooks: options.faults.hooks } : {}),
     ...(options.faults?.backoff ? { batch: { backoff: options.faults.backoff } } : {}),
   });

@@ -18,6 +18,7 @@ import middy from '@middy/core';
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DLQ_ATTRIBUTES } from '../events/dead-letter.ts';
+import type { ImageRow } from '../events/image-row.ts';
 import { createAwsClients } from '../lib/aws/clients.ts';
 import { ImageTable } from '../lib/aws/image-table.ts';
 import { ObjectStore } from '../lib/aws/object-store.ts';
@@ -64,6 +65,11 @@ export interface WorkerSettings {
   readonly log?: PipelineLogger;
   /** Told about every record's outcome, besides the metrics (the CLI counts progress with it). */
   readonly onOutcome?: (outcome: ImageOutcome) => void;
+  /**
+   * Told each row the worker finishes (DONE, REJECTED, FAILED), as written, with the bytes of
+   * the renditions it just stored (pixelmill run exports them without downloading them).
+   */
+  readonly onSettled?: (row: ImageRow, stored?: ReadonlyMap<string, Buffer>) => void;
   /** Fault injection for the chaos tests only. */
   readonly testHooks?: PipelineTestHooks;
   /** Claim lease length and renewal period (default 15 s / 5 s). */
@@ -129,6 +135,7 @@ export function createProcessHandler(settings: WorkerSettings): SqsBatchHandler 
         }
       : telemetry.pipelineMetrics,
     ...(settings.testHooks ? { testHooks: settings.testHooks } : {}),
+    ...(settings.onSettled ? { onSettled: settings.onSettled } : {}),
     ...(settings.lease ? { lease: settings.lease } : {}),
   };
   const options: BatchOptions = { ...defaultBatchOptions, ...settings.batch };

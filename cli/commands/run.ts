@@ -1,23 +1,25 @@
 /** `pixelmill run`: the whole pipeline over files and directories, on the embedded local cloud. */
+import { createReadStream } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { ImageRow } from '../../events/image-row.ts';
 import { DEFAULT_STATE_DIR } from '../../infra/local/state-dir.ts';
 import { topology } from '../../infra/topology.ts';
 import { configHash } from '../../lib/config/parse.ts';
 import { UsageError } from '../../lib/ops/errors.ts';
 import { renditionFileNames } from '../../lib/ops/export-renditions.ts';
 import { planInputs } from '../../lib/ops/inputs.ts';
-import type { Manifest } from '../../lib/ops/manifest.ts';
 import { printable } from '../../lib/ops/printable.ts';
 import { startQueueSampler } from '../../lib/ops/queue-sampler.ts';
-import { MANIFEST_FILE, runJob } from '../../lib/ops/run-job.ts';
+import { MANIFEST_FILE, type RunResult, runJob } from '../../lib/ops/run-job.ts';
 import { displayName } from '../../lib/ops/sources/entry-names.ts';
 import { archiveLimits } from '../../lib/ops/sources/limits.ts';
 import { REPORT_FILE, writeReport } from '../../lib/ops/write-report.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import { loadConfig } from '../load-config.ts';
 import { openLogFile } from '../log-file.ts';
-import { writeErr, writeJson, writeOut } from '../output.ts';
+import { writeErr, writeOut } from '../output.ts';
 import { createProgress } from '../progress.ts';
 import { resolveTarget } from '../target.ts';
 import { startWorkers } from '../workers.ts';
@@ -57,29 +59,28 @@ function shown(path: string): string {
 }
 
 function summaryText(
-  manifest: Manifest,
+  result: RunResult,
   outDir: string,
   logFile: string,
   report: string | undefined,
 ): string {
-  const s = manifest.summary;
-  const renditions = manifest.images.reduce((n, i) => n + i.renditions.length, 0);
+  const s = result.summary;
   const lines = [
     `pixelmill run: ${s.total} image${s.total === 1 ? '' : 's'} in ${s.seconds.toFixed(1)} s ` +
       `(${s.imagesPerSecond.toFixed(2)} images/s)`,
-    `  DONE      ${String(s.done).padStart(5)}   ${renditions} renditions`,
+    `  DONE      ${String(s.done).padStart(5)}   ${result.renditions} renditions`,
     `  REJECTED  ${String(s.rejected).padStart(5)}${s.refused ? `   ${s.refused} refused before upload (REFUSED below)` : ''}`,
     `  FAILED    ${String(s.failed).padStart(5)}`,
     `  PENDING   ${String(s.pending).padStart(5)}`,
   ];
-  const notDone = manifest.images.filter((i) => i.status !== 'DONE');
-  for (const image of notDone.slice(0, 20)) {
+  for (const image of result.notDone) {
     const status = image.refused ? 'REFUSED' : image.status;
     lines.push(
       `  ${status.padEnd(9)} ${displayName(image.source)}: ${printable(image.reason ?? '')} — ${printable(image.message ?? '')}`,
     );
   }
-  if (notDone.length > 20) lines.push(`  … and ${notDone.length - 20} more in the manifest`);
+  const more = s.total - s.done - result.notDone.length;
+  if (more > 0) lines.push(`  … and ${more} more in the manifest`);
   lines.push(`Manifest: ${printable(shown(join(outDir, MANIFEST_FILE)))}`);
   if (report) lines.push(`Report:   ${printable(shown(report))}`);
   lines.push(`Log:      ${printable(shown(logFile))}`);
@@ -112,7 +113,17 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     { state: stateDir, config: values.config },
     logFile.logger('local-cloud'),
   );
-  const workers = startWorkers(target, { config, concurrency, logFile });
+  // The run follows its images through the rows these workers finish; sweeps find the rest.
+  type Settled = (row: ImageRow, stored?: ReadonlyMap<string, Buffer>) => void;
+  const settled = new Set<Settled>();
+  const workers = startWorkers(target, {
+    config,
+    concurrency,
+    logFile,
+    onSettled: (row, stored) => {
+      for (const listener of settled) listener(row, stored);
+    },
+  });
   const progress = createProgress();
   const interrupted = new AbortController();
   const onSignal = () => interrupted.abort();
@@ -124,16 +135,17 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     deadLetterQueue: target.deadLetterQueue,
     finished: () => finished,
   });
-  let manifest: Manifest;
+  let result: RunResult;
   let report: string | undefined;
   try {
-    manifest = await runJob(
+    result = await runJob(
       {
         store: target.store,
         table: target.table,
         workQueue: target.workQueue,
         resources: target.resources,
         configHash: configHash(config),
+        settledRows: (listener) => settled.add(listener),
       },
       {
         sources,
@@ -152,10 +164,12 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       await writeReport(target, join(values.out, REPORT_FILE), {
         title: `pixelmill run of ${positionals.join(' ')}`,
         target: `local cloud at ${stateDir}`,
-        // Refused and unsent inputs have no key (''): they are in the manifest, not the table.
-        keys: new Set(manifest.images.map((i) => i.key).filter((k) => k !== '')),
+        // The run's own keys: under the prefixes of what it was given (an earlier run's rows
+        // there count too); the images it followed that have no row, as pending.
+        prefixes: sources.map((s) => s.keyPrefix),
+        pending: { count: result.withoutRow.length, examples: result.withoutRow.slice(0, 300) },
         timeline,
-        seconds: manifest.summary.seconds,
+        seconds: result.summary.seconds,
       })
     ).file;
   } finally {
@@ -167,8 +181,10 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     await target.close();
     await logFile.close();
   }
-  if (values.json) await writeJson(manifest);
-  else await writeErr(summaryText(manifest, values.out, logFile.file, report));
+  // The manifest file is written with printableJson already: it is copied as it is.
+  if (values.json)
+    await pipeline(createReadStream(result.manifestFile), process.stdout, { end: false });
+  else await writeErr(summaryText(result, values.out, logFile.file, report));
   if (interrupted.signal.aborted) return 130;
-  return manifest.summary.failed + manifest.summary.pending === 0 ? 0 : 1;
+  return result.summary.failed + result.summary.pending === 0 ? 0 : 1;
 }

@@ -300,8 +300,8 @@ export class ImageTable {
     lastError: LastError,
     now: Date,
     history?: HistoryEntry,
-  ): Promise<void> {
-    await this.finish(key, owner, status, { lastError }, now, history);
+  ): Promise<ImageRow> {
+    return this.finish(key, owner, status, { lastError }, now, history);
   }
 
   /** Every row of one key: its versions (`v#…`) and LATEST rows. */

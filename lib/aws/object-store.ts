@@ -218,7 +218,8 @@ export class ObjectStore {
    * already at the key with the ETag this upload would give is left alone (a multipart upload is
    * aborted before completion), so re-sending the same content raises no second event and makes
    * no second version. The ETag is only known once the whole body has been read, which is why
-   * the check comes last.
+   * the check comes last. `unlessSame` as a string is the ETag already known to be at the key (no
+   * HEAD is made), `null` that nothing is known to be there.
    * https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html
    */
   async uploadStream(
@@ -229,7 +230,7 @@ export class ObjectStore {
       contentType?: string | undefined;
       partSize?: number;
       partsAtOnce?: number;
-      unlessSame?: boolean;
+      unlessSame?: boolean | string | null;
     } = {},
   ): Promise<{
     etag: string;
@@ -269,8 +270,11 @@ export class ObjectStore {
       pendingBytes = rest.length;
       return part;
     };
-    const same = async (etag: string) =>
-      options.unlessSame === true && (await this.head(bucket, key))?.etag === etag;
+    const same = async (etag: string) => {
+      const known = options.unlessSame;
+      if (known === true) return (await this.head(bucket, key))?.etag === etag;
+      return typeof known === 'string' && known === etag;
+    };
 
     const first = (await nextPart()) ?? Buffer.alloc(0);
     const second = await nextPart();

@@ -31,12 +31,18 @@ export function renditionFileNames(presets: readonly Preset[]): Set<string> {
   return names;
 }
 
+/**
+ * @param stored the bytes of renditions this process just stored, by rendition key (the workers
+ *   of `pixelmill run` hand them over with the row): those are written without downloading them
+ *   again; any other is read from the renditions bucket.
+ */
 export async function exportRenditions(
   store: ObjectStore,
   renditionsBucket: string,
   outDir: string,
   imageDir: string,
   renditions: readonly RenditionRecord[],
+  stored?: ReadonlyMap<string, Buffer>,
 ): Promise<ManifestRendition[]> {
   const root = resolve(outDir);
   // Two outputs of one preset in one format (`jpeg` and `original` of a JPEG) are one file,
@@ -49,13 +55,14 @@ export async function exportRenditions(
     }
     if (!files.has(file)) files.set(file, r);
   }
+  // All of an image's renditions share its directory: made once.
+  const dirs = new Set([...files.keys()].map((file) => dirname(file)));
+  await Promise.all([...dirs].map((dir) => mkdir(dir, { recursive: true })));
   return Promise.all(
     [...files].map(async ([file, r]) => {
-      const bytes = await store.getBytes(
-        { bucket: renditionsBucket, key: r.key },
-        Number.MAX_SAFE_INTEGER,
-      );
-      await mkdir(dirname(file), { recursive: true });
+      const bytes =
+        stored?.get(r.key) ??
+        (await store.getBytes({ bucket: renditionsBucket, key: r.key }, Number.MAX_SAFE_INTEGER));
       await writeFile(file, bytes);
       return {
         name: r.name,

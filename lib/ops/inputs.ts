@@ -15,6 +15,11 @@ export interface RunSource {
   readonly given: string;
   readonly path: string;
   readonly kind: SourceKind;
+  /**
+   * Every key this source uploads starts with this (`uploads/photo.jpg`, `uploads/photos/`), as
+   * typed: the readers may clean a name further, so this is a hint for listing, not a contract.
+   */
+  readonly keyPrefix: string;
 }
 
 export async function planInputs(
@@ -42,7 +47,12 @@ export async function planInputs(
         `${other.given} and ${given} would both upload under ${keyPrefix}${root.slice(5)}: rename one, or run them separately`,
       );
     }
-    const source = { given, path, kind };
+    const source = {
+      given,
+      path,
+      kind,
+      keyPrefix: `${keyPrefix}${root.slice(5)}${kind === 'file' ? '' : '/'}`,
+    };
     roots.set(root, source);
     sources.push(source);
   }

@@ -1,37 +1,31 @@
 /**
- * `pixelmill run` as a use case: upload inputs, wait for every image's outcome, export the
- * renditions and build the manifest. Whatever runs the workers (the local cloud, or Lambda on
+ * `pixelmill run` as a use case: upload inputs, follow every image to its outcome, export the
+ * renditions and write the manifest, each image as it settles. Whatever runs the workers (the local cloud, or Lambda on
  * AWS) is outside this function: it only talks to buckets, the queue and the table. Every input
  * ends in the manifest with its own outcome, whatever its name or type: a refused or failed input
  * is one entry, never the end of the run.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { imageRowKey } from '../../events/image-row.ts';
+import type { ImageRow } from '../../events/image-row.ts';
 import type { ImageTable } from '../aws/image-table.ts';
-import { type RowKey, rowId } from '../aws/image-table.ts';
+import { rowId } from '../aws/image-table.ts';
 import type { ObjectStore } from '../aws/object-store.ts';
 import type { Queue } from '../aws/queue.ts';
-import {
-  type AwaitedImage,
-  awaitOutcomes,
-  type OutcomeProgress,
-  type Outcomes,
-} from './await-outcomes.ts';
 import { ExportPaths, ignoresCase } from './export-paths.ts';
 import { exportRenditions, imageDirFor } from './export-renditions.ts';
 import type { RunSource } from './inputs.ts';
-import {
-  type Manifest,
-  type ManifestAnalysis,
-  type ManifestImage,
-  type ManifestRendition,
-  summarise,
-} from './manifest.ts';
-import { mapPool } from './pool.ts';
+import type { ManifestAnalysis, ManifestImage, ManifestRendition } from './manifest.ts';
+import { type ManifestTotals, ManifestWriter } from './manifest-writer.ts';
+import { type OutcomeProgress, OutcomeTracker, type TrackedImage } from './outcome-tracker.ts';
 import type { PipelineResources } from './resources.ts';
 import type { ArchiveLimits } from './sources/limits.ts';
-import { type InputOutcome, type UploadProgress, uploadInputs } from './upload-inputs.ts';
+import {
+  type InputOutcome,
+  listExisting,
+  type UploadProgress,
+  uploadInputs,
+} from './upload-inputs.ts';
 import { REPORT_FILE } from './write-report.ts';
 
 export interface RunDeps {
@@ -40,6 +34,13 @@ export interface RunDeps {
   readonly workQueue: Queue;
   readonly resources: PipelineResources;
   readonly configHash: string;
+  /**
+   * Rows finished by workers in this process (the handler's `onSettled`), if any: the run learns
+   * their outcomes without reading the table. Workers elsewhere are found by sweeps.
+   */
+  readonly settledRows?: (
+    listener: (row: ImageRow, stored?: ReadonlyMap<string, Buffer>) => void,
+  ) => void;
 }
 
 export interface RunRequest {
@@ -49,14 +50,21 @@ export interface RunRequest {
   /** Every file name a rendition can have under the config (`renditionFileNames`). */
   readonly renditionFiles: ReadonlySet<string>;
   readonly uploadConcurrency?: number;
+  /** Images whose renditions are copied into the output at once. */
+  readonly exportConcurrency?: number;
   readonly limits?: ArchiveLimits;
   readonly signal?: AbortSignal;
 }
 
 export type RunProgress =
   | ({ readonly phase: 'upload' } & UploadProgress)
-  | ({ readonly phase: 'process' } & OutcomeProgress)
-  | { readonly phase: 'export'; readonly total: number; readonly exported: number };
+  | ({ readonly phase: 'process' } & OutcomeProgress);
+
+export interface RunResult extends ManifestTotals {
+  readonly manifestFile: string;
+  /** Inputs the run followed that have no row in the table at all (the report's pending). */
+  readonly withoutRow: readonly string[];
+}
 
 export const MANIFEST_FILE = 'manifest.json';
 
@@ -75,75 +83,120 @@ function pickAnalysis(analysis: Readonly<Record<string, unknown>>): ManifestAnal
   };
 }
 
+/**
+ * Uploads the inputs, follows each image to its outcome, and, as each settles, copies its
+ * renditions into the output and appends it to manifest.json: at no point does the run hold all
+ * its images (memory stays flat from 500 to 100,000 inputs). Images are written in the order they
+ * settle.
+ */
 export async function runJob(
   deps: RunDeps,
   request: RunRequest,
   onProgress: (progress: RunProgress) => void = () => {},
-): Promise<Manifest> {
-  const started = performance.now();
+): Promise<RunResult> {
   const { resources } = deps;
-
   // Nothing may share a path in the output: the run's own files, and each image's renditions.
   await mkdir(request.outDir, { recursive: true });
+  const manifestFile = join(request.outDir, MANIFEST_FILE);
+  const manifest = new ManifestWriter(manifestFile);
   const paths = new ExportPaths([MANIFEST_FILE, REPORT_FILE], request.renditionFiles, {
     ignoreCase: await ignoresCase(request.outDir),
   });
+  const exports = new ExportQueue(request.exportConcurrency ?? 8);
+  const tracker = new OutcomeTracker(
+    { table: deps.table, workQueue: deps.workQueue },
+    {
+      configHash: deps.configHash,
+      onSettled: (image, row, stored) =>
+        exports.run(async () => manifest.add(await outcomeOf(deps, request, image, row, stored))),
+      onProgress: (p) => onProgress({ phase: 'process', ...p }),
+      ...(request.signal ? { signal: request.signal } : {}),
+    },
+  );
+  deps.settledRows?.((row, stored) => tracker.notify(row, stored));
+
   onProgress({ phase: 'upload', settled: 0, uploaded: 0, bytes: 0, refused: 0, failed: 0 });
-  const inputs = await uploadInputs(deps.store, resources.uploadsBucket, request.sources, {
+  const existing = await listExisting(deps.store, resources.uploadsBucket, request.sources);
+  const pendingWrites: Promise<void>[] = [];
+  await uploadInputs(deps.store, resources.uploadsBucket, request.sources, {
     keyPrefix: resources.uploadsPrefix,
     concurrency: request.uploadConcurrency ?? 8,
     claimOutput: (name) =>
       paths.claim(imageDirFor(`${resources.uploadsPrefix}${name}`, resources.uploadsPrefix)),
     limits: request.limits,
     signal: request.signal,
+    existing,
     onProgress: (p) => onProgress({ phase: 'upload', ...p }),
+    onOutcome: (input) => {
+      if (input.kind !== 'uploaded') {
+        pendingWrites.push(exports.run(() => manifest.add(notUploaded(input))));
+        return;
+      }
+      const image = {
+        bucket: resources.uploadsBucket,
+        key: input.key,
+        etag: input.etag,
+        versionId: input.versionId,
+        size: input.size,
+        source: input.source,
+      };
+      tracker.expect({ ...image, rowKey: tracker.rowKeyOf(image) }, input.alreadyThere);
+    },
   });
+  existing.clear();
 
-  const awaited: AwaitedImage[] = [];
-  for (const input of inputs) {
-    if (input.kind !== 'uploaded') continue;
-    awaited.push({
-      rowKey: rowKeyOf(deps, input),
-      bucket: resources.uploadsBucket,
-      key: input.key,
-      etag: input.etag,
-      versionId: input.versionId,
-      size: input.size,
+  const left = await tracker.finish();
+  await Promise.all(pendingWrites);
+  await exports.idle();
+  const unsettled = new Set(left.unsettled.map((image) => rowId(image.rowKey)));
+  for (const image of [...left.unsettled, ...left.pending]) {
+    await manifest.add({
+      source: image.source,
+      key: image.key,
+      bytes: image.size,
+      status: 'PENDING',
+      reason: 'pending',
+      message: unsettled.has(rowId(image.rowKey))
+        ? 'No outcome after the work queue drained twice (enqueued again once)'
+        : 'The run was interrupted before this image had an outcome',
+      renditions: [],
     });
   }
-  const outcomes = await awaitOutcomes({ table: deps.table, workQueue: deps.workQueue }, awaited, {
-    onProgress: (p) => onProgress({ phase: 'process', ...p }),
-    ...(request.signal ? { signal: request.signal } : {}),
-  });
-
-  let exported = 0;
-  const images: ManifestImage[] = await mapPool(inputs, 4, async (input) => {
-    const image =
-      input.kind === 'uploaded'
-        ? await outcomeOf(deps, request, input, outcomes)
-        : notUploaded(input);
-    exported++;
-    onProgress({ phase: 'export', total: inputs.length, exported });
-    return image;
-  });
-
-  const manifest: Manifest = {
-    summary: summarise(images, (performance.now() - started) / 1000),
-    images,
-  };
-  await writeFile(join(request.outDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
-  return manifest;
+  return { ...(await manifest.close()), manifestFile, withoutRow: left.withoutRow };
 }
 
-type Uploaded = Extract<InputOutcome, { kind: 'uploaded' }>;
+/** Runs at most `limit` tasks at once; `run` resolves when its own task has finished. */
+class ExportQueue {
+  readonly #limit: number;
+  #running = 0;
+  readonly #waiting: (() => void)[] = [];
+  readonly #all = new Set<Promise<void>>();
 
-function rowKeyOf(deps: RunDeps, input: Uploaded): RowKey {
-  return imageRowKey({
-    bucket: deps.resources.uploadsBucket,
-    key: input.key,
-    version: input.versionId ?? input.etag,
-    configHash: deps.configHash,
-  });
+  constructor(limit: number) {
+    this.#limit = Math.max(1, limit);
+  }
+
+  run(task: () => Promise<void>): Promise<void> {
+    const done = (async () => {
+      if (this.#running >= this.#limit) {
+        await new Promise<void>((resolve) => this.#waiting.push(resolve));
+      }
+      this.#running++;
+      try {
+        await task();
+      } finally {
+        this.#running--;
+        this.#waiting.shift()?.();
+      }
+    })();
+    this.#all.add(done);
+    void done.finally(() => this.#all.delete(done)).catch(() => undefined);
+    return done;
+  }
+
+  async idle(): Promise<void> {
+    while (this.#all.size > 0) await Promise.all([...this.#all]);
+  }
 }
 
 /** A refused or failed input: REJECTED (`refused`) or FAILED, with no key, bytes or renditions. */
@@ -163,24 +216,12 @@ function notUploaded(input: Exclude<InputOutcome, { kind: 'uploaded' }>): Manife
 async function outcomeOf(
   deps: RunDeps,
   request: RunRequest,
-  input: Uploaded,
-  outcomes: Outcomes,
+  input: TrackedImage,
+  row: ImageRow,
+  stored: ReadonlyMap<string, Buffer> | undefined,
 ): Promise<ManifestImage> {
   const { resources } = deps;
-  const id = rowId(rowKeyOf(deps, input));
-  const row = outcomes.rows.get(id);
   const base = { source: input.source, key: input.key, bytes: input.size };
-  if (!row) {
-    return {
-      ...base,
-      status: 'PENDING',
-      reason: 'pending',
-      message: outcomes.unsettled.has(id)
-        ? 'No outcome after the work queue drained twice (enqueued again once)'
-        : 'The run was interrupted before this image had an outcome',
-      renditions: [],
-    };
-  }
   if (row.status === 'DONE') {
     let renditions: ManifestRendition[];
     try {
@@ -190,6 +231,7 @@ async function outcomeOf(
         request.outDir,
         imageDirFor(input.key, resources.uploadsPrefix),
         row.renditions ?? [],
+        stored,
       );
     } catch (error) {
       // The image is DONE in the pipeline; only its copy into the output failed (a full disk,

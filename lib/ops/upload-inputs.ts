@@ -2,11 +2,12 @@
  * `pixelmill run`'s inputs into the uploads bucket: each source read by the source readers
  * (`lib/ops/sources`: the same names, links and archive defences as `pixelmill ingest`), each
  * entry streamed up as it is read, `concurrency` at once. Every input ends as exactly one
- * `InputOutcome`, in the order the sources are read: uploaded, refused (by the readers, or because
- * its renditions would collide in the output directory), or failed (reading or uploading it), so
- * one bad file never ends a run. An object already in the bucket with the same content (same
- * ETag) is not uploaded again: re-running after an interruption sends only what is missing, and
- * raises no second event for what was sent.
+ * `InputOutcome`, handed to `onOutcome` as it settles (nothing is kept here): uploaded, refused
+ * (by the readers, or because its renditions would collide in the output directory), or failed
+ * (reading or uploading it), so one bad file never ends a run. An object already in the bucket
+ * with the same content (same ETag) is not uploaded again: re-running after an interruption
+ * sends only what is missing, and raises no second event for what was sent. What is already
+ * there comes from one listing per source (`existing`), not a HEAD per file.
  */
 import type { Readable } from 'node:stream';
 import type { ObjectStore } from '../aws/object-store.ts';
@@ -63,6 +64,33 @@ export interface UploadOptions {
   /** Stops reading new entries; those in flight finish. */
   readonly signal?: AbortSignal | undefined;
   readonly onProgress?: (progress: UploadProgress) => void;
+  /** Each input's outcome, as it settles. */
+  readonly onOutcome: (outcome: InputOutcome) => void;
+  /**
+   * What the bucket holds under the sources' prefixes, listed once before the run: a key it
+   * does not name is uploaded without a HEAD first. Without it, each upload asks.
+   */
+  readonly existing?: ReadonlyMap<string, { etag: string; versionId?: string | undefined }>;
+}
+
+/**
+ * The latest version of every object under the sources' key prefixes (one ListObjectVersions
+ * per 1,000 keys): what `existing` takes. A name the readers clean differently from the prefix
+ * (NFC, controls removed) is simply not found, and then uploaded again: a duplicate event the
+ * worker acknowledges, never a second result.
+ */
+export async function listExisting(
+  store: ObjectStore,
+  bucket: string,
+  sources: readonly RunSource[],
+): Promise<Map<string, { etag: string; versionId?: string | undefined }>> {
+  const found = new Map<string, { etag: string; versionId?: string | undefined }>();
+  for (const source of sources) {
+    for await (const o of store.listVersions(bucket, source.keyPrefix)) {
+      if (o.isLatest) found.set(o.key, { etag: o.etag, versionId: o.versionId });
+    }
+  }
+  return found;
 }
 
 /** A hint for whoever downloads the original; pixelmill itself trusts only the bytes. */
@@ -91,11 +119,10 @@ export async function uploadInputs(
   bucket: string,
   sources: readonly RunSource[],
   options: UploadOptions,
-): Promise<InputOutcome[]> {
-  const outcomes: (InputOutcome | undefined)[] = [];
+): Promise<UploadProgress> {
   const counts = { settled: 0, uploaded: 0, bytes: 0, refused: 0, failed: 0 };
-  const settle = (slot: number, outcome: InputOutcome) => {
-    outcomes[slot] = outcome;
+  const settle = (outcome: InputOutcome) => {
+    options.onOutcome(outcome);
     counts.settled++;
     if (outcome.kind === 'uploaded') {
       counts.uploaded++;
@@ -103,20 +130,25 @@ export async function uploadInputs(
     } else counts[outcome.kind]++;
     options.onProgress?.({ ...counts });
   };
-  const add = (outcome: InputOutcome) => settle(outcomes.push(undefined) - 1, outcome);
+  const add = settle;
 
-  const upload = async (entry: SourceEntry, body: Readable, slot: number): Promise<void> => {
+  const upload = async (entry: SourceEntry, body: Readable): Promise<void> => {
     const source = entry.path ?? entry.source;
     const key = `${options.keyPrefix}${entry.name}`;
+    const listed = options.existing?.get(key);
     try {
       const r = await store.uploadStream(bucket, key, body, {
         contentType: contentTypeOf(entry.name),
-        unlessSame: true,
+        unlessSame: options.existing ? (listed?.etag ?? null) : true,
         partsAtOnce: 2,
       });
       // Already there: the version to wait for is the one in the bucket.
-      const versionId = r.alreadyThere ? (await store.head(bucket, key))?.versionId : r.versionId;
-      settle(slot, {
+      const versionId = r.alreadyThere
+        ? listed
+          ? listed.versionId
+          : (await store.head(bucket, key))?.versionId
+        : r.versionId;
+      settle({
         kind: 'uploaded',
         source,
         key,
@@ -128,9 +160,9 @@ export async function uploadInputs(
     } catch (error) {
       const refusal = refusalOf(error);
       if (refusal) {
-        settle(slot, { kind: 'refused', source, reason: refusal.reason, message: refusal.detail });
+        settle({ kind: 'refused', source, reason: refusal.reason, message: refusal.detail });
       } else {
-        settle(slot, {
+        settle({
           kind: 'failed',
           source,
           reason: error instanceof SourceReadError ? 'read-failed' : 'upload-failed',
@@ -176,7 +208,6 @@ export async function uploadInputs(
           continue;
         }
         while (running.size >= options.concurrency) await Promise.race(running);
-        const slot = outcomes.push(undefined) - 1;
         const body = entry.open();
         // The next entry may only be read once this body has been (tar is sequential); the
         // upload itself goes on in the background, up to `concurrency` at once.
@@ -185,7 +216,7 @@ export async function uploadInputs(
           body.once('close', done);
           body.once('error', () => done());
         });
-        const task: Promise<void> = upload(entry, body, slot).finally(() => running.delete(task));
+        const task: Promise<void> = upload(entry, body).finally(() => running.delete(task));
         running.add(task);
         await consumed;
       }
@@ -201,5 +232,5 @@ export async function uploadInputs(
     }
   }
   await Promise.all(running);
-  return outcomes.filter((o): o is InputOutcome => o !== undefined);
+  return counts;
 }

@@ -26,6 +26,8 @@ export interface MadeRenditions {
   readonly renditions: readonly RenditionRecord[];
   readonly analysis: ImageAnalysis;
   readonly usage?: ImageUsage | undefined;
+  /** The bytes written, by rendition key (handed to whoever follows outcomes in-process). */
+  readonly stored: ReadonlyMap<string, Buffer>;
 }
 
 async function fetchSource(
@@ -99,5 +101,8 @@ export async function makeRenditions(
       };
     }),
   );
-  return { renditions, analysis: result.analysis, usage: result.usage };
+  const stored = new Map(
+    result.renditions.map((r, i) => [renditions[i]?.key ?? '', r.data] as const),
+  );
+  return { renditions, analysis: result.analysis, usage: result.usage, stored };
 }

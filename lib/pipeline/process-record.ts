@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { WorkItemRefusedError } from '../../events/errors.ts';
-import { imageRowKey, latestRowKey, sequencerKey } from '../../events/image-row.ts';
+import { type ImageRow, imageRowKey, latestRowKey, sequencerKey } from '../../events/image-row.ts';
 import { assertServed, parseWorkItem, type WorkItem } from '../../events/work-item.ts';
 import { ConditionFailedError } from '../aws/errors.ts';
 import type { ImageTable, RowKey } from '../aws/image-table.ts';
@@ -43,6 +43,13 @@ export interface PipelineDeps {
    * reappear while it is still being worked on.
    */
   readonly extendVisibility?: (record: QueueRecord) => Promise<void>;
+  /**
+   * Told each row that reaches DONE, REJECTED or FAILED, as the table wrote it (and each finished
+   * row a duplicate delivery finds): how a process hosting workers (pixelmill run) follows its
+   * images without reading the table for them. For a DONE this worker made, `stored` holds the
+   * bytes of each rendition it just wrote, by key.
+   */
+  readonly onSettled?: (row: ImageRow, stored?: ReadonlyMap<string, Buffer>) => void;
   /** Fault injection, set only by tests (see test/chaos): never in production wiring. */
   readonly testHooks?: PipelineTestHooks;
 }
@@ -69,13 +76,25 @@ export type RecordOutcome =
   /** Not a work item at all: moved to the DLQ at once, with the reason, instead of retried. */
   | { readonly kind: 'dead-lettered'; readonly code: string };
 
+/** Tells whoever follows outcomes (never failing the record for it). */
+function settled(deps: PipelineDeps, row: ImageRow, stored?: ReadonlyMap<string, Buffer>): void {
+  try {
+    deps.onSettled?.(row, stored);
+  } catch (error) {
+    deps.log.warn('could not report a settled row', { error: errorMessage(error) });
+  }
+}
+
 /**
  * DynamoDB's largest sort key, in bytes (a partition key may have 2,048: `<bucket>/<key>` always
  * fits, since keys are at most 1,024). https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html
  */
 const MAX_SORT_KEY_BYTES = 1024;
 
-/** Writes DONE. A lost lease is not a failure: the new holder writes the same result. */
+/**
+ * Writes DONE; returns the row as written. A lost lease is not a failure: the new holder writes
+ * the same result (and undefined is returned).
+ */
 async function markDone(
   deps: PipelineDeps,
   log: PipelineLogger,
@@ -83,11 +102,11 @@ async function markDone(
   owner: string,
   made: MadeRenditions,
   ms: number,
-) {
+): Promise<ImageRow | undefined> {
   const { width, height, format, bytes, ...analysis } = made.analysis;
   const usage = made.usage ? { cpuMs: made.usage.cpuMs, peakMb: made.usage.peakMb } : {};
   try {
-    await deps.table.finish(
+    return await deps.table.finish(
       rowKey,
       owner,
       'DONE',
@@ -107,6 +126,7 @@ async function markDone(
   } catch (error) {
     if (!(error instanceof ConditionFailedError)) throw error;
     log.warn('lease lost before DONE; the new holder finishes');
+    return undefined;
   }
 }
 
@@ -125,7 +145,7 @@ async function markFailed(
     at: new Date().toISOString(),
   };
   try {
-    await deps.table.recordFailure(
+    const row = await deps.table.recordFailure(
       rowKey,
       owner,
       final ? 'FAILED' : 'RETRYING',
@@ -138,6 +158,7 @@ async function markFailed(
         message: lastError.message.slice(0, 300),
       },
     );
+    if (final) settled(deps, row);
   } catch (recordError) {
     log.warn('could not record the failure on the row', { error: errorMessage(recordError) });
   }
@@ -157,6 +178,8 @@ async function publishLatest(
   log: PipelineLogger,
   item: WorkItem,
   version: string,
+  /** The finished row as last read or written, when at hand: saves reading it again. */
+  known?: ImageRow,
 ) {
   try {
     const rowKey = imageRowKey({
@@ -165,7 +188,7 @@ async function publishLatest(
       version,
       configHash: deps.configHash,
     });
-    const row = await deps.table.get(rowKey);
+    const row = known ?? (await deps.table.get(rowKey));
     if (!row) return;
     const {
       pk: _pk,
@@ -250,8 +273,9 @@ export async function processRecord(
   });
   if (claim.outcome === 'terminal') {
     log.debug('duplicate of a finished image', { status: claim.row.status });
+    settled(deps, claim.row);
     // The write is conditional on the sequencer: an old event changes nothing.
-    await publishLatest(deps, log, item, version);
+    await publishLatest(deps, log, item, version, claim.row);
     return { kind: 'duplicate', key: item.key, status: claim.row.status };
   }
   if (claim.outcome === 'busy') {
@@ -280,7 +304,7 @@ export async function processRecord(
   } catch (error) {
     await stopHeartbeat();
     if (error instanceof ImageRejectedError) {
-      await deps.table.finish(
+      const rejected = await deps.table.finish(
         rowKey,
         owner,
         'REJECTED',
@@ -300,7 +324,8 @@ export async function processRecord(
       const processingMs = Date.now() - started;
       log.info('image rejected', { reason: error.reason, detail: error.message, processingMs });
       reportOutcome(deps.metrics, { kind: 'rejected', reason: error.reason, processingMs }, log);
-      await publishLatest(deps, log, item, version);
+      settled(deps, rejected);
+      await publishLatest(deps, log, item, version, rejected);
       return { kind: 'rejected', key: item.key, reason: error.reason };
     }
     const final = receiveCount >= deps.maxReceiveCount;
@@ -317,7 +342,8 @@ export async function processRecord(
   await stopHeartbeat();
   deps.testHooks?.beforeDone?.(item.key);
   const processingMs = Date.now() - started;
-  await markDone(deps, log, rowKey, owner, made, processingMs);
+  const done = await markDone(deps, log, rowKey, owner, made, processingMs);
+  if (done) settled(deps, done, made.stored);
   const renditionBytes = made.renditions.reduce((sum, r) => sum + r.bytes, 0);
   log.info('image done', { renditions: made.renditions.length, renditionBytes, processingMs });
   reportOutcome(
@@ -325,6 +351,6 @@ export async function processRecord(
     { kind: 'done', processingMs, renditions: made.renditions.length, renditionBytes },
     log,
   );
-  await publishLatest(deps, log, item, version);
+  await publishLatest(deps, log, item, version, done);
   return { kind: 'done', key: item.key, renditions: made.renditions.length };
 }

@@ -46,24 +46,33 @@ describe('run inputs', () => {
     });
     const paths = () => new ExportPaths(['manifest.json', 'report.html'], new Set(['w320.jpg']));
 
-    const refusedByS3 = await uploadInputs(env.store, 'no-such-bucket', sources, options(paths()));
+    // Outcomes arrive as uploads settle, several at once: compared in a fixed order.
+    const upload = async (bucket: string, from: typeof sources, claimed: ExportPaths) => {
+      const outcomes: InputOutcome[] = [];
+      await uploadInputs(env.store, bucket, from, {
+        ...options(claimed),
+        onOutcome: (o) => outcomes.push(o),
+      });
+      return outcomes.sort((a, b) => brief(dir)(a).localeCompare(brief(dir)(b)));
+    };
+    const refusedByS3 = await upload('no-such-bucket', sources, paths());
     assert.deepEqual(refusedByS3.map(brief(dir)), [
+      'failed read-failed gone.jpg',
       'failed upload-failed photos/a.jpg',
       'failed upload-failed photos/b.jpg',
-      'failed read-failed gone.jpg',
       'refused output-collision manifest.json',
     ]);
     for (const o of refusedByS3) if (o.kind !== 'uploaded') assert.ok(o.message.length > 10);
 
     const bucket = env.cloud.topology.uploadsBucket;
-    const sent = await uploadInputs(env.store, bucket, sources, options(paths()));
+    const sent = await upload(bucket, sources, paths());
     assert.deepEqual(sent.map(brief(dir)), [
-      `uploaded ${prefix}photos/a.jpg`,
-      `uploaded ${prefix}photos/b.jpg`,
       'failed read-failed gone.jpg',
       'refused output-collision manifest.json',
+      `uploaded ${prefix}photos/a.jpg`,
+      `uploaded ${prefix}photos/b.jpg`,
     ]);
-    const again = await uploadInputs(env.store, bucket, sources.slice(0, 1), options(paths()));
+    const again = await upload(bucket, sources.slice(0, 1), paths());
     assert.deepEqual(again.map(brief(dir)), [
       `uploaded ${prefix}photos/a.jpg (already there)`,
       `uploaded ${prefix}photos/b.jpg (already there)`,
