@@ -1,13 +1,14 @@
 /**
  * `npm run bench`: every benchmark, each printing ratios against baselines measured in the same
  * run on the same machine (never absolute thresholds in tests). `npm run bench -- imaging` runs
- * one (run | imaging | hostile | flood | ingest). imaging and hostile need ../shared/corpus (or
+ * one (run | memory | imaging | hostile | flood | ingest). imaging and hostile need ../shared/corpus (or
  * PIXELMILL_CORPUS) and are skipped without it; run and flood use the corpus's photos when present
  * (run then measures its tiny images only; flood generates photos); ingest generates its input.
  * Env: PIXELMILL_BENCH_ROUNDS (default 2), PIXELMILL_BENCH_INGEST_FILES (2000),
  * PIXELMILL_BENCH_INGEST_KIB (150, the mean entry size), PIXELMILL_BENCH_FLOOD_COPIES (200 of
  * each attack), PIXELMILL_BENCH_FLOOD_TIMEOUT (3, CPU seconds per image) and
- * PIXELMILL_BENCH_TINY (2000, run's tiny images).
+ * PIXELMILL_BENCH_TINY (2000, run's tiny images) and PIXELMILL_BENCH_MEMORY_LARGE (unset: memory
+ * measures 500 and 2,000 images; set, e.g. 100000, it also measures that many).
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -16,6 +17,7 @@ import { benchFlood, benchHostile } from './hostile-stress.ts';
 import { benchImagingCpu } from './imaging-cpu.ts';
 import { benchIngest } from './ingest-rate.ts';
 import { saveResult } from './lib/report.ts';
+import { benchRunMemory } from './run-memory.ts';
 import { benchRunVsSharp } from './run-vs-sharp.ts';
 
 /** A positive integer from the environment, or `fallback` when unset; anything else stops here. */
@@ -45,6 +47,15 @@ const benches: [string, () => Promise<{ markdown: string; data: unknown }>][] = 
         existsSync(photos) ? photos : undefined,
         rounds,
         envInt('PIXELMILL_BENCH_TINY', 2000),
+      ),
+  ],
+  [
+    'memory',
+    () =>
+      benchRunMemory(
+        process.env.PIXELMILL_BENCH_MEMORY_LARGE
+          ? envInt('PIXELMILL_BENCH_MEMORY_LARGE', 100_000)
+          : undefined,
       ),
   ],
   ['imaging', () => benchImagingCpu(photos, rounds)],
