@@ -11,7 +11,15 @@
  * 96×64 JPEGs, where everything but the pixels is what is measured. CPU is user + system of every
  * process involved, children included; each measurement is the best of `rounds`, interleaved.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -142,6 +150,15 @@ async function measure(
         'pixelmill run',
       ),
     );
+    // A run that did not make every image is not a measurement of the job.
+    const summary = (
+      JSON.parse(readFileSync(join(runDir, 'out', 'manifest.json'), 'utf8')) as {
+        summary: { done: number };
+      }
+    ).summary;
+    if (summary.done !== files.length) {
+      throw new Error(`pixelmill run made ${summary.done} of ${files.length} images`);
+    }
     const r = results;
     process.stderr.write(
       `${label} round ${round}: run ${r.run?.wall.toFixed(1)} s, plain ${r.plain?.wall.toFixed(1)} s, ` +
@@ -194,7 +211,8 @@ function preparePhotos(photosDir: string, dir: string): string[] {
     const sub = join(dir, 'photos', `copy-${copy}`);
     mkdirSync(sub, { recursive: true });
     for (const name of names) {
-      symlinkSync(join(photosDir, name), join(sub, name));
+      // Copies, not links: run refuses a link that leaves the directory it was given.
+      copyFileSync(join(photosDir, name), join(sub, name));
       files.push(join(sub, name));
     }
   }
