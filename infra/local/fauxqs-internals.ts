@@ -100,7 +100,20 @@ export type FauxqsBucketType = 'general-purpose' | 'directory';
 export interface FauxqsS3Store {
   spy: SpySink | undefined;
   persistence: FauxqsS3Persistence | undefined;
+  /** Each bucket's objects by key: replaced by index-backed maps (s3-indexed-store.ts). */
+  buckets: Map<string, unknown>;
+  listObjects(
+    bucket: string,
+    options?: {
+      prefix?: string;
+      delimiter?: string;
+      maxKeys?: number;
+      startAfter?: string;
+      marker?: string;
+    },
+  ): { objects: FauxqsS3Object[]; commonPrefixes: string[]; isTruncated: boolean };
   headObject(bucket: string, key: string): FauxqsS3Object;
+  putObject(bucket: string, key: string, body: Buffer, contentType?: string): FauxqsS3Object;
   /** Validates the name (throws an S3 error); a no-op for a bucket that exists. */
   createBucket(name: string, type?: FauxqsBucketType): void;
   hasBucket(name: string): boolean;

@@ -1,31 +1,23 @@
 /**
  * The local S3's storage, in place of fauxqs's `FileS3Persistence` (which turns keys into paths:
  * `..` climbs out of the state directory, `a/../b` and `b` share a file, a segment of 246+ bytes
- * cannot be stored). Every key S3 accepts is stored inside `<state>/s3/` under a name derived
- * from a hash, never from the key itself:
+ * cannot be stored). Every key S3 accepts is stored inside `<state>/s3/`, as data, never as a
+ * name:
  *
+ *   index.sqlite, segments/*.bin                         every object (s3-object-index.ts)
  *   objects/<bucket dir>/.bucket.json                    { name, creationDate, type }
  *   objects/<bucket dir>/.lifecycle.xml                  when the bucket has one
- *   objects/<bucket dir>/<shard>/<sha-256>.data          the bytes
- *   objects/<bucket dir>/<shard>/<sha-256>.meta.json     the real key, ETag, type, metadata…
  *   multipart/<upload id>/.upload.json                   an upload in progress
  *   multipart/<upload id>/parts/<n>.data, <n>.meta.json
  *
- * (`s3-file-names.ts` says how each name is made.) Costs per request are those of the old layout
- * or less: a PUT hashes the key and writes two files (a directory is made only when a write finds
- * it missing), a GET reads one file, a DELETE unlinks two; nothing lists a directory or syncs.
- * Like fauxqs's, writes are not atomic: a crash during a PUT can leave that object torn.
+ * (`s3-file-names.ts` says how bucket and upload directory names are made.) A PUT appends its
+ * bytes to a segment and writes one row; a GET reads one range. Objects stored as files by the
+ * layout of earlier versions (`objects/<bucket dir>/<shard>/<sha-256>.data` + `.meta.json`) move
+ * into the index on start, and those of the key-as-path layout before it first move into that
+ * one (s3-legacy-migration.ts).
  */
-import {
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type {
   FauxqsBucketType,
   FauxqsMultipartPart,
@@ -45,8 +37,9 @@ import {
   objectFileName,
   SHARD_NAME,
 } from './s3-file-names.ts';
+import { installIndex } from './s3-indexed-store.ts';
+import { S3ObjectIndex } from './s3-object-index.ts';
 import {
-  objectMeta,
   parseObjectMeta,
   parsePartMeta,
   parseUploadMeta,
@@ -127,6 +120,7 @@ export class HashedS3Persistence implements FauxqsS3Persistence {
   readonly #objectsDir: string;
   readonly #multipartDir: string;
   readonly #S3Error: FauxqsS3ErrorClass;
+  readonly #index: S3ObjectIndex;
 
   /** `s3Dir` is `<state>/s3`; `S3Error` is fauxqs's, so that refusals reach the client as S3's. */
   constructor(s3Dir: string, S3Error: FauxqsS3ErrorClass) {
@@ -135,14 +129,11 @@ export class HashedS3Persistence implements FauxqsS3Persistence {
     this.#S3Error = S3Error;
     mkdirSync(this.#objectsDir, { recursive: true });
     mkdirSync(this.#multipartDir, { recursive: true });
+    this.#index = new S3ObjectIndex(s3Dir);
   }
 
   #bucketDir(bucket: string): string {
     return join(this.#objectsDir, bucketDirName(bucket));
-  }
-
-  #paths(bucket: string, key: string): ObjectPaths {
-    return objectPaths(this.#objectsDir, bucket, key);
   }
 
   /** The directory of an upload; throws for an id fauxqs could not have made. */
@@ -181,50 +172,32 @@ export class HashedS3Persistence implements FauxqsS3Persistence {
   // ── Objects ──
 
   upsertObject(bucket: string, object: FauxqsS3Object): void {
-    const paths = this.#paths(bucket, object.key);
-    writeMakingDir(paths.data, object.body);
-    writeFileSync(paths.meta, objectMeta(object));
+    this.#index.put(bucket, object);
   }
 
   readBody(bucket: string, key: string): Buffer {
-    return readFileSync(this.#paths(bucket, key).data);
+    return this.#index.body(bucket, key);
   }
 
   deleteObject(bucket: string, key: string): void {
-    const paths = this.#paths(bucket, key);
-    // Meta first: an object whose meta is gone is not loaded again, whatever happens next.
-    unlinkIfThere(paths.meta);
-    unlinkIfThere(paths.data);
+    this.#index.delete(bucket, key);
   }
 
-  /** Only for directory buckets (fauxqs checks): the bytes move, the meta is rewritten. */
+  /** Only for directory buckets (fauxqs checks): the bytes are written again under the new key. */
   renameObject(bucket: string, sourceKey: string, destKey: string): void {
-    const from = this.#paths(bucket, sourceKey);
-    const to = this.#paths(bucket, destKey);
-    if (from.data === to.data) return;
-    const object = parseObjectMeta(readFileSync(from.meta, 'utf8'));
-    if (!object) throw new Error(`unreadable object meta for ${bucket}/${sourceKey}`);
-    mkdirSync(to.dir, { recursive: true });
-    renameSync(from.data, to.data);
-    writeFileSync(to.meta, objectMeta({ ...object, key: destKey }));
-    unlinkIfThere(from.meta);
+    if (sourceKey === destKey) return;
+    const object = this.#index.get(bucket, sourceKey);
+    if (!object) throw new Error(`no object ${bucket}/${sourceKey} to rename`);
+    this.#index.put(bucket, { ...object, key: destKey, body: this.#index.body(bucket, sourceKey) });
+    this.#index.delete(bucket, sourceKey);
   }
 
   deleteObjectsByBucket(bucket: string): void {
-    const dir = this.#bucketDir(bucket);
-    for (const shard of subdirectories(dir)) {
-      if (SHARD_NAME.test(shard)) rmSync(join(dir, shard), { recursive: true, force: true });
-    }
+    this.#index.deleteBucket(bucket);
   }
 
   deleteAllObjects(): void {
-    for (const dir of subdirectories(this.#objectsDir)) {
-      const bucketDir = join(this.#objectsDir, dir);
-      for (const shard of subdirectories(bucketDir)) {
-        if (SHARD_NAME.test(shard))
-          rmSync(join(bucketDir, shard), { recursive: true, force: true });
-      }
-    }
+    this.#index.clear();
   }
 
   // ── Multipart uploads ──
@@ -265,23 +238,26 @@ export class HashedS3Persistence implements FauxqsS3Persistence {
   }
 
   purgeAll(): void {
+    this.#index.clear();
     rmSync(this.#objectsDir, { recursive: true, force: true });
     mkdirSync(this.#objectsDir, { recursive: true });
     this.deleteAllMultipartUploads();
   }
 
   close(): void {
-    // Nothing is held open: every call opens and closes its own files.
+    this.#index.close();
   }
 
   // ── Start ──
 
   /**
-   * Loads every bucket, object (metadata only: bodies are read on demand) and multipart upload.
-   * Files that do not belong where they are (a meta whose key hashes elsewhere, a bucket
+   * Puts the store's objects on the index, then loads every bucket and multipart upload (objects
+   * are not loaded: the index serves them). Object files of the earlier layout move into the
+   * index. Files that do not belong where they are (a meta whose key hashes elsewhere, a bucket
    * directory that is not its name's, an unknown upload id) are skipped and named in the summary.
    */
   loadS3(store: FauxqsS3Store): S3LoadSummary {
+    installIndex(store, this.#index, this.#S3Error);
     const summary: S3LoadSummary = { buckets: 0, objects: 0, multipartUploads: 0, skipped: [] };
     for (const dir of subdirectories(this.#objectsDir)) this.#loadBucket(store, dir, summary);
     for (const id of subdirectories(this.#multipartDir)) this.#loadUpload(store, id, summary);
@@ -311,19 +287,47 @@ export class HashedS3Persistence implements FauxqsS3Persistence {
         summary.skipped.push(join(OBJECTS_DIR, dir, shard));
         continue;
       }
-      const shardDir = join(bucketDir, shard);
+      this.#importShard(meta.name, join(bucketDir, shard), join(OBJECTS_DIR, dir, shard), summary);
+    }
+  }
+
+  /**
+   * Moves a shard of the earlier file-per-object layout into the index: each object's row and
+   * bytes are committed before its two files are removed, so an interrupted start resumes.
+   */
+  #importShard(bucket: string, shardDir: string, shown: string, summary: S3LoadSummary): void {
+    const moved: string[] = [];
+    this.#index.batch(() => {
       for (const file of readdirSync(shardDir)) {
         if (!file.endsWith(META_SUFFIX)) continue;
         const object = parseObjectMeta(readIfThere(join(shardDir, file)) ?? '');
-        const expected = object && objectFileName(meta.name, object.key);
-        if (!object || expected?.shard !== shard || `${expected.stem}${META_SUFFIX}` !== file) {
-          summary.skipped.push(join(OBJECTS_DIR, dir, shard, file));
+        const expected = object && objectFileName(bucket, object.key);
+        if (
+          !object ||
+          expected?.shard !== basename(shardDir) ||
+          `${expected.stem}${META_SUFFIX}` !== file
+        ) {
+          summary.skipped.push(join(shown, file));
           continue;
         }
-        store.restoreObject(meta.name, object);
+        const stem = file.slice(0, -META_SUFFIX.length);
+        let body: Buffer;
+        try {
+          body = readFileSync(join(shardDir, `${stem}${DATA_SUFFIX}`));
+        } catch {
+          summary.skipped.push(join(shown, file));
+          continue;
+        }
+        this.#index.put(bucket, { ...object, body });
+        moved.push(stem);
         summary.objects++;
       }
+    });
+    for (const stem of moved) {
+      unlinkIfThere(join(shardDir, `${stem}${META_SUFFIX}`));
+      unlinkIfThere(join(shardDir, `${stem}${DATA_SUFFIX}`));
     }
+    if (readdirSync(shardDir).length === 0) rmSync(shardDir, { recursive: true, force: true });
   }
 
   #loadUpload(store: FauxqsS3Store, id: string, summary: S3LoadSummary): void {

@@ -36,6 +36,22 @@ const unsigned: RequestSigner = {
   },
 };
 
+/**
+ * Middleware that does nothing for a loopback emulator but costs ~0.3 ms of CPU per request
+ * (measured: S3 PutObject 1.0 → 0.68 ms): the user-agent string built and escaped every time,
+ * recursion detection (a Lambda trace header), logging hooks, S3's region redirects, S3 Express
+ * session auth, bucket-name checks (the emulator checks) and `Expect: 100-continue`.
+ */
+const LOCAL_SKIPPED_MIDDLEWARE = [
+  'loggerMiddleware',
+  'getUserAgentMiddleware',
+  'recursionDetectionMiddleware',
+  'regionRedirectMiddleware',
+  's3ExpressMiddleware',
+  'validateBucketNameMiddleware',
+  'addExpectContinueMiddleware',
+] as const;
+
 export function createAwsClients(target: AwsTarget): AwsClients {
   const local = target.endpoint !== undefined;
   const common = {
@@ -57,6 +73,11 @@ export function createAwsClients(target: AwsTarget): AwsClients {
   const dynamo = DynamoDBDocumentClient.from(dynamoBase, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
+  if (local) {
+    for (const client of [s3, sqs, dynamoBase]) {
+      for (const name of LOCAL_SKIPPED_MIDDLEWARE) client.middlewareStack.remove(name);
+    }
+  }
   if (target.faults) {
     addFaultInjection(s3.middlewareStack as MiddlewareStack<object, object>, 's3', target.faults);
     addFaultInjection(sqs.middlewareStack as MiddlewareStack<object, object>, 'sqs', target.faults);

@@ -4,7 +4,7 @@
  * path is decided before upload (`ExportPaths`), from the file names renditions can have.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, relative, resolve, sep } from 'node:path';
+import { relative, resolve, sep } from 'node:path';
 import type { RenditionRecord } from '../../events/image-row.ts';
 import type { ObjectStore } from '../aws/object-store.ts';
 import type { OutputFormat, Preset } from '../config/schema.ts';
@@ -55,26 +55,27 @@ export async function exportRenditions(
     }
     if (!files.has(file)) files.set(file, r);
   }
-  // All of an image's renditions share its directory: made once.
-  const dirs = new Set([...files.keys()].map((file) => dirname(file)));
-  await Promise.all([...dirs].map((dir) => mkdir(dir, { recursive: true })));
-  return Promise.all(
-    [...files].map(async ([file, r]) => {
-      const bytes =
+  const contents = await Promise.all(
+    [...files].map(async ([path, r]) => ({
+      path,
+      data:
         stored?.get(r.key) ??
-        (await store.getBytes({ bucket: renditionsBucket, key: r.key }, Number.MAX_SAFE_INTEGER));
-      await writeFile(file, bytes);
-      return {
-        name: r.name,
-        format: r.format,
-        width: r.width,
-        height: r.height,
-        bytes: r.bytes,
-        path: relative(root, file).split(sep).join('/'),
-        ...(r.note ? { note: r.note } : {}),
-      };
-    }),
+        (await store.getBytes({ bucket: renditionsBucket, key: r.key }, Number.MAX_SAFE_INTEGER)),
+    })),
   );
+  // All of an image's renditions share its directory.
+  const dir = resolve(root, imageDir);
+  await mkdir(dir, { recursive: true });
+  await Promise.all(contents.map((f) => writeFile(f.path, f.data)));
+  return [...files].map(([file, r]) => ({
+    name: r.name,
+    format: r.format,
+    width: r.width,
+    height: r.height,
+    bytes: r.bytes,
+    path: relative(root, file).split(sep).join('/'),
+    ...(r.note ? { note: r.note } : {}),
+  }));
 }
 
 /** The directory of one image's renditions, relative to the output directory. */
