@@ -53,7 +53,10 @@ export function startWorkers(
       account: LOCAL_ACCOUNT,
     },
     batchSize: topology.batchSize,
-    batchWindowSeconds: topology.batchWindowSeconds,
+    // No batching window here (Lambda's MaximumBatchingWindowInSeconds is 1 on AWS, where it
+    // saves invocations): a local invocation costs nothing, and waiting for a batch to fill only
+    // idles the pixel processes — ~1 s at the start of every run and again at its last batch.
+    batchWindowSeconds: 0,
     concurrency: options.concurrency,
     log: options.logFile.logger('event-source'),
   });

@@ -279,8 +279,12 @@ export class ObjectStore {
     const first = (await nextPart()) ?? Buffer.alloc(0);
     const second = await nextPart();
     if (!second) {
-      const etag = createHash('md5').update(first).digest('hex');
-      if (await same(etag)) return { etag, bytes: first.length, alreadyThere: true };
+      // Hashed only to compare: nothing to compare with (a key known to be absent), the PUT's
+      // ETag is the answer.
+      if (options.unlessSame === true || typeof options.unlessSame === 'string') {
+        const etag = createHash('md5').update(first).digest('hex');
+        if (await same(etag)) return { etag, bytes: first.length, alreadyThere: true };
+      }
       const put = await this.put(bucket, key, first, {
         contentType: options.contentType,
         contentLength: first.length,

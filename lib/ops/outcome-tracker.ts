@@ -75,6 +75,8 @@ export class OutcomeTracker {
   readonly #requeued = new Set<string>();
   readonly #unsettled: TrackedImage[] = [];
   readonly #counts = { total: 0, done: 0, rejected: 0, failed: 0 };
+  /** Ends `finish`'s current pause early. */
+  #wake: (() => void) | undefined;
   /** Hand-overs not finished yet. */
   readonly #handing = new Set<Promise<void>>();
   #handoffError: unknown;
@@ -137,6 +139,7 @@ export class OutcomeTracker {
   ): void {
     this.#pending.delete(id);
     this.#toCheck.delete(id);
+    if (this.#pending.size === 0) this.#wake?.();
     if (row.status === 'DONE') this.#counts.done++;
     else if (row.status === 'REJECTED') this.#counts.rejected++;
     else this.#counts.failed++;
@@ -205,7 +208,7 @@ export class OutcomeTracker {
         emptyChecks = 0;
         await this.#requeueOrGiveUp();
       }
-      await new Promise((resolve) => setTimeout(resolve, pollMs));
+      await this.#pause(pollMs);
     }
     this.#report();
     while (this.#handing.size > 0) await Promise.all([...this.#handing]);
@@ -218,6 +221,21 @@ export class OutcomeTracker {
       for (const image of batch) if (!found.has(rowId(image.rowKey))) withoutRow.push(image.key);
     }
     return { unsettled: this.#unsettled, pending: [...this.#pending.values()], withoutRow };
+  }
+
+  /** Sleeps `ms`, or less: the last pending image settling ends the wait at once. */
+  #pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#wake = undefined;
+        resolve();
+      }, ms);
+      this.#wake = () => {
+        clearTimeout(timer);
+        this.#wake = undefined;
+        resolve();
+      };
+    });
   }
 
   async #requeueOrGiveUp(): Promise<void> {
