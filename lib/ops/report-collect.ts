@@ -51,11 +51,6 @@ export interface CollectOptions {
    * it must not be in here too.
    */
   readonly pending?: PendingImages | undefined;
-  /**
-   * @deprecated Holds every key of a run (and a set as big again here): use `prefixes` and
-   * `pending`. Only these keys; those without a row count as pending (unless `pending` is given).
-   */
-  readonly keys?: ReadonlySet<string> | undefined;
   /** Only keys under this prefix (`pixelmill report --prefix`), with any of the above. */
   readonly prefix?: string | undefined;
   /** Samples taken during a run; without them the timeline is derived. */
@@ -104,21 +99,18 @@ const ROW_ATTRIBUTES = [
   'lastError',
 ];
 
-/** Which keys the report is about: `prefix` and `prefixes` and (deprecated) `keys`, together. */
+/** Which keys the report is about: `prefix` and `prefixes` together. */
 interface Scope {
   readonly has: (key: string) => boolean;
   readonly prefixes: KeyPrefixes | undefined;
 }
 
 function scopeOf(options: CollectOptions): Scope {
-  const { prefix, keys } = options;
+  const { prefix } = options;
   const prefixes = options.prefixes ? new KeyPrefixes(options.prefixes) : undefined;
   return {
     prefixes,
-    has: (key) =>
-      (!prefix || key.startsWith(prefix)) &&
-      (!prefixes || prefixes.has(key)) &&
-      (!keys || keys.has(key)),
+    has: (key) => (!prefix || key.startsWith(prefix)) && (!prefixes || prefixes.has(key)),
   };
 }
 
@@ -348,7 +340,7 @@ async function deadLetters(
   scope: Scope,
 ): Promise<ReportDeadLetter[]> {
   // A run's report shows its own letters; `pixelmill report` (with or without --prefix) all.
-  const filtered = options.keys !== undefined || options.prefixes !== undefined;
+  const filtered = options.prefixes !== undefined;
   const peeked = await peekDeadLetters(ctx, { holdSeconds: 30 });
   try {
     return peeked.letters
@@ -366,15 +358,6 @@ async function deadLetters(
   }
 }
 
-function firstOf<T>(items: Iterable<T>, n: number): T[] {
-  const first: T[] = [];
-  for (const item of items) {
-    if (first.length >= n) break;
-    first.push(item);
-  }
-  return first;
-}
-
 /**
  * The page's data in one pass over the table, in memory bounded by `maxImages` (and the DLQ
  * peek), not by the number of rows: see RowTally.
@@ -387,16 +370,8 @@ export async function collectReportData(
   const scope = scopeOf(options);
   const maxImages = options.maxImages ?? 300;
   const tally = new RowTally(maxImages);
-  // Deprecated `keys`: what is left of a copy once every key with a row is struck off.
-  const withoutRow = options.keys && !options.pending ? new Set(options.keys) : undefined;
-  for await (const row of versionRows(ctx, scope)) {
-    tally.add(row);
-    withoutRow?.delete(row.key);
-  }
-  const pending: PendingImages = options.pending ?? {
-    count: withoutRow?.size ?? 0,
-    examples: withoutRow ? firstOf(withoutRow, maxImages) : [],
-  };
+  for await (const row of versionRows(ctx, scope)) tally.add(row);
+  const pending: PendingImages = options.pending ?? { count: 0, examples: [] };
 
   const finished = tally.done + tally.rejected;
   const summary: ReportSummary = {

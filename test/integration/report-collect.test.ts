@@ -263,21 +263,6 @@ describe('report data', () => {
     assert.deepEqual(keysOf(narrowed.images), ['uploads/photos/deep/b.jpg'], 'both filters');
     const none = await collectReportData(ctx, { ...base, prefixes: [] });
     assert.deepEqual([none.summary.total, none.images.length], [0, 0], 'no inputs, no images');
-
-    const byKeys = await collectReportData(ctx, {
-      ...base,
-      keys: new Set(['uploads/photos/a.jpg', 'uploads/other/d.jpg', 'uploads/photos/z.jpg']),
-    });
-    assert.deepEqual(
-      byKeys.images.map((i) => [i.key, i.status]),
-      [
-        ['uploads/other/d.jpg', 'DONE'],
-        ['uploads/photos/a.jpg', 'DONE'],
-        ['uploads/photos/z.jpg', 'PENDING'],
-      ],
-      'the deprecated keys still work: a key without a row is pending',
-    );
-    assert.deepEqual([byKeys.summary.total, byKeys.summary.pending], [3, 1]);
   });
 
   it('counts a version once without a config hash: its newest row of any config', async (t) => {
