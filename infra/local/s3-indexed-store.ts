@@ -66,7 +66,7 @@ export interface ListResult {
   readonly isTruncated: boolean;
 }
 
-/** Past every key that starts with `prefix` (the largest code point sorts last). */
+/** Past (nearly) every key that starts with `prefix`: the largest code point sorts last. */
 const beyond = (prefix: string) => `${prefix}\u{10FFFF}`;
 
 /**
@@ -92,10 +92,16 @@ export function listIndexed(
     for (const object of page) {
       const rest = object.key.slice(prefix.length);
       const cut = delimiter ? rest.indexOf(delimiter) : -1;
+      const common = delimiter && cut >= 0 ? prefix + rest.slice(0, cut + delimiter.length) : '';
+      // A key the jump below did not pass (one holding U+10FFFF right after the common prefix):
+      // already counted.
+      if (common && common === commonPrefixes.at(-1)) {
+        after = object.key;
+        continue;
+      }
       if (entries >= maxKeys) return { objects, commonPrefixes, isTruncated: true };
       entries++;
-      if (delimiter && cut >= 0) {
-        const common = prefix + rest.slice(0, cut + delimiter.length);
+      if (common) {
         commonPrefixes.push(common);
         // Every other key under this common prefix is part of it: jump past them.
         after = beyond(common);

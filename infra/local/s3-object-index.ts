@@ -80,9 +80,11 @@ export class S3ObjectIndex {
     this.#delete = this.#db.prepare('DELETE FROM objects WHERE bucket = ? AND key = ?');
     this.#deleteBucket = this.#db.prepare('DELETE FROM objects WHERE bucket = ?');
     this.#count = this.#db.prepare('SELECT count(*) AS n FROM objects WHERE bucket = ?');
-    // `key >= prefix AND key < prefix || U+10FFFF`: every key with the prefix, in byte order.
+    // The keys with a prefix are one run in byte order, starting at the prefix: read from there
+    // and stop at the first key without it (an upper bound such as `prefix || U+10FFFF` would
+    // miss keys that hold that code point).
     this.#list = this.#db.prepare(
-      'SELECT meta FROM objects WHERE bucket = ? AND key >= ? AND key < ? AND key > ? ' +
+      'SELECT key, meta FROM objects WHERE bucket = ? AND key >= ? AND key > ? ' +
         'ORDER BY key LIMIT ?',
     );
     this.#listAll = this.#db.prepare('SELECT key, meta FROM objects WHERE bucket = ? ORDER BY key');
@@ -183,15 +185,15 @@ export class S3ObjectIndex {
 
   /** Up to `limit` objects (without bodies) under `prefix`, after `after`, in key order. */
   list(bucket: string, options: ListOptions): FauxqsS3Object[] {
-    const rows = this.#list.all(
+    const rows = this.#list.iterate(
       bucket,
       options.prefix,
-      `${options.prefix}\u{10FFFF}`,
       options.after ?? '',
       options.limit,
-    ) as { meta: string }[];
+    ) as Iterable<{ key: string; meta: string }>;
     const objects: FauxqsS3Object[] = [];
     for (const row of rows) {
+      if (!row.key.startsWith(options.prefix)) break;
       const object = parseObjectMeta(row.meta);
       if (object) objects.push(object);
     }

@@ -14,8 +14,9 @@ import { HashedS3Persistence } from '../../infra/local/hashed-s3-persistence.ts'
 import { startTestCloud } from '../helpers/local-cloud.ts';
 import { tempDir } from '../helpers/temp.ts';
 
-// Ordered as S3 orders keys: by the bytes of their UTF-8.
-const KEYS = ['B', 'a', 'a/b/c', 'a/b/d', 'a/e', 'ab', 'z', 'é', '\u{1F600}'];
+// Ordered as S3 orders keys: by the bytes of their UTF-8. U+10FFFF, the largest code point, right
+// after a prefix: no upper bound of a range may leave it out.
+const KEYS = ['B', 'a', 'a/b/c', 'a/b/d', 'a/e', 'a/\u{10FFFF}x', 'ab', 'z', 'é', '\u{1F600}'];
 
 describe('local S3 object index', () => {
   it('lists in UTF-8 byte order with S3’s prefix, delimiter, start-after and pages', async (t) => {
@@ -34,9 +35,14 @@ describe('local S3 object index', () => {
     const sorted = [...KEYS].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
     assert.deepEqual(sorted, KEYS, 'the test lists its keys in byte order');
     assert.deepEqual((await list({})).keys, KEYS);
-    assert.deepEqual((await list({ Prefix: 'a/' })).keys, ['a/b/c', 'a/b/d', 'a/e']);
+    assert.deepEqual((await list({ Prefix: 'a/' })).keys, [
+      'a/b/c',
+      'a/b/d',
+      'a/e',
+      'a/\u{10FFFF}x',
+    ]);
     assert.deepEqual(await list({ Prefix: 'a/', Delimiter: '/' }), {
-      keys: ['a/e'],
+      keys: ['a/e', 'a/\u{10FFFF}x'],
       prefixes: ['a/b/'],
       token: undefined,
       truncated: false,
