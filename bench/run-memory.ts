@@ -17,6 +17,8 @@ import { type Row, table } from './lib/report.ts';
 
 const LAUNCHER = fileURLToPath(new URL('../bin/pixelmill', import.meta.url));
 const BENCH_ROOT = fileURLToPath(new URL('../.pixelmill/bench/', import.meta.url));
+/** Generated images are kept here between benchmark runs (100,000 take minutes to make). */
+const INPUTS = join(BENCH_ROOT, 'memory-inputs');
 
 function rssMb(pid: number): number {
   try {
@@ -85,7 +87,7 @@ export async function benchRunMemory(large?: number): Promise<{ markdown: string
     const sizes = [500, 2000, ...(large ? [large] : [])];
     const results: Measured[] = [];
     for (const count of sizes) {
-      results.push(await measure(dir, await images(dir, count), count, config));
+      results.push(await measure(dir, await images(INPUTS, count), count, config));
       process.stderr.write(`memory: ${count} images measured\n`);
     }
     const [small, big] = results;

@@ -12,6 +12,7 @@ import type { ImageTable } from '../aws/image-table.ts';
 import { rowId } from '../aws/image-table.ts';
 import type { ObjectStore } from '../aws/object-store.ts';
 import type { Queue } from '../aws/queue.ts';
+import { BacklogGate, type BacklogGateOptions, DEFAULT_BACKLOG } from './backlog-gate.ts';
 import { ExportPaths, ignoresCase } from './export-paths.ts';
 import { exportRenditions, imageDirFor } from './export-renditions.ts';
 import type { RunSource } from './inputs.ts';
@@ -54,6 +55,8 @@ export interface RunRequest {
   readonly exportConcurrency?: number;
   readonly limits?: ArchiveLimits;
   readonly signal?: AbortSignal;
+  /** How many images may wait in the work queue before uploads pause (`DEFAULT_BACKLOG`). */
+  readonly backlog?: Partial<Omit<BacklogGateOptions, 'signal'>>;
 }
 
 export type RunProgress =
@@ -118,7 +121,13 @@ export async function runJob(
   onProgress({ phase: 'upload', settled: 0, uploaded: 0, bytes: 0, refused: 0, failed: 0 });
   const existing = await listExisting(deps.store, resources.uploadsBucket, request.sources);
   const pendingWrites: Promise<void>[] = [];
+  const gate = new BacklogGate(deps.workQueue, {
+    ...DEFAULT_BACKLOG,
+    ...request.backlog,
+    signal: request.signal,
+  });
   await uploadInputs(deps.store, resources.uploadsBucket, request.sources, {
+    ready: () => gate.ready(),
     keyPrefix: resources.uploadsPrefix,
     concurrency: request.uploadConcurrency ?? 8,
     claimOutput: (name) =>

@@ -71,6 +71,8 @@ export interface UploadOptions {
    * does not name is uploaded without a HEAD first. Without it, each upload asks.
    */
   readonly existing?: ReadonlyMap<string, { etag: string; versionId?: string | undefined }>;
+  /** Awaited before each upload starts: lets the caller hold uploads back (a backlog bound). */
+  readonly ready?: (() => Promise<void>) | undefined;
 }
 
 /**
@@ -208,6 +210,7 @@ export async function uploadInputs(
           continue;
         }
         while (running.size >= options.concurrency) await Promise.race(running);
+        await options.ready?.();
         const body = entry.open();
         // The next entry may only be read once this body has been (tar is sequential); the
         // upload itself goes on in the background, up to `concurrency` at once.
