@@ -252,35 +252,38 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   // still dequeues a message that arrives during the wait and answers a closed socket, and the
   // message would stay invisible for the whole visibility timeout (12 minutes) with nobody
   // holding it. Answers nobody will read put their messages back after a second.
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (request.headers['x-amz-target'] !== 'AmazonSQS.ReceiveMessage') return payload;
+  app.addHook('onSend', (request, reply, payload, done) => {
     // Not `request.raw.destroyed`: Node sets that once the request body has been read.
-    if (!(reply.raw.destroyed || request.raw.socket?.destroyed !== false)) {
-      return payload;
+    if (
+      request.headers['x-amz-target'] === 'AmazonSQS.ReceiveMessage' &&
+      (reply.raw.destroyed || request.raw.socket?.destroyed !== false)
+    ) {
+      const released = releaseUnread(sqsStore, request.body, payload);
+      if (released > 0)
+        log.info('released messages received for a client that had gone', { released });
     }
-    const released = releaseUnread(sqsStore, request.body, payload);
-    if (released > 0)
-      log.info('released messages received for a client that had gone', { released });
-    return payload;
+    done(null, payload);
   });
   // fauxqs answers a HEAD it cannot find with neither Content-Length nor chunked encoding, and
   // Node's HTTP client then cannot tell where the message ends, so it closes the connection:
   // every "is it already there?" check of a new key paid for a new TCP connection.
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     // On the raw response: Fastify leaves Content-Length off every bodiless HEAD answer.
     if (request.method === 'HEAD' && !reply.hasHeader('content-length'))
       reply.raw.setHeader('content-length', '0');
-    return payload;
+    done(null, payload);
   });
   // An XML parser reads a raw CR as LF, so a key with a CR came back from a listing as another
   // key. S3 sends it as `&#13;`; fauxqs's XML escaping does not, and writes no CR of its own.
   // https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html#object-key-xml-related-constraints
-  app.addHook('onSend', async (_request, reply, payload) => {
-    if (typeof payload !== 'string' || !payload.includes('\r')) return payload;
+  app.addHook('onSend', (_request, reply, payload, done) => {
     const type = reply.getHeader('content-type');
-    return typeof type === 'string' && type.includes('xml')
-      ? payload.replaceAll('\r', '&#13;')
-      : payload;
+    const xmlWithCr =
+      typeof payload === 'string' &&
+      payload.includes('\r') &&
+      typeof type === 'string' &&
+      type.includes('xml');
+    done(null, xmlWithCr ? payload.replaceAll('\r', '&#13;') : payload);
   });
   app.get(
     LOCAL_QUEUE_METRICS_PATH,

@@ -3,6 +3,7 @@
  * fauxqs does out of the box.
  */
 import assert from 'node:assert/strict';
+import { ServerResponse } from 'node:http';
 import { describe, it } from 'node:test';
 import { startTestCloud } from '../helpers/local-cloud.ts';
 import { sleep } from '../helpers/temp.ts';
@@ -52,5 +53,35 @@ describe('the local cloud', () => {
     );
     await sleep(1500);
     assert.deepEqual(await env.workQueue.receive({ max: 1, waitSeconds: 1 }), []);
+  });
+
+  it('answers every request once: S3, SQS and DynamoDB through their real clients', async (t) => {
+    // Fastify runs an async onSend hook after fauxqs's (async) route handler has returned; the
+    // handler's promise then resolved with the reply still unsent, and Fastify sent it a second
+    // time: every S3 answer paid for a failed writeHead, an error and its stack trace. The
+    // answer the client read was the first one, so only counting the writes shows it.
+    let rewrites = 0;
+    const writeHead = ServerResponse.prototype.writeHead;
+    // biome-ignore lint/suspicious/noExplicitAny: the patch forwards whatever Node passes
+    ServerResponse.prototype.writeHead = function (this: ServerResponse, ...args: any[]) {
+      if (this.headersSent) rewrites++;
+      return writeHead.apply(this, args as Parameters<typeof writeHead>);
+    } as typeof writeHead;
+    t.after(() => {
+      ServerResponse.prototype.writeHead = writeHead;
+    });
+    const env = await startTestCloud(t);
+    const bucket = env.cloud.topology.renditionsBucket;
+    await env.store.put(bucket, 'a/b.jpg', Buffer.from('bytes'), { contentType: 'image/jpeg' });
+    assert.equal((await env.store.getBytes({ bucket, key: 'a/b.jpg' }, 100)).toString(), 'bytes');
+    assert.equal((await env.store.head(bucket, 'a/b.jpg'))?.size, 5);
+    assert.equal(await env.store.head(bucket, 'a/none.jpg'), undefined);
+    const listed = [];
+    for await (const o of env.store.list(bucket, 'a/')) listed.push(o.key);
+    assert.deepEqual(listed, ['a/b.jpg']);
+    await env.workQueue.send('{"once":true}');
+    assert.equal((await env.workQueue.receive({ max: 1, waitSeconds: 1 })).length, 1);
+    assert.equal(await env.table.get({ pk: 'none', sk: 'none' }), undefined);
+    assert.equal(rewrites, 0, `${rewrites} answers were written a second time`);
   });
 });
