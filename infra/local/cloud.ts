@@ -20,6 +20,7 @@ import { type AwsTarget, LOCAL_CREDENTIALS } from '../../lib/aws/target.ts';
 import { type PipelineLogger, silentLogger } from '../../lib/pipeline/log.ts';
 import { topology as defaultTopology, type Topology } from '../topology.ts';
 import { cacheDynaliteExpressions } from './dynalite-expression-cache.ts';
+import { cacheDynaliteTables } from './dynalite-table-cache.ts';
 import { CloudAlreadyRunningError } from './errors.ts';
 import { type BridgeOutcome, LocalEventBridge } from './event-bridge.ts';
 import {
@@ -221,6 +222,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   };
 
   cacheDynaliteExpressions();
+  cacheDynaliteTables();
   const dynamo = dynalite({
     path: paths.dynamodb,
     createTableMs: 0,

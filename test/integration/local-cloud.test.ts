@@ -5,6 +5,13 @@
 import assert from 'node:assert/strict';
 import { ServerResponse } from 'node:http';
 import { describe, it } from 'node:test';
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  waitUntilTableExists,
+  waitUntilTableNotExists,
+} from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { startTestCloud } from '../helpers/local-cloud.ts';
 import { sleep } from '../helpers/temp.ts';
 
@@ -83,5 +90,51 @@ describe('the local cloud', () => {
     assert.equal((await env.workQueue.receive({ max: 1, waitSeconds: 1 })).length, 1);
     assert.equal(await env.table.get({ pk: 'none', sk: 'none' }), undefined);
     assert.equal(rewrites, 0, `${rewrites} answers were written a second time`);
+  });
+});
+
+describe("the local DynamoDB's table cache", () => {
+  it('answers item requests from the table as it is now, after tables are dropped and made again', async (t) => {
+    // dynalite's table descriptions are cached for item requests (dynalite-table-cache.ts): a
+    // table deleted and created again under the same name with another key must be seen at once.
+    const env = await startTestCloud(t);
+    const dynamo = env.clients.dynamo;
+    const create = async (key: string) => {
+      await dynamo.send(
+        new CreateTableCommand({
+          TableName: 'cache-probe',
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [{ AttributeName: key, AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: key, KeyType: 'HASH' }],
+        }),
+      );
+      await waitUntilTableExists(
+        { client: dynamo, maxWaitTime: 10, minDelay: 1, maxDelay: 1 },
+        { TableName: 'cache-probe' },
+      );
+    };
+    await create('a');
+    await dynamo.send(new PutCommand({ TableName: 'cache-probe', Item: { a: '1', v: 'first' } }));
+    const first = await dynamo.send(new GetCommand({ TableName: 'cache-probe', Key: { a: '1' } }));
+    assert.equal(first.Item?.v, 'first');
+
+    await dynamo.send(new DeleteTableCommand({ TableName: 'cache-probe' }));
+    await waitUntilTableNotExists(
+      { client: dynamo, maxWaitTime: 10, minDelay: 1, maxDelay: 1 },
+      { TableName: 'cache-probe' },
+    );
+    await assert.rejects(
+      dynamo.send(new GetCommand({ TableName: 'cache-probe', Key: { a: '1' } })),
+      (error: Error) => error.name === 'ResourceNotFoundException',
+    );
+    await create('b');
+    // The old key no longer fits the table; the new one does, and the old item is gone.
+    await assert.rejects(
+      dynamo.send(new PutCommand({ TableName: 'cache-probe', Item: { a: '2' } })),
+      (error: Error) => error.name === 'ValidationException',
+    );
+    await dynamo.send(new PutCommand({ TableName: 'cache-probe', Item: { b: '1', v: 'second' } }));
+    const second = await dynamo.send(new GetCommand({ TableName: 'cache-probe', Key: { b: '1' } }));
+    assert.equal(second.Item?.v, 'second');
   });
 });
