@@ -14,6 +14,7 @@ import { photoLike } from '../test/fixtures/catalogue.ts';
 import { treeRssMb } from '../test/helpers/tree-rss.ts';
 import { writeReferenceJobConfig } from './lib/reference-job.ts';
 import { type Row, table } from './lib/report.ts';
+import { settleFileSystem } from './lib/settle-fs.ts';
 
 const LAUNCHER = fileURLToPath(new URL('../bin/pixelmill', import.meta.url));
 const BENCH_ROOT = fileURLToPath(new URL('../.pixelmill/bench/', import.meta.url));
@@ -53,8 +54,8 @@ async function measure(
   count: number,
   config: string,
 ): Promise<Measured> {
+  // Kept until every size is measured: removing it now would slow the next run (settle-fs.ts).
   const work = join(dir, `run-${count}`);
-  rmSync(work, { recursive: true, force: true });
   const started = performance.now();
   const child = spawn(
     LAUNCHER,
@@ -75,7 +76,6 @@ async function measure(
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   clearInterval(timer);
   if (code !== 0) throw new Error(`pixelmill run of ${count} images exited ${code}: ${stderr}`);
-  rmSync(work, { recursive: true, force: true });
   return { images: count, seconds: (performance.now() - started) / 1000, cliPeakMb, treePeakMb };
 }
 
@@ -85,9 +85,11 @@ export async function benchRunMemory(large?: number): Promise<{ markdown: string
   try {
     const config = writeReferenceJobConfig(dir);
     const sizes = [500, 2000, ...(large ? [large] : [])];
+    const inputs = await Promise.all(sizes.map((count) => images(INPUTS, count)));
+    settleFileSystem(join(dir, 'settle'));
     const results: Measured[] = [];
-    for (const count of sizes) {
-      results.push(await measure(dir, await images(INPUTS, count), count, config));
+    for (const [i, count] of sizes.entries()) {
+      results.push(await measure(dir, inputs[i] ?? '', count, config));
       process.stderr.write(`memory: ${count} images measured\n`);
     }
     const [small, big] = results;

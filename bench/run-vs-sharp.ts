@@ -32,6 +32,7 @@ import {
   writeReferenceJobConfig,
 } from './lib/reference-job.ts';
 import { type Row, table } from './lib/report.ts';
+import { settleFileSystem } from './lib/settle-fs.ts';
 import { childrenCpu } from './lib/tools.ts';
 
 const LAUNCHER = fileURLToPath(new URL('../bin/pixelmill', import.meta.url));
@@ -91,13 +92,14 @@ async function measure(
   const config = writeReferenceJobConfig(work);
   const { all, parts } = lists(work, files, cores);
   const results: Partial<Record<Contender, Measured>> = {};
+  // A new directory per contender and round, removed only after the last measurement (settle-fs.ts).
+  let round = 0;
   const fresh = (name: string) => {
-    const dir = join(work, name);
-    rmSync(dir, { recursive: true, force: true });
+    const dir = join(work, `${name}-${round}`);
     mkdirSync(dir, { recursive: true });
     return dir;
   };
-  for (let round = 1; round <= rounds; round++) {
+  for (round = 1; round <= rounds; round++) {
     if (vjob) {
       const out = fresh('vjob');
       const cpu = checked(
@@ -231,6 +233,7 @@ export async function benchRunVsSharp(
   const dir = mkdtempSync(join(BENCH_ROOT, 'run-'));
   try {
     const reference = buildReference(dir);
+    settleFileSystem(join(dir, 'settle'));
     if (!reference.binary) process.stderr.write(`bench: no C reference (${reference.note})\n`);
     const data: Record<string, unknown> = { cores: availableParallelism(), rounds };
     let markdown = '';
