@@ -18,6 +18,7 @@ import middy from '@middy/core';
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DLQ_ATTRIBUTES } from '../events/dead-letter.ts';
+import { DEFERRAL_ATTRIBUTE } from '../events/deferral.ts';
 import type { ImageRow } from '../events/image-row.ts';
 import { createAwsClients } from '../lib/aws/clients.ts';
 import { ImageTable } from '../lib/aws/image-table.ts';
@@ -122,7 +123,8 @@ export function createProcessHandler(settings: WorkerSettings): SqsBatchHandler 
     renditionsBucket: settings.renditionsBucket,
     uploads: { bucket: settings.uploadsBucket, prefix: settings.uploadsPrefix },
     config: settings.config,
-    render: (input: Buffer, declared: DeclaredType) => pool.render(input, declared),
+    render: (input: Buffer, declared: DeclaredType, signal?: AbortSignal) =>
+      pool.render(input, declared, signal),
     configHash: configHash(settings.config),
     maxReceiveCount: settings.maxReceiveCount,
     log,
@@ -141,12 +143,20 @@ export function createProcessHandler(settings: WorkerSettings): SqsBatchHandler 
   const options: BatchOptions = { ...defaultBatchOptions, ...settings.batch };
 
   // The batch's talk-back to SQS: when a failed record comes back (sqs:ChangeMessageVisibility
-  // on the work queue), and poison straight to the DLQ (sqs:SendMessage on the DLQ).
+  // on the work queue), poison straight to the DLQ (sqs:SendMessage on the DLQ), and a copy of a
+  // record the deadline cut off (sqs:SendMessage on the work queue).
   const queues = new QueueDirectory(clients.sqs);
   const hooks: BatchHooks = {
     retryLater: async (record, seconds) => {
       if (!record.receiptHandle || !record.eventSourceARN) return;
       await queues.queue(record.eventSourceARN).changeVisibility(record.receiptHandle, seconds);
+    },
+    requeue: async (record, copy) => {
+      if (!record.eventSourceARN) throw new Error('the record names no queue');
+      await queues.queue(record.eventSourceARN).send(record.body, {
+        delaySeconds: copy.delaySeconds,
+        attributes: { [DEFERRAL_ATTRIBUTE]: String(copy.deferrals) },
+      });
     },
     deadLetterNow: async (record, error) => {
       const dlq = record.eventSourceARN

@@ -66,6 +66,8 @@ export const WORKER_ACTIONS = {
   tableRows: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
   /** Poison (not a work item) straight to the DLQ, with its reason. */
   deadLetter: ['sqs:SendMessage'],
+  /** A copy of a record the invocation's deadline cut off on its last receives (events/deferral.ts). */
+  requeue: ['sqs:SendMessage'],
 } as const;
 
 export class ImageWorker extends Construct {
@@ -155,6 +157,13 @@ export class ImageWorker extends Construct {
         sid: 'DeadLetterPoison',
         actions: [...WORKER_ACTIONS.deadLetter],
         resources: [props.deadLetterQueue.queueArn],
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'RequeueDeferred',
+        actions: [...WORKER_ACTIONS.requeue],
+        resources: [props.workQueue.queueArn],
       }),
     );
     // An imported uploads bucket encrypted with a KMS key (SSE-KMS): decrypting is reading.

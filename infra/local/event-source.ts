@@ -66,7 +66,13 @@ function toRecord(message: ReceivedMessage, queueArn: string, region: string): S
       SenderId: a.SenderId ?? 'local',
       ApproximateFirstReceiveTimestamp: a.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
     },
-    messageAttributes: {},
+    // As Lambda delivers them (string attributes are all pixelmill sends).
+    messageAttributes: Object.fromEntries(
+      Object.entries(message.messageAttributes).map(([name, value]) => [
+        name,
+        { stringValue: value, stringListValues: [], binaryListValues: [], dataType: 'String' },
+      ]),
+    ),
     md5OfBody: message.md5OfBody,
     eventSource: 'aws:sqs',
     eventSourceARN: queueArn,

@@ -20,7 +20,12 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
  * Turns the source's bytes into renditions: the pixel pool's `render` (imaging/pool), which holds
  * the image to its CPU and memory limits in a process of its own.
  */
-export type ImageRenderer = (input: Buffer, declared: DeclaredType) => Promise<RenderResult>;
+export type ImageRenderer = (
+  input: Buffer,
+  declared: DeclaredType,
+  /** Abandons the image: out of the pool's queue, or its process killed if it is rendering. */
+  signal?: AbortSignal,
+) => Promise<RenderResult>;
 
 export interface MadeRenditions {
   readonly renditions: readonly RenditionRecord[];
@@ -71,13 +76,18 @@ export async function makeRenditions(
   },
   item: WorkItem,
   version: string,
+  /** Once aborted, nothing more is rendered or written. */
+  signal?: AbortSignal,
 ): Promise<MadeRenditions> {
   const source = await fetchSource(deps.store, item, version, deps.config.limits.maxBytes);
+  signal?.throwIfAborted();
   const extension = /\.([A-Za-z0-9]{1,5})$/.exec(item.key)?.[1]?.toLowerCase();
-  const result = await deps.render(source.bytes, {
-    extension,
-    contentType: source.contentType,
-  });
+  const result = await deps.render(
+    source.bytes,
+    { extension, contentType: source.contentType },
+    signal,
+  );
+  signal?.throwIfAborted();
   const presets = new Map(deps.config.presets.map((p) => [p.name, p]));
   const renditions = await Promise.all(
     result.renditions.map(async (r): Promise<RenditionRecord> => {

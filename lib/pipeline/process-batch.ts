@@ -12,8 +12,14 @@
  * transient error after an exponential backoff, a duplicate of an image in progress when that
  * lease can next expire, a record on its last allowed receive at once (so it reaches the DLQ now,
  * not a visibility timeout later). A message that is not a work item at all goes straight to the
- * DLQ with its reason: retrying cannot fix it.
+ * DLQ with its reason: retrying cannot fix it. A record cut off by the deadline on its last
+ * receives is deferred instead (events/deferral.ts): it only waited behind its batch.
+ *
+ * A record still running at the deadline is also stopped: its signal aborts, which takes its
+ * image out of the pixel pool (killing the process if it was rendering) and keeps it from writing
+ * anything more, so abandoned work holds no process a later image needs.
  */
+import { deferralsOf, MAX_DEFERRALS } from '../../events/deferral.ts';
 import { EventParseError } from '../../events/errors.ts';
 import { DeadlineError, errorCode, errorMessage, LeaseBusyError } from './errors.ts';
 import {
@@ -61,6 +67,14 @@ export interface BatchHooks {
   readonly retryLater?: (record: QueueRecord, seconds: number) => Promise<void>;
   /** Sends a record that can never succeed to the DLQ, with its reason (then it is acked). */
   readonly deadLetterNow?: (record: QueueRecord, error: Error) => Promise<void>;
+  /**
+   * Sends a copy of a record's message to its own queue, visible after `delaySeconds`, carrying
+   * `deferrals` (then the original is acked): a new message, whose receives count from one.
+   */
+  readonly requeue?: (
+    record: QueueRecord,
+    copy: { readonly delaySeconds: number; readonly deferrals: number },
+  ) => Promise<void>;
 }
 
 /** Seconds until the next receive of a record that failed on its `receiveCount`-th receive. */
@@ -117,22 +131,55 @@ export async function processBatch(
         `Not started: ${Math.max(0, left)} ms left in the invocation (need ${options.minRecordMs})`,
       );
     }
+    const stop = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(new DeadlineError('deadline-running', 'Still running at the invocation deadline')),
-        left,
-      );
+      timer = setTimeout(() => {
+        const error = new DeadlineError(
+          'deadline-running',
+          'Still running at the invocation deadline',
+        );
+        stop.abort(error);
+        reject(error);
+      }, left);
     });
+    const work = processRecord(deps, record, deadline + options.safetyMarginMs, stop.signal);
+    // Whatever the abandoned work ends with, nobody waits for it any more.
+    work.catch(() => undefined);
     try {
-      return await Promise.race([
-        processRecord(deps, record, deadline + options.safetyMarginMs),
-        timeout,
-      ]);
+      return await Promise.race([work, timeout]);
     } finally {
       clearTimeout(timer);
     }
+  };
+
+  /**
+   * A record the deadline cut off on its last receives: a copy goes back on the queue (counted
+   * from one) and the original is acknowledged. Undefined when it is not such a record, or the
+   * copy could not be sent (then it fails as any record does).
+   */
+  const defer = async (record: QueueRecord, error: DeadlineError) => {
+    const deferrals = deferralsOf(record.messageAttributes);
+    if (!hooks.requeue || receiveCountOf(record) < deps.maxReceiveCount - 1) return undefined;
+    if (deferrals >= MAX_DEFERRALS) return undefined;
+    try {
+      await hooks.requeue(record, {
+        delaySeconds: retryDelay(error, record, deps, options) ?? 1,
+        deferrals: deferrals + 1,
+      });
+    } catch (requeueError) {
+      deps.log.warn('could not defer a record the deadline cut off', {
+        messageId: record.messageId,
+        error: errorMessage(requeueError),
+      });
+      return undefined;
+    }
+    deps.log.info('deferred: the invocation ran out of time before this record', {
+      messageId: record.messageId,
+      code: error.code,
+      deferrals: deferrals + 1,
+    });
+    return { kind: 'deferred', code: error.code } as const;
   };
 
   const runOne = async (record: QueueRecord): Promise<RecordOutcome> => {
@@ -147,6 +194,10 @@ export async function processBatch(
           error: errorMessage(error),
         });
         return { kind: 'dead-lettered', code: errorCode(error) };
+      }
+      if (error instanceof DeadlineError) {
+        const deferred = await defer(record, error);
+        if (deferred) return deferred;
       }
       const delay = retryDelay(error, record, deps, options);
       if (delay !== undefined && hooks.retryLater) {

@@ -8,6 +8,7 @@
  * acknowledged; anything else is recorded on the row and rethrown for SQS to deliver again.
  */
 import { randomUUID } from 'node:crypto';
+import type { RecordMessageAttributes } from '../../events/deferral.ts';
 import { WorkItemRefusedError } from '../../events/errors.ts';
 import { type ImageRow, imageRowKey, latestRowKey, sequencerKey } from '../../events/image-row.ts';
 import { assertServed, parseWorkItem, type WorkItem } from '../../events/work-item.ts';
@@ -64,6 +65,7 @@ export interface QueueRecord {
   readonly messageId: string;
   readonly body: string;
   readonly attributes: { readonly ApproximateReceiveCount?: string };
+  readonly messageAttributes?: RecordMessageAttributes;
   readonly receiptHandle?: string;
   readonly eventSourceARN?: string;
 }
@@ -74,7 +76,9 @@ export type RecordOutcome =
   /** The image was already finished, or is being finished by the delivery holding its lease. */
   | { readonly kind: 'duplicate'; readonly key: string; readonly status: string }
   /** Not a work item at all: moved to the DLQ at once, with the reason, instead of retried. */
-  | { readonly kind: 'dead-lettered'; readonly code: string };
+  | { readonly kind: 'dead-lettered'; readonly code: string }
+  /** Cut off by the invocation's deadline on its last receives: a fresh copy was queued. */
+  | { readonly kind: 'deferred'; readonly code: string };
 
 /** Tells whoever follows outcomes (never failing the record for it). */
 function settled(deps: PipelineDeps, row: ImageRow, stored?: ReadonlyMap<string, Buffer>): void {
@@ -218,11 +222,14 @@ async function publishLatest(
 
 /**
  * @param hardLimit epoch ms by which this invocation must be done; no lease outlives it.
+ * @param signal aborted when the record is abandoned (the batch's deadline): the image leaves the
+ *   pixel pool and nothing more is written for it; its reason is what this call rejects with.
  */
 export async function processRecord(
   deps: PipelineDeps,
   record: QueueRecord,
   hardLimit: number,
+  signal?: AbortSignal,
 ): Promise<RecordOutcome> {
   const started = Date.now();
   const policy = deps.lease ?? defaultLeasePolicy;
@@ -300,8 +307,13 @@ export async function processRecord(
   );
   let made: MadeRenditions;
   try {
-    made = await makeRenditions(deps, item, version);
+    made = await makeRenditions(deps, item, version, signal);
   } catch (error) {
+    if (signal?.aborted) {
+      // Abandoned: whoever gave up on it reports it; the next holder of the lease finishes it.
+      await stopHeartbeat();
+      throw signal.reason;
+    }
     await stopHeartbeat();
     if (error instanceof ImageRejectedError) {
       const rejected = await deps.table.finish(
@@ -340,6 +352,7 @@ export async function processRecord(
     throw error;
   }
   await stopHeartbeat();
+  signal?.throwIfAborted();
   deps.testHooks?.beforeDone?.(item.key);
   const processingMs = Date.now() - started;
   const done = await markDone(deps, log, rowKey, owner, made, processingMs);

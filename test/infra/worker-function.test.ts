@@ -121,7 +121,7 @@ describe('worker function', () => {
     );
   });
 
-  it('may read uploads under the prefix, write renditions, get and update its rows; nothing else', () => {
+  it('may read uploads under the prefix, write renditions, get and update its rows, defer to its own queue; nothing else', () => {
     const uploads = arnOf(p, pipeline.uploadsBucket);
     const expected: Statement[] = [
       {
@@ -170,6 +170,12 @@ describe('worker function', () => {
         effect: 'Allow',
         actions: ['sqs:SendMessage'],
         resources: [arnOf(p, pipeline.workQueues.deadLetterQueue)],
+        condition: undefined,
+      },
+      {
+        effect: 'Allow',
+        actions: ['sqs:SendMessage'],
+        resources: [arnOf(p, pipeline.workQueues.queue)],
         condition: undefined,
       },
     ];

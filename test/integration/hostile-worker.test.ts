@@ -12,9 +12,15 @@ import { buildObjectCreatedEvent } from '../../events/object-created.ts';
 import { expectedEtag } from '../../lib/aws/object-store.ts';
 import { configHash, parseConfig } from '../../lib/config/parse.ts';
 import type { PixelmillConfig } from '../../lib/config/schema.ts';
+import { defaultBatchOptions } from '../../lib/pipeline/process-batch.ts';
 import { fixture, photoLike } from '../fixtures/catalogue.ts';
 import { jpegScanBomb } from '../fixtures/jpeg-scans.ts';
-import { startTestCloud, startTestWorker, type TestCloud } from '../helpers/local-cloud.ts';
+import {
+  startTestCloud,
+  startTestWorker,
+  TEST_BACKOFF,
+  type TestCloud,
+} from '../helpers/local-cloud.ts';
 import { eventually } from '../helpers/temp.ts';
 import { sampleTreeRss, treeRssMb } from '../helpers/tree-rss.ts';
 
@@ -196,5 +202,63 @@ describe('hostile inputs through the real worker', () => {
     assert.equal((await env.table.rowsOfKey(`${topology.uploadsBucket}/uploads/ok.jpg`)).length, 0);
     const work = await env.workQueue.depth();
     assert.equal(work.visible + work.inFlight + work.delayed, 0);
+  });
+
+  it('defers what its batch had no time for: images that only waited their turn never reach the DLQ', async (t) => {
+    // One pixel process, one record at a time, 3 s of each invocation to work in, and scan bombs
+    // that each spend their 1 CPU-s budget: every invocation finishes two or three images and is
+    // cut off before the rest, which come back and count receives they did nothing with. With
+    // three receives allowed, the images at the back reached the DLQ having never been started;
+    // now a record cut off on its last receives goes back on the queue as a new message.
+    const config = parseConfig(
+      {
+        presets: [{ name: 'w320', width: 320, formats: [{ format: 'jpeg' }] }],
+        limits: { timeoutSeconds: 1 },
+      },
+      'test',
+    );
+    const env = await startTestCloud(t, {
+      topology: { workerTimeoutSeconds: 4, maxReceiveCount: 3 },
+    });
+    const lines: { message: string; fields?: Record<string, unknown> }[] = [];
+    const capture = (message: string, fields?: Record<string, unknown>) => {
+      lines.push({ message, ...(fields ? { fields } : {}) });
+    };
+    startTestWorker(t, env, {
+      config,
+      concurrency: 1,
+      settings: {
+        pixels: { processes: 1 },
+        log: { debug: capture, info: capture, warn: capture, error: capture },
+        batch: {
+          ...defaultBatchOptions,
+          backoff: TEST_BACKOFF,
+          safetyMarginMs: 1000,
+          minRecordMs: 500,
+          concurrency: 1,
+        },
+      },
+    });
+    const bomb = jpegScanBomb({ width: 2048, height: 2048 });
+    const keys = [];
+    for (let i = 0; i < 12; i++) {
+      keys.push(await upload(env, config, `uploads/queue/bomb-${i}.jpg`, bomb));
+    }
+    for (let i = 0; i < 2; i++) {
+      keys.push(
+        await upload(env, config, `uploads/queue/photo-${i}.jpg`, await photoLike(640, 480, i + 1)),
+      );
+    }
+    const rows: ImageRow[] = [];
+    for (const key of keys) rows.push(await outcome(env, key, 120_000));
+    for (const row of rows.slice(0, 12)) {
+      assert.equal(row.status, 'REJECTED', `${row.key}: ${row.lastError?.code}`);
+      assert.equal(row.reason, 'timeout', `${row.key}: ${row.message}`);
+    }
+    for (const row of rows.slice(12)) assert.equal(row.status, 'DONE', row.key);
+    const deferred = lines.filter((l) => l.message.startsWith('deferred'));
+    assert.ok(deferred.length > 0, 'some records were cut off on their last receives');
+    assert.deepEqual(await env.deadLetterQueue.depth(), { visible: 0, inFlight: 0, delayed: 0 });
+    t.diagnostic(`${deferred.length} records deferred`);
   });
 });

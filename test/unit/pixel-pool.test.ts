@@ -118,6 +118,35 @@ describe('the pixel pool', () => {
     assert.equal(p.stats.killed.timeout, 1);
   });
 
+  it('drops an abandoned image from the queue, and kills its process if it is rendering', async (t) => {
+    // The invocation's deadline gives up on its records: their work must stop with them, not
+    // hold the process an image of the next invocation needs.
+    const { pool: p, pids } = pool(t, { config: slowConfig({ timeoutSeconds: 60 }) });
+    await p.render(await small()); // the process is up
+    const slow = await slowToEncode();
+    const rendering = new AbortController();
+    const queued = new AbortController();
+    const first = p.render(slow, undefined, rendering.signal);
+    const second = p.render(slow, undefined, queued.signal);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const reason = new Error('the deadline');
+    queued.abort(reason);
+    await assert.rejects(second, (error) => error === reason);
+    const started = performance.now();
+    rendering.abort(reason);
+    await assert.rejects(first, (error) => error === reason);
+    const killed = pids[0];
+    assert.ok(killed !== undefined);
+    assert.ok(await gone(killed), `process ${killed} still renders the abandoned image`);
+    assert.equal(p.stats.killed.abandoned, 1);
+    // The next image gets a new process at once, not after the two minutes of AVIF encoding.
+    assert.equal((await p.render(await small())).renditions.length, 1);
+    assert.ok(performance.now() - started < 10_000);
+    assert.equal(p.stats.rendered, 2);
+    // Already abandoned: never queued.
+    await assert.rejects(p.render(slow, undefined, AbortSignal.abort(reason)), (e) => e === reason);
+  });
+
   it('never charges an image for the time it waited for a free process', async (t) => {
     // One process, a 1 s budget, eight images of a few tenths of a second each queued at once:
     // the last ones wait longer than the budget, yet each is charged only its own work.

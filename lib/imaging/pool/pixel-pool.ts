@@ -18,6 +18,9 @@
  *   (`pixel-worker-starved`) to be retried, never REJECTED for a neighbour's load.
  * - A process that dies on its own (a decoder crash, the kernel's OOM killer) fails its image
  *   transiently (`pixel-worker-crashed`); a replacement starts at once.
+ * - An image whose caller gives up on it (its `signal` aborts: the invocation's deadline) leaves
+ *   the queue, or, if it is rendering, its process is killed: abandoned work never holds a
+ *   process that a later image needs.
  * The verdict does not depend on sampling: a finished image whose readings at the end are over a
  * limit is refused as if it had been caught in the act.
  *
@@ -60,7 +63,7 @@ export type PixelPoolEvent =
   | {
       readonly kind: 'killed';
       readonly pid: number;
-      readonly reason: 'timeout' | 'memory-limit' | 'starved' | 'recycled' | 'closed';
+      readonly reason: 'timeout' | 'memory-limit' | 'starved' | 'recycled' | 'abandoned' | 'closed';
       readonly cpuSeconds?: number;
       readonly peakMb?: number;
     }
@@ -69,7 +72,7 @@ export type PixelPoolEvent =
 export interface PixelPoolStats {
   rendered: number;
   started: number;
-  killed: Record<'timeout' | 'memory-limit' | 'starved' | 'recycled', number>;
+  killed: Record<'timeout' | 'memory-limit' | 'starved' | 'recycled' | 'abandoned', number>;
   crashed: number;
 }
 
@@ -112,7 +115,7 @@ export class PixelPool {
   readonly stats: PixelPoolStats = {
     rendered: 0,
     started: 0,
-    killed: { timeout: 0, 'memory-limit': 0, starved: 0, recycled: 0 },
+    killed: { timeout: 0, 'memory-limit': 0, starved: 0, recycled: 0, abandoned: 0 },
     crashed: 0,
   };
   readonly #options: PixelPoolOptions;
@@ -142,17 +145,54 @@ export class PixelPool {
     return this.#size;
   }
 
-  /** Renders one image in a child; rejects with ImageRejectedError or PixelPoolError. */
-  render(input: Buffer, declared?: DeclaredType): Promise<RenderResult> {
+  /**
+   * Renders one image in a child; rejects with ImageRejectedError or PixelPoolError, or with the
+   * signal's reason once it aborts (the image is taken out of the queue, or its process killed).
+   */
+  render(input: Buffer, declared?: DeclaredType, signal?: AbortSignal): Promise<RenderResult> {
     if (this.#closed) {
       return Promise.reject(new PixelPoolError('pixel-pool-closed', 'The pixel pool is closed'));
     }
+    if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<RenderResult>((resolve, reject) => {
-      this.#queue.push({ input, declared, resolve, reject });
+      const onAbort = () => this.#abandon(job, signal?.reason);
+      const job: Job = {
+        input,
+        declared,
+        resolve: (result) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(result);
+        },
+        reject: (error) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#queue.push(job);
       this.#gaveUp = false;
       this.#fill();
       this.#dispatch();
     });
+  }
+
+  /** The caller gave up on `job`: out of the queue, or its process killed if it is rendering. */
+  #abandon(job: Job, reason: unknown): void {
+    const error = reason instanceof Error ? reason : new Error(String(reason));
+    const queued = this.#queue.indexOf(job);
+    if (queued >= 0) {
+      this.#queue.splice(queued, 1);
+      job.reject(error);
+      return;
+    }
+    for (const child of this.#children) {
+      if (child.running?.job !== job) continue;
+      child.running = undefined;
+      this.stats.killed.abandoned++;
+      this.#kill(child, 'abandoned');
+      job.reject(error);
+      return;
+    }
   }
 
   /** Stops every child; queued images fail with `pixel-pool-closed`. */
@@ -410,7 +450,7 @@ export class PixelPool {
 
   #kill(
     child: Child,
-    reason: 'timeout' | 'memory-limit' | 'starved' | 'recycled' | 'closed',
+    reason: 'timeout' | 'memory-limit' | 'starved' | 'recycled' | 'abandoned' | 'closed',
     cpuSeconds?: number,
     peakMb?: number,
   ): void {
