@@ -345,6 +345,42 @@ describe('formats', () => {
     }
   });
 
+  it('fits a WebP rendition inside its cap with a note; AVIF and JPEG keep the full side', async () => {
+    // A 2 × 20000 strip asked for at the tallest box a preset may have (16,384): WebP holds
+    // 16,383 px a side and says so; AVIF holds 16,384 and JPEG 65,500, so neither is touched.
+    const cfg = parseConfig(
+      {
+        presets: [
+          {
+            name: 'tall',
+            height: 16384,
+            formats: [{ format: 'avif', effort: 0 }, { format: 'webp' }, { format: 'jpeg' }],
+          },
+        ],
+      },
+      't',
+    );
+    const strip = await sharp({
+      create: { width: 2, height: 20000, channels: 3, background: '#3a6' },
+    })
+      .png()
+      .toBuffer();
+    const result = await renderImage(strip, cfg);
+    const byFormat = new Map(result.renditions.map((r) => [r.format, r]));
+    for (const [format, side] of [
+      ['avif', 16384],
+      ['webp', 16383],
+      ['jpeg', 16384],
+    ] as const) {
+      const r = byFormat.get(format);
+      assert.ok(r, format);
+      assert.equal(r.height, side, format);
+      assert.equal((await sharp(r.data).metadata()).height, side, `${format} as decoded`);
+      if (side < 16384) assert.match(r.note ?? '', new RegExp(`fitted inside ${side} × ${side}`));
+      else assert.equal(r.note, undefined);
+    }
+  });
+
   it('keeps an animation in WebP and GIF when animating, and uses the first frame otherwise', async () => {
     const cfg = parseConfig(
       {
