@@ -287,12 +287,14 @@ export class PixelPool {
       error.name = message.name;
       running.job.reject(error);
     }
-    this.#afterJob(child);
+    this.#afterJob(child, measured.reading);
   }
 
-  /** After an image: recycle a process whose heap stayed large, then hand out the next job. */
-  #afterJob(child: Child): void {
-    const reading = this.#meter?.read(child.pid);
+  /**
+   * After an image (`reading`: the process as the image left it): recycle a process whose heap
+   * stayed large, then hand out the next job.
+   */
+  #afterJob(child: Child, reading: ProcessReading | undefined): void {
     const recycleAt = Math.max(256 * MIB, this.#memoryBytes / 2);
     if (!child.killedFor && reading && reading.rssBytes > recycleAt) {
       this.stats.killed.recycled++;
@@ -351,7 +353,7 @@ export class PixelPool {
         id: this.#nextId++,
         job,
         startedAt: performance.now(),
-        cpuAtStart: this.#meter?.read(child.pid)?.cpuSeconds ?? 0,
+        cpuAtStart: this.#meter?.cpuSeconds(child.pid) ?? 0,
       };
       child.running = running;
       const message: ToChild = {

@@ -21,6 +21,8 @@ export interface ProcessReading {
 
 export interface ProcessMeter {
   read(pid: number): ProcessReading | undefined;
+  /** The CPU seconds alone (one file read instead of two): undefined once the process is gone. */
+  cpuSeconds(pid: number): number | undefined;
   resetPeak(pid: number): void;
   /** Drops what is kept about a process that has exited. */
   forget(pid: number): void;
@@ -38,23 +40,32 @@ class ProcfsMeter implements ProcessMeter {
   readonly #sampledPeak = new Map<number, number>();
   readonly #resettable = new Map<number, boolean>();
 
-  read(pid: number): ProcessReading | undefined {
+  cpuSeconds(pid: number): number | undefined {
     let stat: string;
-    let status: string;
     try {
       stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-      status = readFileSync(`/proc/${pid}/status`, 'latin1');
     } catch {
       return undefined; // gone
     }
     // The command name (field 2) is in parentheses and may hold spaces: count after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+  }
+
+  read(pid: number): ProcessReading | undefined {
+    const cpuSeconds = this.cpuSeconds(pid);
+    let status: string;
+    try {
+      status = readFileSync(`/proc/${pid}/status`, 'latin1');
+    } catch {
+      return undefined; // gone
+    }
+    if (cpuSeconds === undefined) return undefined;
     const rss = kilobytes(status, 'VmRSS') ?? 0;
     const sampled = Math.max(this.#sampledPeak.get(pid) ?? 0, rss);
     this.#sampledPeak.set(pid, sampled);
     const hwm = this.#resettable.get(pid) ? (kilobytes(status, 'VmHWM') ?? 0) : 0;
-    return { cpuSeconds: ticks / USER_HZ, rssBytes: rss, peakBytes: Math.max(sampled, hwm) };
+    return { cpuSeconds, rssBytes: rss, peakBytes: Math.max(sampled, hwm) };
   }
 
   resetPeak(pid: number): void {
