@@ -12,6 +12,7 @@ import { renditionFileNames } from '../../lib/ops/export-renditions.ts';
 import { planInputs } from '../../lib/ops/inputs.ts';
 import { printable } from '../../lib/ops/printable.ts';
 import { startQueueSampler } from '../../lib/ops/queue-sampler.ts';
+import { REPORT_MAX_IMAGES, RowTally } from '../../lib/ops/report-collect.ts';
 import { MANIFEST_FILE, type RunResult, runJob } from '../../lib/ops/run-job.ts';
 import { displayName } from '../../lib/ops/sources/entry-names.ts';
 import { archiveLimits } from '../../lib/ops/sources/limits.ts';
@@ -137,6 +138,8 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   });
   let result: RunResult;
   let report: string | undefined;
+  // The report counts the run's own images as they settle: no scan of the table at the end.
+  const tally = new RowTally(REPORT_MAX_IMAGES);
   try {
     result = await runJob(
       {
@@ -153,6 +156,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
         renditionFiles: renditionFileNames(config.presets),
         limits,
         signal: interrupted.signal,
+        tally,
       },
       (p) => {
         if (p.phase === 'process') finished = p.done + p.rejected;
@@ -161,16 +165,24 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     );
     const timeline = await sampler.stop();
     report = (
-      await writeReport(target, join(values.out, REPORT_FILE), {
-        title: `pixelmill run of ${positionals.join(' ')}`,
-        target: `local cloud at ${stateDir}`,
-        // The run's own keys: under the prefixes of what it was given (an earlier run's rows
-        // there count too); the images it followed that have no row, as pending.
-        prefixes: sources.map((s) => s.keyPrefix),
-        pending: { count: result.withoutRow.length, examples: result.withoutRow.slice(0, 300) },
-        timeline,
-        seconds: result.summary.seconds,
-      })
+      await writeReport(
+        target,
+        join(values.out, REPORT_FILE),
+        {
+          title: `pixelmill run of ${positionals.join(' ')}`,
+          target: `local cloud at ${stateDir}`,
+          // The run's own images, each with its row as it settled; those without an outcome, as
+          // pending.
+          prefixes: sources.map((s) => s.keyPrefix),
+          pending: {
+            count: result.unfinished.length,
+            examples: result.unfinished.slice(0, REPORT_MAX_IMAGES),
+          },
+          timeline,
+          seconds: result.summary.seconds,
+        },
+        tally,
+      )
     ).file;
   } finally {
     await sampler.stop();

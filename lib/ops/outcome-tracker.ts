@@ -42,8 +42,12 @@ export interface OutcomeProgress {
 }
 
 const SETTLED = new Set(['DONE', 'REJECTED', 'FAILED']);
-/** Notifications seen before their image was expected (a worker faster than the uploader). */
-const EARLY_LIMIT = 10_000;
+/**
+ * Notifications kept from before their image was expected (a worker faster than the uploader:
+ * only between an upload's event and its PUT's answer, or for a duplicate of an image already
+ * finished): a few at a time, never thousands.
+ */
+const EARLY_LIMIT = 1_000;
 const BATCH = 100;
 
 export interface TrackerOptions {
@@ -182,8 +186,6 @@ export class OutcomeTracker {
   async finish(): Promise<{
     unsettled: TrackedImage[];
     pending: TrackedImage[];
-    /** Of those two, the keys with no row at all in the table (the report counts the rest). */
-    withoutRow: string[];
   }> {
     this.#uploadsDone = true;
     this.#early.clear();
@@ -213,14 +215,7 @@ export class OutcomeTracker {
     this.#report();
     while (this.#handing.size > 0) await Promise.all([...this.#handing]);
     if (this.#handoffError) throw this.#handoffError;
-    const left = [...this.#unsettled, ...this.#pending.values()];
-    const withoutRow: string[] = [];
-    for (let i = 0; i < left.length; i += BATCH) {
-      const batch = left.slice(i, i + BATCH);
-      const found = await this.#table.getMany(batch.map((image) => image.rowKey));
-      for (const image of batch) if (!found.has(rowId(image.rowKey))) withoutRow.push(image.key);
-    }
-    return { unsettled: this.#unsettled, pending: [...this.#pending.values()], withoutRow };
+    return { unsettled: this.#unsettled, pending: [...this.#pending.values()] };
   }
 
   /** Sleeps `ms`, or less: the last pending image settling ends the wait at once. */

@@ -173,7 +173,7 @@ function slowOrder(a: SlowEntry, b: SlowEntry): number {
  * reason code: the fixed list, in practice); the SLOWEST DONE images and the first `maxImages`
  * rows in the page's order (bounded selections); finish times binned (InstantHistogram).
  */
-class RowTally {
+export class RowTally {
   rows = 0;
   done = 0;
   rejected = 0;
@@ -358,19 +358,27 @@ async function deadLetters(
   }
 }
 
+/** The images a report shows when not told otherwise. */
+export const REPORT_MAX_IMAGES = 300;
+
 /**
  * The page's data in one pass over the table, in memory bounded by `maxImages` (and the DLQ
- * peek), not by the number of rows: see RowTally.
+ * peek), not by the number of rows: see RowTally. With `tallied`, the rows were already counted
+ * as they came (`pixelmill run` adds each of its images as it settles): no scan at all.
  */
 export async function collectReportData(
   ctx: OperatorContext,
   options: CollectOptions,
+  tallied?: RowTally,
 ): Promise<ReportData> {
   const now = options.now ?? new Date();
   const scope = scopeOf(options);
-  const maxImages = options.maxImages ?? 300;
-  const tally = new RowTally(maxImages);
-  for await (const row of versionRows(ctx, scope)) tally.add(row);
+  const maxImages = options.maxImages ?? REPORT_MAX_IMAGES;
+  let tally = tallied;
+  if (!tally) {
+    tally = new RowTally(maxImages);
+    for await (const row of versionRows(ctx, scope)) tally.add(row);
+  }
   const pending: PendingImages = options.pending ?? { count: 0, examples: [] };
 
   const finished = tally.done + tally.rejected;

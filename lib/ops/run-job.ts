@@ -19,6 +19,7 @@ import type { RunSource } from './inputs.ts';
 import type { ManifestAnalysis, ManifestImage, ManifestRendition } from './manifest.ts';
 import { type ManifestTotals, ManifestWriter } from './manifest-writer.ts';
 import { type OutcomeProgress, OutcomeTracker, type TrackedImage } from './outcome-tracker.ts';
+import type { RowTally } from './report-collect.ts';
 import type { PipelineResources } from './resources.ts';
 import type { ArchiveLimits } from './sources/limits.ts';
 import {
@@ -57,6 +58,8 @@ export interface RunRequest {
   readonly signal?: AbortSignal;
   /** How many images may wait in the work queue before uploads pause (`DEFAULT_BACKLOG`). */
   readonly backlog?: Partial<Omit<BacklogGateOptions, 'signal'>>;
+  /** Counts each image's row for the report as it settles, so the report needs no scan. */
+  readonly tally?: RowTally;
 }
 
 export type RunProgress =
@@ -65,8 +68,8 @@ export type RunProgress =
 
 export interface RunResult extends ManifestTotals {
   readonly manifestFile: string;
-  /** Inputs the run followed that have no row in the table at all (the report's pending). */
-  readonly withoutRow: readonly string[];
+  /** Keys of the uploaded images without an outcome when the run ended (the report's pending). */
+  readonly unfinished: readonly string[];
 }
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -110,8 +113,12 @@ export async function runJob(
     { table: deps.table, workQueue: deps.workQueue },
     {
       configHash: deps.configHash,
-      onSettled: (image, row, stored) =>
-        exports.run(async () => manifest.add(await outcomeOf(deps, request, image, row, stored))),
+      onSettled: (image, row, stored) => {
+        request.tally?.add(row);
+        return exports.run(async () =>
+          manifest.add(await outcomeOf(deps, request, image, row, stored)),
+        );
+      },
       onProgress: (p) => onProgress({ phase: 'process', ...p }),
       ...(request.signal ? { signal: request.signal } : {}),
     },
@@ -127,7 +134,12 @@ export async function runJob(
     signal: request.signal,
   });
   await uploadInputs(deps.store, resources.uploadsBucket, request.sources, {
-    ready: () => gate.ready(),
+    // Uploads wait for the queue's backlog, and for the exports: a settled image waits for its
+    // turn to be written with its rendition bytes in hand, so that line must stay short too.
+    ready: async () => {
+      await gate.ready();
+      await exports.below(EXPORTS_WAITING);
+    },
     keyPrefix: resources.uploadsPrefix,
     concurrency: request.uploadConcurrency ?? 8,
     claimOutput: (name) =>
@@ -171,8 +183,15 @@ export async function runJob(
       renditions: [],
     });
   }
-  return { ...(await manifest.close()), manifestFile, withoutRow: left.withoutRow };
+  return {
+    ...(await manifest.close()),
+    manifestFile,
+    unfinished: [...left.unsettled, ...left.pending].map((image) => image.key),
+  };
 }
+
+/** Images settled and not yet exported (each holding its rendition bytes) before uploads wait. */
+const EXPORTS_WAITING = 64;
 
 /** Runs at most `limit` tasks at once; `run` resolves when its own task has finished. */
 class ExportQueue {
@@ -205,6 +224,11 @@ class ExportQueue {
 
   async idle(): Promise<void> {
     while (this.#all.size > 0) await Promise.all([...this.#all]);
+  }
+
+  /** Resolves once fewer than `count` tasks are queued or running. */
+  async below(count: number): Promise<void> {
+    while (this.#all.size >= count) await Promise.race([...this.#all]);
   }
 }
 

@@ -2,7 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { OperatorContext } from './operator-context.ts';
-import { type CollectOptions, collectReportData } from './report-collect.ts';
+import { type CollectOptions, collectReportData, type RowTally } from './report-collect.ts';
 import { renderReport } from './report-html.ts';
 
 export const REPORT_FILE = 'report.html';
@@ -11,8 +11,10 @@ export async function writeReport(
   ctx: OperatorContext,
   file: string,
   options: CollectOptions,
+  /** The rows, already counted (see collectReportData). */
+  tallied?: RowTally,
 ): Promise<{ file: string; bytes: number; images: number }> {
-  const data = await collectReportData(ctx, options);
+  const data = await collectReportData(ctx, options, tallied);
   const page = renderReport(data);
   await mkdir(dirname(file), { recursive: true });
   await writeFile(file, page);
