@@ -80,7 +80,9 @@ describe('hostile inputs through the real worker', () => {
       },
       'test',
     );
-    const env = await startTestCloud(t);
+    // The production function timeout: what is tested is the pixel pool, not the batch deadline
+    // (on a loaded machine, 13 bombs of 3 CPU-s in one batch can outlast the tests' 20 s).
+    const env = await startTestCloud(t, { topology: { workerTimeoutSeconds: 120 } });
     const before = treeRssMb();
     const sampler = sampleTreeRss();
     t.after(() => sampler?.stop());
