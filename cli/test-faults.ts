@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { FaultPlan } from '../lib/aws/target.ts';
 import { UsageError } from '../lib/ops/errors.ts';
-import type { RetryBackoff } from '../lib/pipeline/process-batch.ts';
+import type { RetryBackoff } from '../events/retry-schedule.ts';
 import type { PipelineTestHooks } from '../lib/pipeline/process-record.ts';
 
 const faultsSchema = z.strictObject({
@@ -25,7 +25,7 @@ const faultsSchema = z.strictObject({
     .default([]),
   crashAfterRecords: z.int().min(1).optional(),
   crashBeforeDoneRate: z.number().min(0).max(1).optional(),
-  /** Retry backoff for failed records (tests want seconds, not production's 2 s, 6 s, 18 s…). */
+  /** Retry backoff for failed records (tests want seconds, not production's 10 s, 20 s, 40 s…). */
   backoff: z
     .strictObject({
       baseSeconds: z.int().min(1),

@@ -3,6 +3,7 @@
  * the local SQS event-source mapping, against the local cloud or a deployed stack's queue.
  */
 import type { ImageRow } from '../events/image-row.ts';
+import type { RetryBackoff } from '../events/retry-schedule.ts';
 import { LOCAL_ACCOUNT } from '../infra/local/cloud.ts';
 import { type EventSourceMapping, startEventSource } from '../infra/local/event-source.ts';
 import { topology } from '../infra/topology.ts';
@@ -19,6 +20,8 @@ export function startWorkers(
     readonly concurrency: number;
     readonly logFile: LogFile;
     readonly faults?: TestFaults | undefined;
+    /** When a failed record comes back (default: the worker's, events/retry-schedule.ts). */
+    readonly backoff?: RetryBackoff | undefined;
     /** Told each row these workers finish (pixelmill run follows its images with it). */
     readonly onSettled?:
       | ((row: ImageRow, stored?: ReadonlyMap<string, Buffer>) => void)
@@ -40,7 +43,9 @@ export function startWorkers(
     ...(options.faults ? { onOutcome: options.faults.onRecord } : {}),
     ...(options.onSettled ? { onSettled: options.onSettled } : {}),
     ...(options.faults?.hooks ? { testHooks: options.faults.hooks } : {}),
-    ...(options.faults?.backoff ? { batch: { backoff: options.faults.backoff } } : {}),
+    ...(options.faults?.backoff || options.backoff
+      ? { batch: { backoff: options.faults?.backoff ?? options.backoff } }
+      : {}),
   });
   const mapping = startEventSource({
     queue: t.workQueue,

@@ -4,6 +4,7 @@
  * conditions everywhere (read from CloudWatch on AWS, evaluated from the queues locally). Names,
  * keys and runbook anchors are defined once, here, because both sides import events/.
  */
+import { RETRY_BACKOFF, retrySpanSeconds } from './retry-schedule.ts';
 
 export const ALARM_KEYS = [
   'workQueueDepth',
@@ -69,20 +70,28 @@ export interface BacklogThresholds {
 }
 
 /**
- * The backlog alarms' thresholds. The age objective defaults to the retry span (every receive
- * may take a whole visibility timeout): a message being retried keeps its age, and one failing
- * image must not look like a stalled pipeline.
+ * The backlog alarms' thresholds. The age objective defaults to the retry span: the longest a
+ * message can take through every receive and every wait of the retry schedule
+ * (events/retry-schedule.ts), each receive taking a whole invocation. A message being retried
+ * keeps its age, and one failing image must not look like a stalled pipeline.
  * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/capturing-problematic-messages.html
  */
 export function backlogThresholds(input: {
   readonly maxReceiveCount: number;
+  /**
+   * The work queue's: 6 × the function timeout + the batching window (AWS's rule for SQS event
+   * sources), so a sixth of it is at least one invocation.
+   */
   readonly visibilityTimeoutSeconds: number;
   readonly expectedImagesPerSecond: number;
   readonly backlogObjectiveSeconds?: number | undefined;
   readonly queueDepthThreshold?: number | undefined;
 }): BacklogThresholds {
   const backlogObjectiveSeconds =
-    input.backlogObjectiveSeconds ?? input.maxReceiveCount * input.visibilityTimeoutSeconds;
+    input.backlogObjectiveSeconds ??
+    Math.ceil(
+      retrySpanSeconds(RETRY_BACKOFF, input.maxReceiveCount, input.visibilityTimeoutSeconds / 6),
+    );
   return {
     backlogObjectiveSeconds,
     queueDepthThreshold:

@@ -9,6 +9,7 @@
 import type { EventPattern } from '../events/event-pattern.ts';
 import { IMAGE_TABLE_KEYS } from '../events/image-row.ts';
 import { objectCreatedPattern } from '../events/object-created-rule.ts';
+import { DEFAULT_MAX_RECEIVE_COUNT } from '../events/retry-schedule.ts';
 
 const DAY = 24 * 60 * 60;
 
@@ -63,7 +64,7 @@ export const defaultTopologyInput: TopologyInput = {
   workerMemoryMb: 2048,
   batchSize: 10,
   batchWindowSeconds: 1,
-  maxReceiveCount: 5,
+  maxReceiveCount: DEFAULT_MAX_RECEIVE_COUNT,
   workQueueRetentionSeconds: 4 * DAY,
   deadLetterRetentionSeconds: 14 * DAY,
 };

@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { ImageRow } from '../../events/image-row.ts';
+import { EMBEDDED_RETRY_BACKOFF } from '../../events/retry-schedule.ts';
 import { DEFAULT_STATE_DIR } from '../../infra/local/state-dir.ts';
 import { topology } from '../../infra/topology.ts';
 import { configHash } from '../../lib/config/parse.ts';
@@ -119,6 +120,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const settled = new Set<Settled>();
   const workers = startWorkers(target, {
     config,
+    backoff: EMBEDDED_RETRY_BACKOFF,
     concurrency,
     logFile,
     onSettled: (row, stored) => {

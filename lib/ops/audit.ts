@@ -18,6 +18,7 @@
 
 import { type ImageRow, isVersionRow } from '../../events/image-row.ts';
 import { buildJobMessage } from '../../events/job-message.ts';
+import { RETRY_BACKOFF } from '../../events/retry-schedule.ts';
 import { peekDeadLetters } from './dead-letters.ts';
 import type { OperatorContext } from './operator-context.ts';
 import { mapPool } from './pool.ts';
@@ -71,8 +72,9 @@ export async function runAudit(
   const started = performance.now();
   const now = (options.now ?? new Date()).getTime();
   const grace = (options.graceSeconds ?? 900) * 1000;
-  // A silent message can be away for a whole visibility timeout before SQS shows it again.
-  const silentFor = ctx.visibilityTimeoutSeconds * 1000 + grace;
+  // A silent message can be away for a whole visibility timeout before SQS shows it again, or
+  // for the retry schedule's longest wait (which a failed record's visibility is set to).
+  const silentFor = Math.max(ctx.visibilityTimeoutSeconds, RETRY_BACKOFF.maxSeconds) * 1000 + grace;
   const { resources } = ctx;
 
   // Rows by object version (the context's config, or the newest row of any config).

@@ -21,6 +21,7 @@
  */
 import { deferralsOf, MAX_DEFERRALS } from '../../events/deferral.ts';
 import { EventParseError } from '../../events/errors.ts';
+import { backoffSeconds, RETRY_BACKOFF, type RetryBackoff } from '../../events/retry-schedule.ts';
 import { DeadlineError, errorCode, errorMessage, LeaseBusyError } from './errors.ts';
 import {
   type PipelineDeps,
@@ -28,14 +29,6 @@ import {
   type QueueRecord,
   type RecordOutcome,
 } from './process-record.ts';
-
-export interface RetryBackoff {
-  /** Wait before the second receive. */
-  readonly baseSeconds: number;
-  /** Each further receive waits this many times longer. */
-  readonly factor: number;
-  readonly maxSeconds: number;
-}
 
 export interface BatchOptions {
   /** Stop `safetyMarginMs` before the invocation's own deadline. */
@@ -51,7 +44,7 @@ export const defaultBatchOptions: BatchOptions = {
   safetyMarginMs: 5_000,
   minRecordMs: 5_000,
   concurrency: 2,
-  backoff: { baseSeconds: 2, factor: 3, maxSeconds: 900 },
+  backoff: RETRY_BACKOFF,
 };
 
 export interface InvocationClock {
@@ -75,17 +68,6 @@ export interface BatchHooks {
     record: QueueRecord,
     copy: { readonly delaySeconds: number; readonly deferrals: number },
   ) => Promise<void>;
-}
-
-/** Seconds until the next receive of a record that failed on its `receiveCount`-th receive. */
-export function backoffSeconds(
-  backoff: RetryBackoff,
-  receiveCount: number,
-  random = Math.random(),
-): number {
-  const nominal = backoff.baseSeconds * backoff.factor ** Math.max(0, receiveCount - 1);
-  const jittered = nominal * (0.75 + 0.5 * random);
-  return Math.max(1, Math.min(backoff.maxSeconds, Math.round(jittered)));
 }
 
 function receiveCountOf(record: QueueRecord): number {

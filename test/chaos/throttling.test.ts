@@ -2,7 +2,7 @@
  * A bad day for the account's limits: 20 % of the worker's S3 and DynamoDB calls are throttled.
  * The faults are injected inside the SDK's retry loop (lib/aws/fault-injection.ts), so the SDK's
  * own three attempts retry them as they retry AWS's; what gets past those is retried by SQS,
- * with backoff, up to 5 receives. That must be enough: nothing may reach the DLQ.
+ * with backoff, up to 8 receives. That must be enough: nothing may reach the DLQ.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

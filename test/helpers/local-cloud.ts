@@ -118,7 +118,7 @@ export function startTestWorker(
     config,
     // Tests read rows, not logs; metrics blobs would otherwise go to the test's stdout.
     output: () => undefined,
-    // Retries a second apart instead of 2 s, 6 s, 18 s…: the order of events is what is tested.
+    // Retries a second apart instead of 10 s, 20 s, 40 s…: the order of events is what is tested.
     batch: { backoff: TEST_BACKOFF },
     ...options.settings,
   });

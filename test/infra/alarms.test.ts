@@ -49,8 +49,8 @@ function expectedAlarms(p: PipelineUnderTest): Record<AlarmKey, ExpectedAlarm> {
       dimensions: queueName(pipeline.workQueues.queue),
       statistic: 'Maximum',
       period: 60,
-      // 10 workers × min(2048 MB / 1769 MB, 2) vCPU / 0.62 s per image × 3605 s.
-      threshold: 67316,
+      // 10 workers × min(2048 MB / 1769 MB, 2) vCPU / 0.62 s per image × 2550 s.
+      threshold: 47616,
       evaluationPeriods: 5,
       datapointsToAlarm: 5,
     },
@@ -60,8 +60,9 @@ function expectedAlarms(p: PipelineUnderTest): Record<AlarmKey, ExpectedAlarm> {
       dimensions: queueName(pipeline.workQueues.queue),
       statistic: 'Maximum',
       period: 60,
-      // maxReceiveCount 5 × visibility timeout (6 × 120 s + 1 s).
-      threshold: 3605,
+      // The retry span: 8 receives of an invocation each (a sixth of the 721 s visibility
+      // timeout) and the 7 waits between them at their longest (13 + 25 + … + 800 s).
+      threshold: 2550,
       evaluationPeriods: 3,
       datapointsToAlarm: 3,
     },

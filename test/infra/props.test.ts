@@ -158,6 +158,6 @@ describe('ImagePipeline props', () => {
     const p = buildPipeline({ batchSize: undefined, memoryMb: undefined, alarms: undefined });
     assert.equal(p.pipeline.topology.batchSize, 10);
     assert.equal(p.pipeline.settings.memoryMb, 2048);
-    assert.equal(p.pipeline.settings.alarms.backlogObjectiveSeconds, 3605);
+    assert.equal(p.pipeline.settings.alarms.backlogObjectiveSeconds, 2550);
   });
 });

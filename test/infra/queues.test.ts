@@ -22,9 +22,9 @@ describe('work queue and dead-letter queues', () => {
   it('moves a message to the work DLQ after maxReceiveCount receives', () => {
     assert.deepEqual(workQueue.RedrivePolicy, {
       deadLetterTargetArn: arnOf(p, pipeline.workQueues.deadLetterQueue),
-      maxReceiveCount: 5,
+      maxReceiveCount: 8,
     });
-    assert.equal(pipeline.topology.maxReceiveCount, 5);
+    assert.equal(pipeline.topology.maxReceiveCount, 8);
   });
 
   it('keeps the visibility timeout at least 6 × the function timeout + batching window', () => {

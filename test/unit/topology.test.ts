@@ -12,8 +12,8 @@ describe('topology', () => {
     assert.equal(t.visibilityTimeoutSeconds, 185);
   });
 
-  it('retries 5 times and keeps the DLQ longer than the work queue', () => {
-    assert.equal(topology.maxReceiveCount, 5);
+  it('receives a message 8 times before the DLQ and keeps the DLQ longer than the work queue', () => {
+    assert.equal(topology.maxReceiveCount, 8);
     assert.ok(topology.deadLetterRetentionSeconds > topology.workQueueRetentionSeconds);
   });
 
