@@ -110,9 +110,20 @@ export class ObjectStore {
     }
   }
 
-  async head(bucket: string, key: string): Promise<ObjectHead | undefined> {
+  /** The object (or its version `versionId`); undefined when there is none. */
+  async head(
+    bucket: string,
+    key: string,
+    versionId?: string | undefined,
+  ): Promise<ObjectHead | undefined> {
     try {
-      const r = await this.#s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      const r = await this.#s3.send(
+        new HeadObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          ...(versionId ? { VersionId: versionId } : {}),
+        }),
+      );
       return {
         etag: unquoteEtag(r.ETag),
         size: r.ContentLength ?? 0,

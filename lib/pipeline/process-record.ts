@@ -22,6 +22,7 @@ import { defaultLeasePolicy, type LeasePolicy, leaseUntil, startLeaseHeartbeat }
 import { type PipelineLogger, withFields } from './log.ts';
 import { type ImageRenderer, type MadeRenditions, makeRenditions } from './make-renditions.ts';
 import { type PipelineMetrics, reportOutcome } from './metrics.ts';
+import { resolveEventKey } from './resolve-event-key.ts';
 
 export interface PipelineDeps {
   readonly store: ObjectStore;
@@ -233,8 +234,11 @@ export async function processRecord(
 ): Promise<RecordOutcome> {
   const started = Date.now();
   const policy = deps.lease ?? defaultLeasePolicy;
-  const item = parseWorkItem(record);
-  assertServed(record, item, deps.uploads);
+  const parsed = parseWorkItem(record);
+  assertServed(record, parsed, deps.uploads);
+  const item = await resolveEventKey(deps.store, parsed, deps.log);
+  // A decoded key is checked again: it must be under the prefix too.
+  if (item !== parsed) assertServed(record, item, deps.uploads);
   const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? '1') || 1;
   const version = item.versionId ?? item.etag;
   const rowKey = imageRowKey({
