@@ -73,7 +73,7 @@ describe('worker function', () => {
       PIXELMILL_UPLOADS_PREFIX: 'uploads/',
       PIXELMILL_RENDITIONS_BUCKET: ref(p, pipeline.renditionsBucket),
       PIXELMILL_TABLE: ref(p, pipeline.table),
-      PIXELMILL_MAX_RECEIVE_COUNT: '5',
+      PIXELMILL_MAX_RECEIVE_COUNT: '8',
       PIXELMILL_CONFIG: JSON.stringify({
         limits: {
           maxBytes: 67108864,
