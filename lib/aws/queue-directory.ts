@@ -4,7 +4,7 @@
  * never succeed). The function's role has sqs:GetQueueAttributes through its event source.
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { Queue, type QueueSettings, queueUrlFromArn } from './queue.ts';
+import { Queue, type QueueSettings, queueUrlFromArn, sqsEndpointFor } from './queue.ts';
 
 interface Entry {
   readonly queue: Queue;
@@ -22,7 +22,7 @@ export class QueueDirectory {
   #entry(arn: string): Entry {
     let entry = this.#entries.get(arn);
     if (!entry) {
-      entry = { queue: new Queue(this.#sqs, queueUrlFromArn(arn), arn) };
+      entry = { queue: new Queue(this.#sqs, queueUrlFromArn(arn, sqsEndpointFor(this.#sqs)), arn) };
       this.#entries.set(arn, entry);
     }
     return entry;

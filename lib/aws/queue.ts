@@ -56,16 +56,26 @@ function toReceived(m: Message): ReceivedMessage | undefined {
 }
 
 /**
- * The queue URL for a queue ARN (`arn:aws:sqs:<region>:<account>:<name>`), as SQS forms it.
+ * The queue URL for a queue ARN (`arn:<partition>:sqs:<region>:<account>:<name>`), as SQS forms
+ * it: `https://sqs.<region>.<the partition's DNS suffix>/<account>/<name>`. The suffix differs by
+ * partition (`amazonaws.com`, `amazonaws.com.cn`, `c2s.ic.gov`, …), so the host is SQS's own
+ * endpoint for the region as the SDK's endpoint rules resolve it (`endpointFor`), never assumed.
  * The local cloud resolves a queue by region and name from the URL's path, so the same URL works
  * there. https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-queue-message-identifiers.html
  */
-export function queueUrlFromArn(arn: string): string {
-  const [, , service, region, account, name] = arn.split(':');
-  if (service !== 'sqs' || !region || !account || !name) {
+export function queueUrlFromArn(arn: string, endpointFor: (region: string) => string): string {
+  const [, partition, service, region, account, name] = arn.split(':');
+  if (!partition || service !== 'sqs' || !region || !account || !name) {
     throw new Error(`Expected an SQS queue ARN but received ${JSON.stringify(arn)}`);
   }
-  return `https://sqs.${region}.amazonaws.com/${account}/${name}`;
+  const host = new URL(endpointFor(region));
+  return `${host.protocol}//${host.host}/${account}/${name}`;
+}
+
+/** SQS's public endpoint in `region`, from the client's endpoint rules (every partition's). */
+export function sqsEndpointFor(sqs: SQSClient): (region: string) => string {
+  const provider = sqs.config.endpointProvider;
+  return (region) => provider({ Region: region, UseFIPS: false, UseDualStack: false }).url.href;
 }
 
 /** Largest batch SQS accepts in SendMessageBatch / DeleteMessageBatch / ReceiveMessage. */
