@@ -157,6 +157,15 @@ export interface ScheduledAuditProps {
   readonly repair?: boolean;
   /** List the renditions bucket to check DONE rows (off for very large buckets). @default true */
   readonly checkRenditions?: boolean;
+  /**
+   * Reserve this much concurrency for the audit function (1: one audit at a time, guaranteed a
+   * slot). Opt-in: Lambda refuses any reservation that leaves the account fewer than 100
+   * unreserved concurrent executions, so it fails the deploy in a new account whose quota is 10
+   * or 50. Without it two audits can at most overlap, and their repairs are idempotent.
+   * https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionConcurrency.html
+   * @default none
+   */
+  readonly reservedConcurrency?: number;
   /** Absolute path of the audit's entry module (tests use a stub). @default workers/audit.ts */
   readonly entry?: string;
 }
@@ -165,6 +174,7 @@ export interface ResolvedAuditSettings {
   readonly intervalMinutes: number;
   readonly repair: boolean;
   readonly checkRenditions: boolean;
+  readonly reservedConcurrency: number | undefined;
   readonly entry: string;
 }
 
@@ -631,9 +641,13 @@ export function resolveImagePipelineSettings(
     intervalMinutes: auditProps.intervalMinutes ?? IMAGE_PIPELINE_DEFAULTS.auditIntervalMinutes,
     repair: auditProps.repair ?? IMAGE_PIPELINE_DEFAULTS.auditRepair,
     checkRenditions: auditProps.checkRenditions ?? IMAGE_PIPELINE_DEFAULTS.auditCheckRenditions,
+    reservedConcurrency: auditProps.reservedConcurrency,
     entry: auditProps.entry ?? IMAGE_PIPELINE_DEFAULTS.auditEntry,
   };
   problems.int('audit.intervalMinutes', audit.intervalMinutes, 5, 1440);
+  if (audit.reservedConcurrency !== undefined) {
+    problems.int('audit.reservedConcurrency', audit.reservedConcurrency, 1, 100_000);
+  }
 
   if (problems.list.length > 0) throw new ImagePipelinePropsError(scope.node.path, problems.list);
 

@@ -32,6 +32,8 @@ export interface ScheduledAuditConstructProps {
   readonly intervalMinutes: number;
   readonly repair: boolean;
   readonly checkRenditions: boolean;
+  /** Opt-in (see ScheduledAuditProps.reservedConcurrency): undefined reserves nothing. */
+  readonly reservedConcurrency?: number | undefined;
   readonly architecture: lambda.Architecture;
   /** The worker's PIXELMILL_CONFIG: the audit counts rows of the same rendition config. */
   readonly workerConfigJson: string;
@@ -87,8 +89,10 @@ export class ScheduledAudit extends Construct {
       architecture: props.architecture,
       timeout: AUDIT_TIMEOUT,
       memorySize: AUDIT_MEMORY_MB,
-      // One audit at a time: two would race on the same repairs.
-      reservedConcurrentExecutions: 1,
+      // Opt-in: a reservation fails the deploy in accounts with a small concurrency quota.
+      ...(props.reservedConcurrency !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrency }
+        : {}),
       role: this.role,
       logGroup: this.logGroup,
       projectRoot: REPO_ROOT,

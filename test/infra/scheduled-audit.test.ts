@@ -39,7 +39,7 @@ describe('scheduled audit', () => {
   const { pipeline } = p;
   const fn = propertiesOf(p, pipeline.audit.function);
 
-  it('runs every hour, one at a time, for up to 15 minutes', () => {
+  it('runs every hour for up to 15 minutes, reserving no concurrency unless asked', () => {
     assert.equal(propertiesOf(p, pipeline.audit.rule).ScheduleExpression, 'rate(1 hour)');
     assert.deepEqual(
       at(propertiesOf(p, pipeline.audit.rule), 'Targets', 0, 'Arn'),
@@ -47,7 +47,14 @@ describe('scheduled audit', () => {
     );
     assert.equal(fn.Runtime, 'nodejs24.x');
     assert.equal(fn.Timeout, 900);
-    assert.equal(fn.ReservedConcurrentExecutions, 1);
+    // A reservation must leave the account 100 unreserved: it would fail the deploy where the
+    // account's quota is 10 or 50, as new accounts' are.
+    assert.equal(fn.ReservedConcurrentExecutions, undefined);
+    const reserved = buildPipeline({ audit: { reservedConcurrency: 1 } });
+    assert.equal(
+      propertiesOf(reserved, reserved.pipeline.audit.function).ReservedConcurrentExecutions,
+      1,
+    );
   });
 
   it('is told the resources it joins, the worker’s config, and to repair', () => {
