@@ -164,11 +164,19 @@ export async function statusCommand(argv: readonly string[]): Promise<number> {
         if (redraw) writeControl(process.stdout, '\x1b[H\x1b[2J');
         await writeOut(render(status));
       }
+      if (stopped) break;
+      // A timer that holds the event loop: joined to a cloud another process runs, nothing else
+      // does, and an unref'd timer let Node exit mid-await (exit 13) after the first reading.
       await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, interval * 1000).unref();
+        const timer = setTimeout(resolve, interval * 1000);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
       });
     }
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
     return 0;
   } finally {
     await target.close();
