@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from '../lib/ops/errors.ts';
 import { printable } from '../lib/ops/printable.ts';
 import { writeErr, writeOut } from './output.ts';
+import { closest } from './suggest.ts';
+import { systemErrorLine } from './system-errors.ts';
 
 interface CommandModule {
   readonly run: (argv: readonly string[]) => Promise<number>;
@@ -123,6 +125,31 @@ Run \`pixelmill <command> --help\` for a command's options.
 Options: -h, --help · --version
 `;
 
+/** JavaScript's own error classes: thrown by a bug, not by anything the user or machine did. */
+const BUG_NAMES = new Set([
+  'Error',
+  'TypeError',
+  'RangeError',
+  'ReferenceError',
+  'SyntaxError',
+  'AssertionError',
+  'AggregateError',
+]);
+
+/**
+ * What is printed when a command fails: one line for a failure of the machine (a system error
+ * anywhere in the causes: a read-only directory, a port in use, a full disk) or one of
+ * pixelmill's own errors (each names what failed in its message); the stack trace only for a
+ * bug, which is worth reporting with it.
+ */
+function failureText(error: unknown): string {
+  const system = systemErrorLine(error);
+  if (system !== undefined) return printable(system);
+  if (!(error instanceof Error)) return printable(String(error));
+  if (!BUG_NAMES.has(error.name)) return printable(error.message.split('\n')[0] ?? error.name);
+  return error.stack ?? error.message;
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
   try {
@@ -137,7 +164,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     const command = commands[name];
-    if (!command) throw new UsageError(`Unknown command "${name}". Run \`pixelmill --help\`.`);
+    if (!command) {
+      const guess = closest(name, Object.keys(commands));
+      throw new UsageError(
+        `Unknown command "${name}"${guess ? `; did you mean ${guess}?` : '.'} Run \`pixelmill --help\`.`,
+      );
+    }
     return await (await command.load()).run(rest);
   } catch (error) {
     if (error instanceof UsageError) {
@@ -145,9 +177,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       await writeErr(`pixelmill: ${printable(error.message)}\n`);
       return 2;
     }
-    await writeErr(
-      `pixelmill: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
+    await writeErr(`pixelmill: ${failureText(error)}\n`);
     return 1;
   }
 }

@@ -3,6 +3,7 @@ import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { statePaths } from '../infra/local/state-dir.ts';
 import { jsonLineLogger, type PipelineLogger } from '../lib/pipeline/log.ts';
+import { assertWritableDir } from './writable-path.ts';
 
 export interface LogFile {
   readonly file: string;
@@ -11,7 +12,9 @@ export interface LogFile {
   close(): Promise<void>;
 }
 
+/** Opens the log; a state directory that cannot be written is a one-line usage error here. */
 export function openLogFile(stateDir: string): LogFile {
+  assertWritableDir(stateDir, '--state');
   const dir = join(statePaths(stateDir).root, 'logs');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'pixelmill.log');

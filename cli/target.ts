@@ -26,6 +26,7 @@ import type { OperatorContext } from '../lib/ops/operator-context.ts';
 import type { PipelineResources } from '../lib/ops/resources.ts';
 import type { PipelineLogger } from '../lib/pipeline/log.ts';
 import { loadConfig } from './load-config.ts';
+import { assertWritableDir } from './writable-path.ts';
 
 export interface TargetOptions {
   readonly state?: string | undefined;
@@ -80,6 +81,8 @@ async function localTarget(
   const running = readCloudFile(statePaths(state));
   if (running && running.pid !== process.pid && processAlive(running.pid))
     return attach(running.endpoint);
+  // Said in one line before the cloud's thread fails on it (the cloud makes the directory).
+  assertWritableDir(state, '--state', { create: false });
   // In a thread of its own: off the event loop of this process's SDK clients and workers.
   const { startLocalCloudThread } = await import('../infra/local/cloud-thread.ts');
   try {

@@ -4,6 +4,7 @@ import { REPORT_FILE, writeReport } from '../../lib/ops/write-report.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import { writeErr, writeJson, writeOut } from '../output.ts';
 import { resolveTarget, targetHelp, targetOptionSpec } from '../target.ts';
+import { assertWritableFileDir } from '../writable-path.ts';
 
 export const reportHelp = `Usage: pixelmill report [--out FILE] [--prefix P] [--max-images N] [--title T] [--state DIR | --stack NAME]
 
@@ -40,9 +41,12 @@ export async function reportCommand(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const maxImages = positiveInt('max-images', values['max-images'], 300);
+  const out = resolve(values.out ?? REPORT_FILE);
+  // Before the table is read: a page that cannot be written fails now, not after the work.
+  assertWritableFileDir(values.out ?? REPORT_FILE, '--out');
   const target = await resolveTarget(values);
   try {
-    const written = await writeReport(target, resolve(values.out ?? REPORT_FILE), {
+    const written = await writeReport(target, out, {
       title: values.title ?? 'pixelmill report',
       target:
         target.kind === 'aws'

@@ -25,6 +25,7 @@ import { writeErr, writeOut } from '../output.ts';
 import { createProgress } from '../progress.ts';
 import { resolveTarget } from '../target.ts';
 import { startWorkers } from '../workers.ts';
+import { assertWritableDir } from '../writable-path.ts';
 
 export const runHelp = `Usage: pixelmill run <file|dir|zip|tar|tgz>... --out DIR [options]
 
@@ -51,7 +52,8 @@ Options:
   -h, --help         show this help
 
 Exit status: 0 when every image is DONE or REJECTED (refused inputs included), 1 when any is
-FAILED or PENDING, 2 on a usage error, 130 when interrupted.
+FAILED or PENDING, 2 on a usage error (including an --out or --state that cannot be written,
+found before anything is uploaded), 130 when interrupted.
 `;
 
 /** A path as the user would type it: relative when below the working directory. */
@@ -110,6 +112,9 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const sources = await planInputs(positionals, topology.uploadsPrefix);
   const limits = archiveLimits({ maxEntryBytes: config.limits.maxBytes });
 
+  // Before the cloud starts and anything is uploaded: an output that cannot be written would
+  // otherwise be found only when the first image is exported.
+  assertWritableDir(values.out, '--out');
   const logFile = openLogFile(stateDir);
   const target = await resolveTarget(
     { state: stateDir, config: values.config },

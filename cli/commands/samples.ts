@@ -5,6 +5,7 @@ import { printable } from '../../lib/ops/printable.ts';
 import { writeSamples } from '../../lib/ops/samples.ts';
 import { parseCommandArgs } from '../args.ts';
 import { writeOut } from '../output.ts';
+import { assertWritableDir } from '../writable-path.ts';
 
 export const samplesHelp = `Usage: pixelmill samples <dir>
 
@@ -23,6 +24,7 @@ export async function samplesCommand(argv: readonly string[]): Promise<number> {
   }
   const [dir, ...extra] = positionals;
   if (!dir || extra.length > 0) throw new UsageError('Expected exactly one directory');
+  assertWritableDir(dir, 'the samples directory');
   const files = await writeSamples(dir);
   await writeOut(
     `${files.map((f) => `${printable(`${dir}/${f.name}`)}  — ${f.description}`).join('\n')}\n`,

@@ -33,7 +33,7 @@ describe('pixelmill CLI', () => {
     const dir = await tempDir(t, 'usage');
     const cases: [string[], RegExp][] = [
       [['run', dir], /Expected --out DIR/],
-      [['run', dir, '--out', join(dir, 'o'), '--colour'], /Unknown option '--colour'/],
+      [['run', dir, '--out', join(dir, 'o'), '--colour'], /Unknown option --colour/],
       [
         ['run', dir, '--out', join(dir, 'o'), '--concurrency', 'two'],
         /Expected positive integer for --concurrency/,
