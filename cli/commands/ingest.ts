@@ -11,6 +11,7 @@ import { type Refusal, type RefusalReason, refusalReasons } from '../../lib/ops/
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import { columns } from '../format.ts';
 import { createIngestProgress } from '../ingest-progress.ts';
+import { ingestKeyPrefix } from '../key-prefix.ts';
 import { writeErr, writeJson, writeOut } from '../output.ts';
 import { peakRssBytes } from '../peak-rss.ts';
 import { resolveTarget, targetHelp, targetOptionSpec } from '../target.ts';
@@ -37,7 +38,8 @@ sleeping laptop), run the same command with --resume to skip what was finished.
 Exit status: 0 all in, 1 anything refused or failed (listed), 130 interrupted, 2 usage error.
 
 Options:
-  --prefix P         key prefix below the uploads prefix (default: none)
+  --prefix P         put the keys under <uploads prefix>P/ (default: the uploads prefix);
+                     report and redrive --prefix P then select them
   --concurrency N    uploads at once (default 8)
   --resume           continue the interrupted ingest of the same sources, prefix and target
   --rate N           backfill messages per second (default 50)
@@ -131,7 +133,6 @@ export async function ingestCommand(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (positionals.length === 0) throw new UsageError('Expected at least one source');
-  const extra = values.prefix ? `${values.prefix.replace(/^\/+|\/+$/g, '')}/` : '';
   const concurrency = positiveInt('concurrency', values.concurrency, 8);
   const rate = positiveInt('rate', values.rate, 50);
   const sources = positionals.map((p) => (p.startsWith('s3://') ? p : resolve(p)));
@@ -151,7 +152,7 @@ export async function ingestCommand(argv: readonly string[]): Promise<number> {
   process.once('SIGTERM', onSignal);
   const progress = createIngestProgress();
   try {
-    const keyPrefix = `${target.resources.uploadsPrefix}${extra}`;
+    const keyPrefix = ingestKeyPrefix(values.prefix, target.resources.uploadsPrefix);
     const targetId =
       target.kind === 'aws'
         ? `stack:${target.stackName}:${target.target.region}`

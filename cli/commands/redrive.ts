@@ -5,6 +5,7 @@ import { printable } from '../../lib/ops/printable.ts';
 import { redrive } from '../../lib/ops/redrive.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import { columns, parseSince } from '../format.ts';
+import { prefixWarning, selectedKeyPrefix } from '../key-prefix.ts';
 import { writeErr, writeJson, writeOut } from '../output.ts';
 import { resolveTarget, targetHelp, targetOptionSpec } from '../target.ts';
 
@@ -20,11 +21,13 @@ Run with --dry-run first: it prints the plan and changes nothing.
 Options:
   --dry-run          print what would move, change nothing
   --reason CODE      the last error's code, as \`pixelmill dlq list\` shows it
-  --prefix P         uploads keys starting with P (e.g. uploads/2024/)
+  --prefix P         keys starting with <uploads prefix>P: what ingest --prefix P wrote, or a
+                     run's inputs (--prefix photos/ for \`run ./photos\`)
   --since T          last failure at or after T: an ISO date, or 30m, 2h, 1d ago
   --max N            at most N moves
   --rate N           moves per second (default 20)
-  --json             machine-readable report
+  --json             machine-readable report: "plan" lists every matching message and its
+                     action (move, delete-finished, skip), with --dry-run too
 ${targetHelp}
   -h, --help
 `;
@@ -54,9 +57,12 @@ export async function redriveCommand(argv: readonly string[]): Promise<number> {
   const rate = positiveInt('rate', values.rate, 20);
   const target = await resolveTarget(values);
   try {
+    const warning = prefixWarning(values.prefix, target.resources.uploadsPrefix);
+    if (warning) await writeErr(warning);
+    const prefix = selectedKeyPrefix(values.prefix, target.resources.uploadsPrefix);
     const report = await redrive(
       target,
-      { reason: values.reason, prefix: values.prefix, since, max },
+      { reason: values.reason, prefix, since, max },
       { dryRun: values['dry-run'], ratePerSecond: rate },
     );
     if (values.json) {
@@ -71,6 +77,8 @@ export async function redriveCommand(argv: readonly string[]): Promise<number> {
         dryRun: report.dryRun,
         examined: report.examined,
         matched: report.matched,
+        // Every matching message and what was (with --dry-run: would be) done with it.
+        plan: view(report.plan),
         moved: view(report.moved),
         deletedFinished: view(report.deletedFinished),
         skipped: view(report.skipped),

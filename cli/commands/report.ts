@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { REPORT_FILE, writeReport } from '../../lib/ops/write-report.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
+import { prefixWarning, selectedKeyPrefix } from '../key-prefix.ts';
 import { writeErr, writeJson, writeOut } from '../output.ts';
 import { resolveTarget, targetHelp, targetOptionSpec } from '../target.ts';
 import { assertWritableFileDir } from '../writable-path.ts';
@@ -18,7 +19,8 @@ the rows' finish times. The metadata table is read whole.
 
 Options:
   --out FILE         where to write the page (default ${REPORT_FILE})
-  --prefix P         only uploads keys starting with P (e.g. uploads/2024/)
+  --prefix P         only keys starting with <uploads prefix>P: what ingest --prefix P wrote,
+                     or a run's inputs (--prefix photos/ for \`run ./photos\`)
   --max-images N     tiles on the contact sheet (default 300; thumbnails for the first 200)
   --title T          the page's title (default "pixelmill report")
   --json             print {"file", "bytes", "images"} as JSON
@@ -46,13 +48,15 @@ export async function reportCommand(argv: readonly string[]): Promise<number> {
   assertWritableFileDir(values.out ?? REPORT_FILE, '--out');
   const target = await resolveTarget(values);
   try {
+    const warning = prefixWarning(values.prefix, target.resources.uploadsPrefix);
+    if (warning) await writeErr(warning);
     const written = await writeReport(target, out, {
       title: values.title ?? 'pixelmill report',
       target:
         target.kind === 'aws'
           ? `stack ${target.stackName ?? ''} (${target.target.region})`
           : `local cloud at ${target.stateDir ?? ''}`,
-      prefix: values.prefix,
+      prefix: selectedKeyPrefix(values.prefix, target.resources.uploadsPrefix),
       maxImages,
       maxThumbnails: Math.min(maxImages, 200),
     });
