@@ -1,8 +1,10 @@
 /**
  * A one-line progress display on a terminal (stderr), redrawn at most a few times a second.
  * Off a terminal it prints nothing: logs and pipes get the final summary only. It shows counts
- * only, never a name, so its text needs no escaping.
+ * and error codes only, never a name or a message, so its text needs little escaping (a code is
+ * escaped all the same: it comes from a row).
  */
+import { printable } from '../lib/ops/printable.ts';
 import type { RunProgress } from '../lib/ops/run-job.ts';
 import { writeControl } from './output.ts';
 
@@ -15,6 +17,13 @@ function bar(fraction: number): string {
 
 function megabytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** Images failing transiently right now (this process's workers saw them), and the last why. */
+export interface RetryingNow {
+  readonly retrying: number;
+  /** The code of the last transient error seen (`InternalError`, `pixel-worker-starved`, …). */
+  readonly lastCode?: string | undefined;
 }
 
 export function createProgress(stream: NodeJS.WriteStream = process.stderr) {
@@ -31,7 +40,7 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr) {
     writeControl(stream, `\r\x1b[2K${text}`);
   };
   return {
-    update(progress: RunProgress) {
+    update(progress: RunProgress, retry: RetryingNow = { retrying: 0 }) {
       const seconds = Math.max(0.001, (Date.now() - started) / 1000);
       if (progress.phase === 'upload') {
         // Sources are read as they are uploaded, so there is no total yet: counts only.
@@ -41,12 +50,17 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr) {
             `${progress.failed ? ` · ${progress.failed} failed` : ''}`,
         );
       } else {
-        // Renditions are copied into the output as each image settles: no separate phase.
+        // Renditions are copied into the output as each image settles: no separate phase. The
+        // rate counts only images this run processed (not those an earlier run finished).
         const settled = progress.done + progress.rejected + progress.failed;
+        const retrying =
+          retry.retrying > 0
+            ? ` · ${retry.retrying} retrying${retry.lastCode ? ` (last error ${printable(retry.lastCode)})` : ''}`
+            : '';
         draw(
           `Processing ${bar(settled / Math.max(1, progress.total))} ${settled}/${progress.total} · ` +
-            `${progress.done} done · ${progress.rejected} rejected · ${progress.failed} failed · ` +
-            `${(settled / seconds).toFixed(1)} img/s`,
+            `${progress.done} done · ${progress.rejected} rejected · ${progress.failed} failed` +
+            `${retrying} · ${(progress.processed / seconds).toFixed(1)} img/s`,
         );
       }
     },

@@ -1,13 +1,13 @@
 /**
- * Fault injection for the chaos tests, read from PIXELMILL_FAULTS (JSON) by `pixelmill worker`
- * only. Nothing in production sets it. It can fail a share of SDK calls (see lib/aws/target.ts)
+ * Fault injection for the chaos and end-to-end tests, read from PIXELMILL_FAULTS (JSON) by
+ * `pixelmill worker` and `pixelmill run` only. Nothing in production sets it. It can fail a share of SDK calls (see lib/aws/target.ts)
  * and crash the worker process with SIGKILL: after its k-th record, or (at a rate) between the
  * last rendition write and the DONE write.
  */
 import { z } from 'zod';
+import type { RetryBackoff } from '../events/retry-schedule.ts';
 import type { FaultPlan } from '../lib/aws/target.ts';
 import { UsageError } from '../lib/ops/errors.ts';
-import type { RetryBackoff } from '../events/retry-schedule.ts';
 import type { PipelineTestHooks } from '../lib/pipeline/process-record.ts';
 
 const faultsSchema = z.strictObject({

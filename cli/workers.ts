@@ -22,7 +22,10 @@ export function startWorkers(
     readonly faults?: TestFaults | undefined;
     /** When a failed record comes back (default: the worker's, events/retry-schedule.ts). */
     readonly backoff?: RetryBackoff | undefined;
-    /** Told each row these workers finish (pixelmill run follows its images with it). */
+    /**
+     * Told each row these workers finish, and each they leave RETRYING (pixelmill run follows its
+     * images with it).
+     */
     readonly onSettled?:
       | ((row: ImageRow, stored?: ReadonlyMap<string, Buffer>) => void)
       | undefined;

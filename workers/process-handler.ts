@@ -68,7 +68,8 @@ export interface WorkerSettings {
   readonly onOutcome?: (outcome: ImageOutcome) => void;
   /**
    * Told each row the worker finishes (DONE, REJECTED, FAILED), as written, with the bytes of
-   * the renditions it just stored (pixelmill run exports them without downloading them).
+   * the renditions it just stored (pixelmill run exports them without downloading them); and
+   * each RETRYING row a transient failure leaves (what is retrying, and why).
    */
   readonly onSettled?: (row: ImageRow, stored?: ReadonlyMap<string, Buffer>) => void;
   /** Fault injection for the chaos tests only. */

@@ -10,10 +10,12 @@ import { topology } from '../../infra/topology.ts';
 import { configHash } from '../../lib/config/parse.ts';
 import { UsageError } from '../../lib/ops/errors.ts';
 import { renditionFileNames } from '../../lib/ops/export-renditions.ts';
-import { planInputs } from '../../lib/ops/inputs.ts';
+import { planInputs, type RunSource } from '../../lib/ops/inputs.ts';
 import { printable } from '../../lib/ops/printable.ts';
 import { startQueueSampler } from '../../lib/ops/queue-sampler.ts';
 import { REPORT_MAX_IMAGES, RowTally } from '../../lib/ops/report-collect.ts';
+import { RetryingImages } from '../../lib/ops/retrying-images.ts';
+import { redriveEarlierFailures, waitForDeadLetters } from '../../lib/ops/run-failures.ts';
 import { MANIFEST_FILE, type RunResult, runJob } from '../../lib/ops/run-job.ts';
 import { displayName } from '../../lib/ops/sources/entry-names.ts';
 import { archiveLimits } from '../../lib/ops/sources/limits.ts';
@@ -24,6 +26,7 @@ import { openLogFile } from '../log-file.ts';
 import { writeErr, writeOut } from '../output.ts';
 import { createProgress } from '../progress.ts';
 import { resolveTarget } from '../target.ts';
+import { FAULTS_ENV, readTestFaults } from '../test-faults.ts';
 import { startWorkers } from '../workers.ts';
 import { assertWritableDir } from '../writable-path.ts';
 
@@ -41,20 +44,33 @@ not UTF-8 or too long, a device, a nested archive, renditions that would collide
 manifest.json, report.html or an earlier image) is refused: REJECTED in the manifest with
 "refused": true and its reason, and the run goes on. No AWS account is needed.
 
+The summary counts inputs (a file that is not an image is one, REJECTED, and said to be no image)
+and rates only the images this run processed. While images fail transiently the progress line
+says how many retry and the last error's code; FAILED images end in the dead-letter queue, and
+the summary names the next commands. Once the cause is fixed, the same command again retries
+them: their dead letters are redriven to the work queue first (recorded on their rows).
+
 Options:
   --out DIR          where renditions and manifest.json are written (required)
   --config FILE      presets and limits as JSON (default: 1600, 800 and 320 px wide,
                      each as JPEG q80 and WebP q80)
   --state DIR        local cloud state (default ${DEFAULT_STATE_DIR}); run again with the same
-                     state to resume an interrupted run: nothing is uploaded or processed twice
+                     state to resume an interrupted run (nothing is uploaded or processed twice)
+                     or to retry what FAILED
   --concurrency N    batches processed at once (default: ${availableParallelism()}, the CPU cores)
   --json             print manifest.json to stdout instead of the summary
   -h, --help         show this help
 
 Exit status: 0 when every image is DONE or REJECTED (refused inputs included), 1 when any is
 FAILED or PENDING, 2 on a usage error (including an --out or --state that cannot be written,
-found before anything is uploaded), 130 when interrupted.
+found before anything is uploaded, and inputs holding nothing to run), 130 when interrupted.
 `;
+
+/**
+ * How long a run with FAILED images keeps its workers for their messages to reach the DLQ: the
+ * last failure's message comes back after ~1 s and is moved on that receive.
+ */
+const DLQ_WAIT_MS = 15_000;
 
 /** A path as the user would type it: relative when below the working directory. */
 function shown(path: string): string {
@@ -62,18 +78,53 @@ function shown(path: string): string {
   return rel === '' ? '.' : rel.startsWith('..') ? resolve(path) : rel;
 }
 
+/** A word for the shell: as it is when it needs no quoting, else in single quotes. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+/** What to type next when images are FAILED: why, then retry (this run again, or a redrive). */
+function nextCommands(argv: readonly string[], stateDir: string, sources: readonly RunSource[]) {
+  const state = `--state ${shellWord(stateDir)}`;
+  const only = sources.length === 1 ? sources[0] : undefined;
+  // --prefix is relative to the uploads prefix, for every command.
+  const prefix = only
+    ? ` --prefix ${shellWord(only.keyPrefix.slice(topology.uploadsPrefix.length))}`
+    : '';
+  return [
+    'Next:',
+    `  pixelmill dlq list ${state}`,
+    '      why each FAILED image failed (its last error and attempts)',
+    `  pixelmill run ${argv.map(shellWord).join(' ')}`,
+    '      once the cause is fixed: the same run again retries what FAILED (redriven from the DLQ)',
+    `  pixelmill redrive ${state}${prefix} --dry-run`,
+    '      or move them back yourself (drop --dry-run), and watch: pixelmill status --watch',
+  ];
+}
+
 function summaryText(
   result: RunResult,
   outDir: string,
   logFile: string,
   report: string | undefined,
+  next: readonly string[],
 ): string {
   const s = result.summary;
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const rejectedDetail = [
+    s.notImages ? `${s.notImages} not ${s.notImages === 1 ? 'an image' : 'images'}` : '',
+    s.refused ? `${s.refused} refused before upload (REFUSED below)` : '',
+  ].filter(Boolean);
   const lines = [
-    `pixelmill run: ${s.total} image${s.total === 1 ? '' : 's'} in ${s.seconds.toFixed(1)} s ` +
-      `(${s.imagesPerSecond.toFixed(2)} images/s)`,
+    // Inputs, not images: a file that is not an image is an input, REJECTED below. The rate is
+    // of the images this run processed, over the time it spent on them.
+    `pixelmill run: ${plural(s.total, 'input')} in ${s.seconds.toFixed(1)} s; ` +
+      `${s.processed} processed by this run` +
+      (s.processed > 0
+        ? ` (${s.imagesPerSecond.toFixed(2)} images/s over ${s.processingSeconds.toFixed(1)} s)`
+        : ''),
     `  DONE      ${String(s.done).padStart(5)}   ${result.renditions} renditions`,
-    `  REJECTED  ${String(s.rejected).padStart(5)}${s.refused ? `   ${s.refused} refused before upload (REFUSED below)` : ''}`,
+    `  REJECTED  ${String(s.rejected).padStart(5)}${rejectedDetail.length ? `   ${rejectedDetail.join(', ')}` : ''}`,
     `  FAILED    ${String(s.failed).padStart(5)}`,
     `  PENDING   ${String(s.pending).padStart(5)}`,
   ];
@@ -88,6 +139,7 @@ function summaryText(
   lines.push(`Manifest: ${printable(shown(join(outDir, MANIFEST_FILE)))}`);
   if (report) lines.push(`Report:   ${printable(shown(report))}`);
   lines.push(`Log:      ${printable(shown(logFile))}`);
+  if (s.failed > 0) lines.push(...next.map(printable));
   return `${lines.join('\n')}\n`;
 }
 
@@ -116,6 +168,8 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   // otherwise be found only when the first image is exported.
   assertWritableDir(values.out, '--out');
   const logFile = openLogFile(stateDir);
+  // Test-only fault injection (test/chaos, test/e2e); never set in production.
+  const faults = readTestFaults(process.env[FAULTS_ENV]);
   const target = await resolveTarget(
     { state: stateDir, config: values.config },
     logFile.logger('local-cloud'),
@@ -123,12 +177,15 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   // The run follows its images through the rows these workers finish; sweeps find the rest.
   type Settled = (row: ImageRow, stored?: ReadonlyMap<string, Buffer>) => void;
   const settled = new Set<Settled>();
+  const retrying = new RetryingImages();
   const workers = startWorkers(target, {
     config,
     backoff: EMBEDDED_RETRY_BACKOFF,
     concurrency,
     logFile,
+    faults,
     onSettled: (row, stored) => {
+      retrying.note(row);
       for (const listener of settled) listener(row, stored);
     },
   });
@@ -148,6 +205,15 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   // The report counts the run's own images as they settle: no scan of the table at the end.
   const tally = new RowTally(REPORT_MAX_IMAGES);
   try {
+    // A rerun retries what an earlier run of these inputs left FAILED (run-failures.ts).
+    const redriven = await redriveEarlierFailures(
+      target,
+      sources.map((s) => s.keyPrefix),
+    );
+    if (redriven && redriven.moved.length > 0)
+      await writeErr(
+        `pixelmill run: retrying ${redriven.moved.length} image(s) an earlier run left FAILED (moved back from the dead-letter queue)\n`,
+      );
     result = await runJob(
       {
         store: target.store,
@@ -167,9 +233,13 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       },
       (p) => {
         if (p.phase === 'process') finished = p.done + p.rejected;
-        progress.update(p);
+        progress.update(p, retrying.now);
       },
     );
+    // FAILED images' messages into the DLQ before the workers stop (run-failures.ts), so that
+    // `dlq list`, a redrive and a rerun find them there.
+    if (result.summary.failed > 0 && !interrupted.signal.aborted)
+      await waitForDeadLetters(target.workQueue, DLQ_WAIT_MS);
     const timeline = await sampler.stop();
     report = (
       await writeReport(
@@ -187,6 +257,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
           },
           timeline,
           seconds: result.summary.seconds,
+          imagesPerSecond: result.summary.imagesPerSecond,
         },
         tally,
       )
@@ -203,7 +274,17 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   // The manifest file is written with printableJson already: it is copied as it is.
   if (values.json)
     await pipeline(createReadStream(result.manifestFile), process.stdout, { end: false });
-  else await writeErr(summaryText(result, values.out, logFile.file, report));
+  else
+    await writeErr(
+      summaryText(result, values.out, logFile.file, report, nextCommands(argv, stateDir, sources)),
+    );
   if (interrupted.signal.aborted) return 130;
+  if (result.summary.total === 0) {
+    // Nothing to run is a mistake as "no path given" is: said, and exit 2.
+    await writeErr(
+      `pixelmill run: no inputs found in ${sources.map((s) => printable(shown(s.path))).join(', ')} (hidden files are skipped)\n`,
+    );
+    return 2;
+  }
   return result.summary.failed + result.summary.pending === 0 ? 0 : 1;
 }

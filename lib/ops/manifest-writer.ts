@@ -7,7 +7,7 @@
  */
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import type { ManifestImage, ManifestSummary } from './manifest.ts';
+import { isNotImage, type ManifestImage, type ManifestSummary } from './manifest.ts';
 import { printableJson } from './printable.ts';
 
 /** How many not-DONE images are kept for the terminal summary. */
@@ -23,8 +23,21 @@ export interface ManifestTotals {
 export class ManifestWriter {
   readonly #out: WriteStream;
   readonly #started = performance.now();
+  /** The run's start on the clock rows' `updatedAt` are written with. */
+  readonly #startedAt = Date.now();
+  /** When the last image this run processed settled (epoch ms), if any did. */
+  #lastProcessedAt: number | undefined;
   #first = true;
-  #counts = { total: 0, done: 0, rejected: 0, failed: 0, pending: 0, refused: 0 };
+  #counts = {
+    total: 0,
+    done: 0,
+    rejected: 0,
+    failed: 0,
+    pending: 0,
+    refused: 0,
+    notImages: 0,
+    processed: 0,
+  };
   #renditions = 0;
   readonly #notDone: ManifestImage[] = [];
   #failed: Error | undefined;
@@ -37,11 +50,20 @@ export class ManifestWriter {
     this.#out.write('{\n  "images": [');
   }
 
-  /** Appends one image; resolves once the stream has room again (backpressure). */
-  async add(image: ManifestImage): Promise<void> {
+  /**
+   * Appends one image; resolves once the stream has room again (backpressure). `settledAt`: when
+   * its row reached its outcome (`updatedAt`); at or after the run's start, this run processed it.
+   */
+  async add(image: ManifestImage, settledAt?: string): Promise<void> {
     if (this.#failed) throw this.#failed;
     const c = this.#counts;
     c.total++;
+    const at = settledAt === undefined ? Number.NaN : Date.parse(settledAt);
+    if (at >= this.#startedAt) {
+      c.processed++;
+      this.#lastProcessedAt = Math.max(this.#lastProcessedAt ?? at, at);
+    }
+    if (isNotImage(image)) c.notImages++;
     if (image.status === 'DONE') c.done++;
     else if (image.status === 'REJECTED') c.rejected++;
     else if (image.status === 'FAILED') c.failed++;
@@ -59,10 +81,15 @@ export class ManifestWriter {
   async close(): Promise<ManifestTotals> {
     const seconds = (performance.now() - this.#started) / 1000;
     const c = this.#counts;
+    const processing =
+      this.#lastProcessedAt === undefined ? 0 : (this.#lastProcessedAt - this.#startedAt) / 1000;
     const summary: ManifestSummary = {
       ...c,
       seconds: Math.round(seconds * 100) / 100,
-      imagesPerSecond: seconds > 0 ? Math.round((c.total / seconds) * 100) / 100 : 0,
+      processingSeconds: Math.round(processing * 100) / 100,
+      // Only what this run processed, over the time it took: neither an earlier run's images
+      // nor refused or pending inputs make a run look faster than it was.
+      imagesPerSecond: processing > 0 ? Math.round((c.processed / processing) * 100) / 100 : 0,
     };
     const tail = JSON.stringify(summary, null, 2).replaceAll('\n', '\n  ');
     this.#out.end(`${this.#first ? '' : '\n  '}],\n  "summary": ${tail}\n}\n`);

@@ -76,6 +76,7 @@ export interface ManifestAnalysis {
 }
 
 export interface ManifestSummary {
+  /** Inputs: every entry of `images`, whatever became of it (an input need not be an image). */
   readonly total: number;
   readonly done: number;
   readonly rejected: number;
@@ -83,26 +84,34 @@ export interface ManifestSummary {
   readonly pending: number;
   /** Of the REJECTED, those refused before upload (`refused: true`). */
   readonly refused: number;
+  /**
+   * Of the REJECTED, the inputs that are not images at all: bytes that match no image signature
+   * (`unrecognised-format`) or no bytes (`empty`). A format that is an image but not allowed
+   * (`format-not-allowed`) is an image.
+   */
+  readonly notImages: number;
+  /**
+   * Images whose outcome (DONE, REJECTED or FAILED) was written while this run ran: not those
+   * finished by an earlier run, refused before upload, or still pending.
+   */
+  readonly processed: number;
+  /** The run's wall time. */
   readonly seconds: number;
+  /** From the run's start to the last image it processed settling (0 when it processed none). */
+  readonly processingSeconds: number;
+  /** `processed` / `processingSeconds`: this run's own rate, not its inputs over its wall time. */
   readonly imagesPerSecond: number;
+}
+
+/** Rejection reasons that mean the input is not an image at all (see `notImages`). */
+export const NOT_IMAGE_REASONS: ReadonlySet<string> = new Set(['unrecognised-format', 'empty']);
+
+/** Whether a manifest entry is an input that is not an image (see `notImages`). */
+export function isNotImage(image: ManifestImage): boolean {
+  return image.status === 'REJECTED' && NOT_IMAGE_REASONS.has(image.reason ?? '');
 }
 
 export interface Manifest {
   readonly summary: ManifestSummary;
   readonly images: readonly ManifestImage[];
-}
-
-export function summarise(images: readonly ManifestImage[], seconds: number): ManifestSummary {
-  const count = (status: ManifestStatus) => images.filter((i) => i.status === status).length;
-  const rounded = Math.round(seconds * 100) / 100;
-  return {
-    total: images.length,
-    done: count('DONE'),
-    rejected: count('REJECTED'),
-    failed: count('FAILED'),
-    pending: count('PENDING'),
-    refused: images.filter((i) => i.refused === true).length,
-    seconds: rounded,
-    imagesPerSecond: seconds > 0 ? Math.round((images.length / seconds) * 100) / 100 : 0,
-  };
 }

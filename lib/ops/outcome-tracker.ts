@@ -39,6 +39,8 @@ export interface OutcomeProgress {
   readonly rejected: number;
   readonly failed: number;
   readonly requeued: number;
+  /** Of the settled, those whose outcome was written since the tracker started (this run's). */
+  readonly processed: number;
 }
 
 const SETTLED = new Set(['DONE', 'REJECTED', 'FAILED']);
@@ -78,7 +80,8 @@ export class OutcomeTracker {
   readonly #early = new Map<string, { row: ImageRow; stored?: ReadonlyMap<string, Buffer> }>();
   readonly #requeued = new Set<string>();
   readonly #unsettled: TrackedImage[] = [];
-  readonly #counts = { total: 0, done: 0, rejected: 0, failed: 0 };
+  readonly #counts = { total: 0, done: 0, rejected: 0, failed: 0, processed: 0 };
+  readonly #startedAt = Date.now();
   /** Ends `finish`'s current pause early. */
   #wake: (() => void) | undefined;
   /** Hand-overs not finished yet. */
@@ -147,6 +150,7 @@ export class OutcomeTracker {
     if (row.status === 'DONE') this.#counts.done++;
     else if (row.status === 'REJECTED') this.#counts.rejected++;
     else this.#counts.failed++;
+    if (Date.parse(row.updatedAt) >= this.#startedAt) this.#counts.processed++;
     const handed: Promise<void> = this.#options
       .onSettled(image, row, stored)
       .catch((error: unknown) => {

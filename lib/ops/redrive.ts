@@ -12,6 +12,7 @@
  */
 import type { DeadLetter } from './dead-letters.ts';
 import { peekDeadLetters } from './dead-letters.ts';
+import type { KeyPrefixes } from './key-prefixes.ts';
 import type { OperatorContext } from './operator-context.ts';
 
 export const REDRIVE_ATTRIBUTE = 'pixelmill-redriven-from';
@@ -19,8 +20,10 @@ export const REDRIVE_ATTRIBUTE = 'pixelmill-redriven-from';
 export interface RedriveFilter {
   /** The last error's code (`ThrottlingException`, `malformed-message`, …), case-insensitive. */
   readonly reason?: string | undefined;
-  /** Only uploads keys starting with this. */
+  /** Only uploads keys starting with this (a whole key prefix: the CLI adds the uploads prefix). */
   readonly prefix?: string | undefined;
+  /** Only uploads keys under any of these (a run's inputs), as well as `prefix`. */
+  readonly prefixes?: KeyPrefixes | undefined;
   /** Only messages whose last failure (or, without a row, whose enqueue) is at or after this. */
   readonly since?: Date | undefined;
   /** At most this many moves. */
@@ -53,6 +56,7 @@ export interface RedriveReport {
 function matches(letter: DeadLetter, filter: RedriveFilter): boolean {
   if (filter.reason && letter.reason.toLowerCase() !== filter.reason.toLowerCase()) return false;
   if (filter.prefix && !(letter.item?.key ?? '').startsWith(filter.prefix)) return false;
+  if (filter.prefixes && !filter.prefixes.has(letter.item?.key ?? '')) return false;
   if (filter.since) {
     const when = new Date(letter.lastError?.at ?? letter.sentAt);
     if (when < filter.since) return false;

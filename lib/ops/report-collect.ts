@@ -57,6 +57,11 @@ export interface CollectOptions {
   readonly timeline?: readonly TimelinePoint[] | undefined;
   /** The run's wall time. */
   readonly seconds?: number | undefined;
+  /**
+   * A run's own rate (the images it processed over the time it spent on them: manifest.json's);
+   * without it, the finished rows over `seconds`.
+   */
+  readonly imagesPerSecond?: number | undefined;
   readonly maxImages?: number | undefined;
   readonly maxThumbnails?: number | undefined;
   readonly now?: Date | undefined;
@@ -390,9 +395,10 @@ export async function collectReportData(
     pending: tally.rows - finished - tally.failed + pending.count,
     seconds: options.seconds,
     imagesPerSecond:
-      options.seconds && options.seconds > 0
+      options.imagesPerSecond ??
+      (options.seconds && options.seconds > 0
         ? Math.round((finished / options.seconds) * 100) / 100
-        : undefined,
+        : undefined),
   };
 
   const maxThumbnails = options.maxThumbnails ?? 200;

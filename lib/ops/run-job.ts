@@ -116,7 +116,7 @@ export async function runJob(
       onSettled: (image, row, stored) => {
         request.tally?.add(row);
         return exports.run(async () =>
-          manifest.add(await outcomeOf(deps, request, image, row, stored)),
+          manifest.add(await outcomeOf(deps, request, image, row, stored), row.updatedAt),
         );
       },
       onProgress: (p) => onProgress({ phase: 'process', ...p }),

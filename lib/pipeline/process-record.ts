@@ -49,7 +49,8 @@ export interface PipelineDeps {
    * Told each row that reaches DONE, REJECTED or FAILED, as the table wrote it (and each finished
    * row a duplicate delivery finds): how a process hosting workers (pixelmill run) follows its
    * images without reading the table for them. For a DONE this worker made, `stored` holds the
-   * bytes of each rendition it just wrote, by key.
+   * bytes of each rendition it just wrote, by key. Each RETRYING row a transient failure leaves is
+   * told too (not an outcome: listeners that want outcomes look at `status`).
    */
   readonly onSettled?: (row: ImageRow, stored?: ReadonlyMap<string, Buffer>) => void;
   /** Fault injection, set only by tests (see test/chaos): never in production wiring. */
@@ -163,7 +164,8 @@ async function markFailed(
         message: lastError.message.slice(0, 300),
       },
     );
-    if (final) settled(deps, row);
+    // FAILED is an outcome; RETRYING is told too, so a run can say what is retrying and why.
+    settled(deps, row);
   } catch (recordError) {
     log.warn('could not record the failure on the row', { error: errorMessage(recordError) });
   }

@@ -151,7 +151,7 @@ describe('pixelmill CLI', () => {
       join(dir, 'state'),
     ]);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stderr, /pixelmill run: 6 images in [\d.]+ s/);
+    assert.match(result.stderr, /pixelmill run: 6 inputs in [\d.]+ s; 6 processed by this run/);
     assert.match(result.stderr, /DONE\s+5\s+30 renditions/);
     assert.match(result.stderr, /REJECTED\s+1/);
     assert.match(result.stderr, /damaged\.jpg: truncated/);

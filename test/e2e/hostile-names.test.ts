@@ -158,7 +158,7 @@ describe('hostile names and links through the CLI', () => {
     assert.equal(outcome(join(d, 'relative.jpg')), 'REJECTED refused link-outside-source');
     assert.equal(manifest.images.length, 10);
     assert.deepEqual(
-      { ...manifest.summary, seconds: 0, imagesPerSecond: 0 },
+      { ...manifest.summary, seconds: 0, processingSeconds: 0, imagesPerSecond: 0 },
       {
         total: 10,
         done: 4,
@@ -166,7 +166,10 @@ describe('hostile names and links through the CLI', () => {
         failed: 0,
         pending: 0,
         refused: 6,
+        notImages: 0,
+        processed: 4,
         seconds: 0,
+        processingSeconds: 0,
         imagesPerSecond: 0,
       },
     );
