@@ -68,7 +68,7 @@ const commands: Record<string, Command> = {
       return { run: m.dlqCommand, help: m.dlqHelp };
     },
     usage: 'dlq',
-    summary: 'list the dead-letter queue, or show one message’s story',
+    summary: 'list the dead-letter queue, show one message’s story, delete or purge',
   },
   redrive: {
     load: async () => {

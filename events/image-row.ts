@@ -33,10 +33,20 @@ export interface RenditionRecord {
   readonly note?: string;
 }
 
-/** One step of an image's story, appended to its row (the first HISTORY_LIMIT are kept). */
+/**
+ * One step of an image's story, appended to its row (the first HISTORY_LIMIT are kept).
+ * `dlq-deleted`: an operator deleted its dead letter (`pixelmill dlq delete`, `dlq purge`).
+ */
 export interface HistoryEntry {
   readonly at: string;
-  readonly event: 'claimed' | 'failed' | 'done' | 'rejected' | 'redriven' | 'repaired';
+  readonly event:
+    | 'claimed'
+    | 'failed'
+    | 'done'
+    | 'rejected'
+    | 'redriven'
+    | 'repaired'
+    | 'dlq-deleted';
   readonly messageId?: string;
   readonly receiveCount?: number;
   /** What asked for the work: an S3 event, or pixelmill itself (repair, backfill, resume). */

@@ -133,13 +133,18 @@ export async function runAudit(
     } else if (row.status === 'REJECTED') {
       counts.rejected++;
     } else if (row.status === 'FAILED') {
-      if (inDlq.has(id) || quiet(row) < silentFor) counts.inDeadLetterQueue++;
+      // A FAILED row's message may still be on its way to the DLQ, unless an operator deleted
+      // it from there since its last failure (`dlq delete`, `dlq purge`): then it is a gap now.
+      const deleted = row.history?.at(-1)?.event === 'dlq-deleted';
+      if (inDlq.has(id) || (!deleted && quiet(row) < silentFor)) counts.inDeadLetterQueue++;
       else
         gaps.push({
           kind: 'failed-not-in-dlq',
           object,
           row,
-          detail: `FAILED ${row.updatedAt}, its message is not in the DLQ`,
+          detail: deleted
+            ? `FAILED ${row.updatedAt}, its message deleted from the DLQ by an operator`
+            : `FAILED ${row.updatedAt}, its message is not in the DLQ`,
         });
     } else if (inDlq.has(id)) {
       // Its last failure could not be written (the claim or the failure write failed on the
