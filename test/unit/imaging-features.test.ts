@@ -16,6 +16,7 @@ import {
   fixture,
   P3_PIXEL,
   photoLike,
+  tealPortrait,
 } from '../fixtures/catalogue.ts';
 import { randomBytes } from '../fixtures/crafted.ts';
 import { corpusMissing, corpusPath } from '../helpers/corpus.ts';
@@ -479,6 +480,35 @@ describe('analysis', () => {
         Math.abs((g ?? 0) - 160) < 12 &&
         Math.abs((b ?? 0) - 150) < 12,
       analysis.dominantColour,
+    );
+  });
+
+  it('takes the dominant colour of a photograph, not of its flat white border', async () => {
+    const { analysis } = await renderImage(await tealPortrait(), config);
+    const [r, g, b] = [1, 3, 5].map((i) =>
+      Number.parseInt(analysis.dominantColour.slice(i, i + 2), 16),
+    ) as [number, number, number];
+    // Teal: green and blue alike, far above red; and not the border's near-white.
+    assert.ok(
+      g - r > 60 && b - r > 60 && Math.abs(g - b) < 16 && r < 60,
+      `teal expected, got ${analysis.dominantColour}`,
+    );
+  });
+
+  it("takes a photograph's colour over its clipped highlights (../shared/corpus)", {
+    skip: corpusMissing('photos', 'd12_free_o6.jpg'),
+  }, async () => {
+    // A bird under a grey ceiling lit by white lamps: the ceiling's grey, not the lamps' white.
+    const { analysis } = await renderImage(
+      readFileSync(corpusPath('photos', 'd12_free_o6.jpg')),
+      config,
+    );
+    const channels = [1, 3, 5].map((i) =>
+      Number.parseInt(analysis.dominantColour.slice(i, i + 2), 16),
+    );
+    assert.ok(
+      channels.every((c) => c > 60 && c < 180),
+      `a mid grey expected, got ${analysis.dominantColour}`,
     );
   });
 
