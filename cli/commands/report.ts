@@ -15,7 +15,8 @@ throughput over time, rejection reasons with counts and examples, the dead-lette
 the slowest images. \`pixelmill run\` writes one next to manifest.json by itself.
 
 Without a run's own samples, the backlog over time is reconstructed from the upload times and
-the rows' finish times. The metadata table is read whole.
+the rows' finish times; a timeline shorter than 30 s is said in words, not charted. Tiles are
+named by their key below the folder all keys on the sheet share. The metadata table is read whole.
 
 Options:
   --out FILE         where to write the page (default ${REPORT_FILE})

@@ -223,6 +223,37 @@ function samplesTable(samples: readonly Sample[], unit: string): Markup {
   )}</tbody></table></div></details>`;
 }
 
+/**
+ * Timelines shorter than this are not charted: a run of a few seconds gives a handful of samples
+ * (one a second at most), a queue chart of a spike and a throughput chart of two or three slopes
+ * that read as trends they are not. Such a run is said in a sentence, with its samples as a table.
+ */
+export const MIN_CHART_SECONDS = 30;
+
+/** A short timeline in words: how long, how many finished at what rate, the queue's peaks. */
+function shortTimeline(samples: readonly Sample[], unit: string, origin: string): Markup {
+  const first = samples[0] as Sample;
+  const last = samples.at(-1) as Sample;
+  const seconds = (last.t - first.t) / SECOND;
+  const finished = last.point.finished - first.point.finished;
+  const waiting = peak(samples, (p) => p.waiting);
+  const flight = peak(samples, (p) => p.inFlight);
+  const facts = [
+    seconds > 0
+      ? `${formatCount(finished)} images finished in ${formatDuration(seconds)} (${formatCount(finished / seconds, 1)} per second)`
+      : `${formatCount(last.point.finished)} images finished`,
+    waiting && `at most ${formatCount(waiting.v)} ${unit} waiting`,
+    flight && `${formatCount(flight.v)} in flight`,
+    last.point.deadLetters !== undefined &&
+      `${formatCount(last.point.deadLetters)} dead letters at the end`,
+  ].filter(Boolean);
+  const span =
+    samples.length === 1
+      ? `One sample, at ${formatUtc(first.t)}`
+      : `${formatCount(samples.length)} samples over ${formatDuration(seconds)}, from ${formatUtc(first.t)} (UTC)`;
+  return html`<p class="origin">${origin}</p><p class="short-run">${span}: too short to chart (under ${MIN_CHART_SECONDS} s). ${facts.join('; ')}.</p>${samplesTable(samples, unit)}`;
+}
+
 /** The "Queue and throughput" section's body: both charts, their summaries and the samples. */
 export function renderTimeline(
   timeline: ReportData['timeline'],
@@ -238,8 +269,9 @@ export function renderTimeline(
   if (!first || !last) {
     return html`<p class="origin">${origin}</p><p class="empty">No timeline samples were recorded, so there is nothing to chart.</p>`;
   }
-  const axis = timeAxis(first.t, last.t);
   const unit = source === 'measured' ? 'messages' : 'images';
+  if (last.t - first.t < MIN_CHART_SECONDS * SECOND) return shortTimeline(samples, unit, origin);
+  const axis = timeAxis(first.t, last.t);
   const queueSeries: ChartSeries[] = [
     {
       name: `Waiting (${unit})`,

@@ -16,6 +16,7 @@ import type {
 import { formatBytes, formatCount, formatDuration, formatMs, formatUtc } from './report-format.ts';
 import { placeholderImage, safeColour, safeThumbnail } from './report-images.ts';
 import { html, type Markup, raw } from './report-markup.ts';
+import { sharedFolder, tileName } from './report-names.ts';
 import { REPORT_CSS } from './report-style.ts';
 
 /** Nothing but inline styles and data: images; no script at all. */
@@ -69,7 +70,7 @@ function dimensions(w: number | undefined, h: number | undefined): string | unde
   return w !== undefined && h !== undefined ? `${formatCount(w)} × ${formatCount(h)}` : undefined;
 }
 
-function renderTile(image: ReportImage): Markup {
+function renderTile(image: ReportImage, folder: string): Markup {
   const thumbnail = safeThumbnail(image.thumbnail);
   const placeholder = placeholderImage(image.placeholder);
   const colour = safeColour(image.dominantColour);
@@ -92,7 +93,7 @@ function renderTile(image: ReportImage): Markup {
   const facts = [dimensions(image.width, image.height), image.format, formatBytesOrNot(image.bytes)]
     .filter((f): f is string => Boolean(f))
     .join(' · ');
-  return html`<li class="tile" data-status="${status}"><figure><div class="${frameClass}"${frameStyle}>${standIn}</div><figcaption><span class="key" title="${image.key}">${image.key}</span>${
+  return html`<li class="tile" data-status="${status}"><figure><div class="${frameClass}"${frameStyle}>${standIn}</div><figcaption><span class="key" title="${image.key}">${tileName(image.key, folder)}</span>${
     facts ? html`<span class="line">${facts}</span>` : ''
   }<span class="line">${thumbnail ? badge : ''}${
     colour
@@ -114,6 +115,7 @@ function formatBytesOrNot(bytes: number | undefined): string | undefined {
 
 function renderSheet(data: ReportData): Markup {
   const shown = data.images.length;
+  const folder = sharedFolder(data.images.map((i) => i.key));
   const omitted = Math.max(0, data.imagesOmitted);
   const intro =
     shown === 0 && omitted === 0
@@ -122,9 +124,13 @@ function renderSheet(data: ReportData): Markup {
           omitted > 0
             ? html` <span class="omitted">${plural(omitted, 'more image')} not shown</span> (over the report's limit; the manifest and <code>pixelmill status</code> have them all).`
             : ''
-        } Each tile shows the image's ThumbHash placeholder behind its thumbnail and its dominant colour.</p>`;
+        } Each tile shows the image's ThumbHash placeholder behind its thumbnail and its dominant colour${
+          folder ? html`, and its key below <code class="key">${folder}</code>` : ''
+        } (the whole key on hover).</p>`;
   return html`${intro}${
-    shown > 0 ? html`<ul class="sheet">${data.images.map(renderTile)}</ul>` : ''
+    shown > 0
+      ? html`<ul class="sheet">${data.images.map((image) => renderTile(image, folder))}</ul>`
+      : ''
   }`;
 }
 

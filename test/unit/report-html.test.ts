@@ -10,6 +10,7 @@ import type { ReportData, ReportImage, TimelinePoint } from '../../lib/ops/repor
 import { formatBytes, formatCount, formatDuration } from '../../lib/ops/report-format.ts';
 import { renderReport } from '../../lib/ops/report-html.ts';
 import { escapeHtml } from '../../lib/ops/report-markup.ts';
+import { sharedFolder, tileName } from '../../lib/ops/report-names.ts';
 import { buildReportData, emptyReportData, HOSTILE_KEY } from '../fixtures/report-data.ts';
 
 /** Every URL-ish reference a browser could fetch: attributes, CSS url() and @import. */
@@ -275,14 +276,54 @@ describe('the report page', () => {
     assert.equal(count(page, /<li class="tile"/g), 1);
     has(page, '1 image on this sheet');
     hasNot(page, 'not shown');
-    has(page, 'One sample, at 2025-06-01T09:02:00Z.');
-    has(page, /<circle class="dot series-waiting"/, 'a lone sample is a visible dot');
-    assert.ok(
-      page.includes(
-        'Throughput is the slope of the finished count and needs samples at two different times.',
-      ),
+    has(page, 'One sample, at 2025-06-01T09:02:00Z: too short to chart (under 30 s).');
+    hasNot(page, '<svg class="chart"', 'one sample is said, not charted');
+  });
+
+  it('says a short run in words instead of charting a handful of samples', async () => {
+    const data = await buildReportData();
+    // The first 10 s of the fixture's run: six samples.
+    const timeline = data.timeline.slice(0, 6);
+    const page = renderReport({ ...data, timeline });
+    hasNot(page, '<svg class="chart"');
+    const first = timeline[0];
+    const last = timeline.at(-1);
+    assert.ok(first && last);
+    const finished = last.finished - first.finished;
+    has(
+      page,
+      `6 samples over 10 s, from 2025-06-01T09:02:00Z (UTC): too short to chart (under 30 s).`,
     );
-    hasNot(page, 'id="chart-throughput"');
+    has(
+      page,
+      `${formatCount(finished)} images finished in 10 s (${formatCount(finished / 10, 1)} per second)`,
+    );
+    has(page, 'The 6 samples as a table', 'the numbers are still there');
+    // 30 s and more is charted.
+    has(renderReport({ ...data, timeline: data.timeline.slice(0, 16) }), 'id="chart-queue"');
+  });
+
+  it('names each tile by what distinguishes it: below the shared folder, the end of the name', async () => {
+    const data = await buildReportData();
+    const tile = (key: string) => ({ ...data.images[0], key, thumbnail: undefined }) as ReportImage;
+    const keys = [
+      'uploads/photos/n01_kleiber.jpg',
+      'uploads/photos/n02_infinite_sea.jpg',
+      'uploads/photos/2024/summer/a-very-long-file-name-from-a-camera-IMG_0412.jpg',
+    ];
+    const page = renderReport({ ...data, images: keys.map(tile), imagesOmitted: 0 });
+    const shown = [...page.matchAll(/<span class="key" title="([^"]*)">([^<]*)<\/span>/g)].map(
+      (m) => [m[1], m[2]],
+    );
+    assert.deepEqual(shown, [
+      [keys[0], 'n01_kleiber.jpg'],
+      [keys[1], 'n02_infinite_sea.jpg'],
+      [keys[2], '…-from-a-camera-IMG_0412.jpg'],
+    ]);
+    has(page, 'its key below <code class="key">uploads/photos/</code>');
+    assert.equal(sharedFolder(['uploads/n01.jpg', 'uploads/n02.jpg']), 'uploads/');
+    assert.equal(sharedFolder(['a.jpg']), '');
+    assert.equal(tileName('uploads/x/😀😀😀😀.jpg', 'uploads/x/', 6), '…😀.jpg');
   });
 
   it('labels a derived timeline as images, without queue-only series', async () => {
