@@ -287,10 +287,19 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       type.includes('xml');
     done(null, xmlWithCr ? payload.replaceAll('\r', '&#13;') : payload);
   });
-  app.get(
-    LOCAL_QUEUE_METRICS_PATH,
-    async (): Promise<LocalQueueMetrics[]> => [...sqsStore.allQueues()].map(queueMetrics),
-  );
+  // SQS counts a message whose visibility timeout has lapsed as visible at once; fauxqs moves it
+  // back only when someone receives from its queue, so a DLQ that nobody polls reported the
+  // messages `dlq list` had released as in flight for good (and its alarm condition as OK).
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_GetQueueAttributes.html
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.headers['x-amz-target'] === 'AmazonSQS.GetQueueAttributes')
+      sqsStore.processAllTimers();
+    done();
+  });
+  app.get(LOCAL_QUEUE_METRICS_PATH, async (): Promise<LocalQueueMetrics[]> => {
+    sqsStore.processAllTimers();
+    return [...sqsStore.allQueues()].map(queueMetrics);
+  });
   app.addHook('preClose', () => {
     sqsPersistence.close();
     s3Persistence.close();

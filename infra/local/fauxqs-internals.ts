@@ -36,6 +36,8 @@ export interface FauxqsQueue {
   delayedMessages: FauxqsSqsMessage[];
   enqueue(message: FauxqsSqsMessage): void;
   changeVisibility(receiptHandle: string, timeoutSeconds: number): void;
+  /** Makes messages whose visibility timeout or delay has lapsed visible again. */
+  processTimers(): void;
 }
 
 export interface FauxqsSqsStore {
@@ -44,6 +46,8 @@ export interface FauxqsSqsStore {
   spy: SpySink | undefined;
   persistence: unknown;
   allQueues(): Iterable<FauxqsQueue>;
+  /** `processTimers` on every queue. */
+  processAllTimers(): void;
   getQueueByName(name: string): FauxqsQueue | undefined;
   getQueue(url: string): FauxqsQueue | undefined;
   shutdown(): void;

@@ -15,9 +15,10 @@ import { topology } from '../../infra/topology.ts';
 import { createAwsClients } from '../../lib/aws/clients.ts';
 import { ImageTable } from '../../lib/aws/image-table.ts';
 import { ObjectStore } from '../../lib/aws/object-store.ts';
+import type { PipelineStatus } from '../../lib/ops/status.ts';
 import { photoLike } from '../fixtures/catalogue.ts';
 import { cliJson, startCliStack, startCliWorker, stopCli } from '../helpers/cli-stack.ts';
-import { eventually, tempDir } from '../helpers/temp.ts';
+import { eventually, sleep, tempDir } from '../helpers/temp.ts';
 
 const GOOD = 4;
 const BROKEN = 3;
@@ -97,6 +98,17 @@ describe('the DLQ drill', () => {
       assert.equal(m.attempts, topology.maxReceiveCount);
       assert.match(m.lastError.message, /Injected server-error on PutObjectCommand/);
     }
+    // Listing hid the messages while it read them, then let them go (visible after 1 s): status
+    // counts them visible again, and the DLQ alarm condition agrees with the list.
+    await sleep(1500);
+    const seen = await cliJson<PipelineStatus>(['status', '--state', state, '--json']);
+    assert.equal(seen.code, 1, 'an alarm condition holds');
+    assert.deepEqual(
+      [seen.value.deadLetterQueue.visible, seen.value.deadLetterQueue.inFlight],
+      [BROKEN, 0],
+    );
+    const dlqAlarm = seen.value.alarms.find((a) => a.key === 'workDeadLetterQueue');
+    assert.deepEqual([dlqAlarm?.state, dlqAlarm?.value], ['ALARM', BROKEN]);
     const before = await json<Audit>(['audit', '--state', state, '--grace', '1', '--json']);
     assert.deepEqual(
       [before.done, before.inDeadLetterQueue, before.gaps.length],

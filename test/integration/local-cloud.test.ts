@@ -50,6 +50,19 @@ describe('the local cloud', () => {
     assert.equal(await env.store.head(bucket, 'uploads/none.jpg'), undefined);
   });
 
+  it('counts a message whose visibility has lapsed as visible, with nobody receiving', async (t) => {
+    // As SQS does (ApproximateNumberOfMessages); fauxqs moved such a message back only on the
+    // next receive from its queue, so a DLQ that `dlq list` had read stayed "in flight" for good.
+    const env = await startTestCloud(t);
+    await env.deadLetterQueue.send('{"dead":true}');
+    const [read] = await env.deadLetterQueue.receive({ max: 1, waitSeconds: 1 });
+    assert.ok(read);
+    await env.deadLetterQueue.changeVisibility(read.receiptHandle, 1);
+    assert.deepEqual(await env.deadLetterQueue.depth(), { visible: 0, inFlight: 1, delayed: 0 });
+    await sleep(1200);
+    assert.deepEqual(await env.deadLetterQueue.depth(), { visible: 1, inFlight: 0, delayed: 0 });
+  });
+
   it('keeps a message received by a client that is still there invisible', async (t) => {
     const env = await startTestCloud(t);
     const sent = await env.workQueue.send('{"held":true}');
