@@ -5,13 +5,7 @@
  */
 
 import type { LocalCloudInfo } from '../infra/local/cloud.ts';
-import { CloudAlreadyRunningError } from '../infra/local/errors.ts';
-import {
-  DEFAULT_STATE_DIR,
-  processAlive,
-  readCloudFile,
-  statePaths,
-} from '../infra/local/state-dir.ts';
+import { DEFAULT_STATE_DIR } from '../infra/local/state-dir.ts';
 import { STACK_OUTPUTS, topology } from '../infra/topology.ts';
 import { type AwsClients, createAwsClients } from '../lib/aws/clients.ts';
 import { ImageTable } from '../lib/aws/image-table.ts';
@@ -25,8 +19,11 @@ import { UsageError } from '../lib/ops/errors.ts';
 import type { OperatorContext } from '../lib/ops/operator-context.ts';
 import type { PipelineResources } from '../lib/ops/resources.ts';
 import type { PipelineLogger } from '../lib/pipeline/log.ts';
+import { LocalCloudLink } from './cloud-link.ts';
+import { connectCloud } from './connect-cloud.ts';
 import { loadConfig } from './load-config.ts';
 import { assertWritableDir } from './writable-path.ts';
+import { writeErr } from './output.ts';
 
 export interface TargetOptions {
   readonly state?: string | undefined;
@@ -50,6 +47,21 @@ export const targetHelp = `Where:
   --config FILE      the rendition config whose rows count (default: the built-in presets
                      locally; on AWS without it, a row under any config counts)`;
 
+/** How a command uses the local cloud (the defaults suit the one-shot operator commands). */
+export interface LocalTargetOptions {
+  /** The command's name, for the lines it prints (`pixelmill worker: …`). */
+  readonly command?: string;
+  /** When the cloud this process joined stops, run it here (pixelmill run). */
+  readonly host?: boolean;
+  /** How long a call waits for a cloud that stopped answering (default 60 s). */
+  readonly waitMs?: number;
+  /** The config to count rows under, whatever --config or the state say (pixelmill run). */
+  readonly config?: PixelmillConfig;
+  readonly log?: PipelineLogger;
+}
+
+const DEFAULT_WAIT_MS = 60_000;
+
 export interface ResolvedTarget extends OperatorContext {
   /** The rendition config (`--config`, or the defaults; undefined on AWS without `--config`). */
   readonly config: PixelmillConfig | undefined;
@@ -66,35 +78,70 @@ export interface ResolvedTarget extends OperatorContext {
   readonly alarmNamePrefix: string | undefined;
   /** Set when this process started the local cloud (and stops it on close). */
   readonly cloud: LocalCloudInfo | undefined;
+  /** Calls waiting for a local cloud that stopped answering fail now (before stopping work). */
+  interrupt(): void;
   close(): Promise<void>;
+}
+
+function say(how: LocalTargetOptions) {
+  return (line: string) => {
+    void writeErr(`pixelmill${how.command ? ` ${how.command}` : ''}: ${line}\n`);
+  };
 }
 
 async function localTarget(
   state: string,
-  log: PipelineLogger | undefined,
-): Promise<{ target: AwsTarget; cloud: LocalCloudInfo | undefined }> {
-  const attach = (endpoint: string) => ({
-    target: { region: topology.region, endpoint, credentials: LOCAL_CREDENTIALS },
-    cloud: undefined,
-  });
-  // A cloud already runs on this state directory: join it without loading the emulators.
-  const running = readCloudFile(statePaths(state));
-  if (running && running.pid !== process.pid && processAlive(running.pid))
-    return attach(running.endpoint);
+  how: LocalTargetOptions,
+): Promise<{
+  target: AwsTarget;
+  cloud: LocalCloudInfo | undefined;
+  link: LocalCloudLink | undefined;
+}> {
+  const log = how.log;
+  const threadLog = log
+    ? {
+        write: (level: keyof PipelineLogger, message: string, fields?: Record<string, unknown>) =>
+          log[level](message, fields),
+      }
+    : undefined;
+  const waitMs = how.waitMs ?? DEFAULT_WAIT_MS;
   // Said in one line before the cloud's thread fails on it (the cloud makes the directory).
   assertWritableDir(state, '--state', { create: false });
-  // In a thread of its own: off the event loop of this process's SDK clients and workers.
-  const { startLocalCloudThread } = await import('../infra/local/cloud-thread.ts');
-  try {
-    const cloud = await startLocalCloudThread({
-      stateDir: state,
-      ...(log ? { log: { write: (level, message, fields) => log[level](message, fields) } } : {}),
-    });
-    return { target: cloud.target, cloud };
-  } catch (error) {
-    if (!(error instanceof CloudAlreadyRunningError)) throw error;
-    return attach(error.endpoint);
-  }
+  const connection = await connectCloud(state, {
+    log: threadLog,
+    waitMs: Math.min(waitMs, DEFAULT_WAIT_MS),
+    onWait: () => say(how)('waiting for the local cloud another pixelmill process is starting'),
+  });
+  // Started here, in a thread of its own: off the event loop of this process's SDK clients.
+  if (connection.kind === 'started')
+    return { target: connection.cloud.target, cloud: connection.cloud, link: undefined };
+  // Run by another process, which may stop it (and start it again) while this one works.
+  const link = new LocalCloudLink(connection.cloud, {
+    stateDir: state,
+    host: how.host ?? false,
+    waitMs,
+    say: say(how),
+    log: threadLog,
+  });
+  return {
+    target: {
+      region: topology.region,
+      endpoint: connection.cloud.endpoint,
+      credentials: LOCAL_CREDENTIALS,
+      cloudLink: link,
+    },
+    cloud: undefined,
+    link,
+  };
+}
+
+/** The config whose rows count: the command's own, --config, or locally the defaults. */
+async function configFor(
+  options: TargetOptions,
+  how: LocalTargetOptions,
+): Promise<PixelmillConfig | undefined> {
+  if (how.config) return how.config;
+  return options.config !== undefined || !options.stack ? loadConfig(options.config) : undefined;
 }
 
 function required(outputs: Record<string, string>, name: string, stack: string): string {
@@ -106,13 +153,13 @@ function required(outputs: Record<string, string>, name: string, stack: string):
 
 export async function resolveTarget(
   options: TargetOptions,
-  log?: PipelineLogger,
+  how: LocalTargetOptions = {},
 ): Promise<ResolvedTarget> {
   if (options.stack && options.state) throw new UsageError('Expected --state or --stack, not both');
-  const config =
-    options.config !== undefined || !options.stack ? await loadConfig(options.config) : undefined;
+  const config = await configFor(options, how);
   let target: AwsTarget;
   let cloud: LocalCloudInfo | undefined;
+  let link: LocalCloudLink | undefined;
   let resources: PipelineResources;
   let clients: AwsClients;
   let workQueue: Queue;
@@ -144,7 +191,7 @@ export async function resolveTarget(
     );
     alarmNamePrefix = outputs[STACK_OUTPUTS.alarmNamePrefix];
   } else {
-    ({ target, cloud } = await localTarget(options.state ?? DEFAULT_STATE_DIR, log));
+    ({ target, cloud, link } = await localTarget(options.state ?? DEFAULT_STATE_DIR, how));
     clients = createAwsClients(target);
     workQueue = await Queue.byName(clients.sqs, topology.workQueue);
     deadLetterQueue = await Queue.byName(clients.sqs, topology.deadLetterQueue);
@@ -177,8 +224,12 @@ export async function resolveTarget(
     configHash: config ? configHash(config) : undefined,
     visibilityTimeoutSeconds: settings.visibilityTimeoutSeconds,
     maxReceiveCount: settings.maxReceiveCount ?? topology.maxReceiveCount,
+    interrupt() {
+      link?.interrupt();
+    },
     async close() {
       clients.destroy();
+      await link?.close();
       await cloud?.stop();
     },
   };

@@ -54,9 +54,11 @@ Options:
   --out DIR          where renditions and manifest.json are written (required)
   --config FILE      presets and limits as JSON (default: 1600, 800 and 320 px wide,
                      each as JPEG q80 and WebP q80)
-  --state DIR        local cloud state (default ${DEFAULT_STATE_DIR}); run again with the same
-                     state to resume an interrupted run (nothing is uploaded or processed twice)
-                     or to retry what FAILED
+  --state DIR        local cloud state (default ${DEFAULT_STATE_DIR}), made if missing; run again
+                     with the same state to resume an interrupted run: nothing is uploaded or
+                     processed twice; or to retry what FAILED. A run on a state whose cloud another process runs (a
+                     \`stack up\`, another run) joins it, and runs it itself if that one stops
+                     first.
   --concurrency N    batches processed at once (default: ${availableParallelism()}, the CPU cores)
   --json             print manifest.json to stdout instead of the summary
   -h, --help         show this help
@@ -171,8 +173,14 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   // Test-only fault injection (test/chaos, test/e2e); never set in production.
   const faults = readTestFaults(process.env[FAULTS_ENV]);
   const target = await resolveTarget(
-    { state: stateDir, config: values.config },
-    logFile.logger('local-cloud'),
+    { state: stateDir },
+    {
+      command: 'run',
+      // Two runs on one state share one cloud; the one left running takes it over.
+      host: true,
+      config,
+      log: logFile.logger('local-cloud'),
+    },
   );
   // The run follows its images through the rows these workers finish; sweeps find the rest.
   type Settled = (row: ImageRow, stored?: ReadonlyMap<string, Buffer>) => void;

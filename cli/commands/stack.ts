@@ -17,6 +17,11 @@ foreground until Ctrl-C. Other pixelmill processes on the same state directory f
 at once. Any AWS SDK or tool can use it too: the endpoint is printed (region us-east-1, any
 credentials, path-style S3).
 
+Stopped and started again, it listens on the same port (another one only if that one has been
+taken meanwhile: cloud.json in the state directory says where), so the workers and commands
+that used it carry on once it is back. Only one process runs the cloud of a state directory:
+while another does (a stack, a run), this one exits with that process's endpoint.
+
 Options:
   --state DIR        state directory (default ${DEFAULT_STATE_DIR})
   --port N           loopback port (default: the last one used, or any free one)

@@ -105,12 +105,13 @@ function sourcesFor(target: ResolvedTarget): StatusSources {
       }),
     };
   }
-  const endpoint = target.target.endpoint ?? '';
+  // Where the cloud listens now (it may have been restarted on another port since).
+  const endpoint = () => target.target.cloudLink?.endpoint() ?? target.target.endpoint ?? '';
   return {
     ...common,
     target: `local cloud at ${target.stateDir ?? ''}`,
     oldestAgeSeconds: async () => {
-      const queues = await fetchLocalQueueMetrics(endpoint);
+      const queues = await fetchLocalQueueMetrics(endpoint());
       const work = queues.find((q) => q.name === topology.workQueue);
       return work?.oldestSentAt == null
         ? null

@@ -16,6 +16,9 @@ event-source mapping (long polls, batches, deletes successes, leaves failures to
 until Ctrl-C, then finishes the batches it holds. Start as many as you like, on the local
 cloud (started here if none runs on the state directory) or against a deployed stack's queue.
 
+When the cloud stops (\`stack up\` restarted), the worker says so and waits for it to come
+back.
+
 Options:
   --concurrency N    batches processed at once (default: ${availableParallelism()}, the CPU cores)
 ${targetHelp}
@@ -33,11 +36,17 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const concurrency = positiveInt('concurrency', values.concurrency, availableParallelism());
-  const config = await loadConfig(values.config);
   // Test-only fault injection (test/chaos); never set in production.
   const faults = readTestFaults(process.env[FAULTS_ENV]);
-  const logFile = openLogFile(values.state ?? DEFAULT_STATE_DIR);
-  const target = await resolveTarget(values, logFile.logger('local-cloud'));
+  const stateDir = values.state ?? DEFAULT_STATE_DIR;
+  const logFile = openLogFile(stateDir);
+  const target = await resolveTarget(values, {
+    command: 'worker',
+    // A worker outlives restarts of the cloud it joined: it waits for it as long as it runs.
+    waitMs: Number.POSITIVE_INFINITY,
+    log: logFile.logger('local-cloud'),
+  });
+  const config = target.config ?? (await loadConfig(undefined));
   const workers = startWorkers(target, { config, concurrency, logFile, faults });
   await writeErr(
     `pixelmill worker (pid ${process.pid}): ${concurrency} batch${concurrency === 1 ? '' : 'es'} at once on ${target.resources.workQueueUrl}\n` +
@@ -47,6 +56,8 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  // Calls waiting for a cloud that is gone fail now, so the batches in hand can end.
+  target.interrupt();
   await workers.stop();
   await target.close();
   await logFile.close();

@@ -37,7 +37,7 @@ try {
     kind: 'failed',
     message: error instanceof Error ? error.message : String(error),
     ...(error instanceof CloudAlreadyRunningError
-      ? { running: { endpoint: error.endpoint, pid: error.pid } }
+      ? { running: error.endpoint ? { endpoint: error.endpoint } : {} }
       : {}),
   });
   port.close();

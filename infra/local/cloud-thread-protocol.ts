@@ -13,8 +13,8 @@ export type CloudThreadMessage =
   | {
       readonly kind: 'failed';
       readonly message: string;
-      /** Set when another process already runs a cloud on the state directory. */
-      readonly running?: { readonly endpoint: string; readonly pid: number };
+      /** Set when another process already holds the state directory (cloud-owner.ts). */
+      readonly running?: { readonly endpoint?: string };
     }
   | {
       readonly kind: 'log';

@@ -44,11 +44,7 @@ export async function startLocalCloudThread(options: {
       else if (message.kind === 'failed') {
         reject(
           message.running
-            ? new CloudAlreadyRunningError(
-                options.stateDir,
-                message.running.endpoint,
-                message.running.pid,
-              )
+            ? new CloudAlreadyRunningError(options.stateDir, message.running.endpoint)
             : new LocalCloudError(`The local cloud did not start: ${message.message}`),
         );
       }

@@ -5,6 +5,7 @@
  * exactly as it talks to AWS.
  */
 
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import dynalite from 'dynalite';
 import type { ObjectCreatedEvent } from '../../events/object-created.ts';
@@ -19,6 +20,8 @@ import { Queue } from '../../lib/aws/queue.ts';
 import { type AwsTarget, LOCAL_CREDENTIALS } from '../../lib/aws/target.ts';
 import { type PipelineLogger, silentLogger } from '../../lib/pipeline/log.ts';
 import { topology as defaultTopology, type Topology } from '../topology.ts';
+import { CLOUD_IDENTITY_PATH, type CloudIdentity } from './cloud-identity.ts';
+import { type CloudOwnership, tryOwnCloud } from './cloud-owner.ts';
 import { cacheDynaliteExpressions } from './dynalite-expression-cache.ts';
 import { cacheDynaliteTables } from './dynalite-table-cache.ts';
 import { CloudAlreadyRunningError } from './errors.ts';
@@ -31,13 +34,13 @@ import {
   type SpyEvent,
 } from './fauxqs-internals.ts';
 import { HashedS3Persistence } from './hashed-s3-persistence.ts';
+import { rehomeQueueUrls } from './queue-urls.ts';
 import { migrateLegacyS3Layout } from './s3-legacy-migration.ts';
 import { createSequencer } from './sequencer.ts';
 import {
   ensureStateDirs,
-  processAlive,
   readCloudFile,
-  removeCloudFile,
+  type StatePaths,
   statePaths,
   writeCloudFile,
 } from './state-dir.ts';
@@ -48,7 +51,10 @@ export const LOCAL_ACCOUNT = '000000000000';
 export interface LocalCloudOptions {
   readonly stateDir: string;
   readonly topology?: Topology;
-  /** Loopback port; by default the one used last time on this state dir, else any free one. */
+  /**
+   * Loopback port; by default the one the last cloud on this state dir used (so the processes
+   * that used it find it again), or any free one when that one is taken.
+   */
   readonly port?: number;
   readonly log?: PipelineLogger;
   /** Test hook: drop matching events on purpose, as a lost S3 → EventBridge delivery. */
@@ -128,15 +134,33 @@ function releaseUnread(store: FauxqsSqsStore, body: unknown, payload: unknown): 
   return released;
 }
 
+/**
+ * Starts the cloud of a state directory, unless another process (or another cloud in this one)
+ * runs it: then CloudAlreadyRunningError. The directory is held (cloud-owner.ts) until `stop()`.
+ */
 export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
-  const topology = options.topology ?? defaultTopology;
-  const log = options.log ?? silentLogger;
   const paths = statePaths(options.stateDir);
   ensureStateDirs(paths);
-  const previous = readCloudFile(paths);
-  if (previous && previous.pid !== process.pid && processAlive(previous.pid)) {
-    throw new CloudAlreadyRunningError(paths.root, previous.endpoint, previous.pid);
+  const ownership = tryOwnCloud(paths);
+  if (!ownership) throw new CloudAlreadyRunningError(paths.root, readCloudFile(paths)?.endpoint);
+  try {
+    return await startOwnedCloud(options, paths, ownership);
+  } catch (error) {
+    ownership.release();
+    throw error;
   }
+}
+
+async function startOwnedCloud(
+  options: LocalCloudOptions,
+  paths: StatePaths,
+  ownership: CloudOwnership,
+): Promise<LocalCloud> {
+  const topology = options.topology ?? defaultTopology;
+  const log = options.log ?? silentLogger;
+  // The last cloud's file: nobody else holds the directory, so that cloud is gone; its port is
+  // taken again so that the processes that used it (workers waiting for it) find this one.
+  const previous = readCloudFile(paths);
 
   const parts = await loadFauxqsParts();
   const sqsStore = new parts.SqsStore();
@@ -300,9 +324,22 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     sqsStore.processAllTimers();
     return [...sqsStore.allQueues()].map(queueMetrics);
   });
-  app.addHook('preClose', () => {
+  // Proof, for the processes that read cloud.json, that this endpoint is this cloud.
+  const token = randomUUID();
+  app.get(
+    CLOUD_IDENTITY_PATH,
+    async (): Promise<CloudIdentity> => ({ token, stateDir: paths.root, pid: process.pid }),
+  );
+  // Long polls waiting on a queue are answered now, so that stopping does not wait out 20 s
+  // for each; the stores are closed once the server has finished every request it accepted.
+  app.addHook('preClose', (done) => {
+    sqsStore.shutdown();
+    done();
+  });
+  app.addHook('onClose', (_instance, done) => {
     sqsPersistence.close();
     s3Persistence.close();
+    done();
   });
 
   const wantedPort = options.port ?? previous?.port ?? 0;
@@ -317,6 +354,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   }
   const port = Number(new URL(address).port);
   const endpoint = `http://127.0.0.1:${port}`;
+  const rehomed = rehomeQueueUrls(sqsStore, sqsPersistence.db, port);
+  if (rehomed > 0) log.info('queue URLs renamed for the port of this cloud', { port, rehomed });
   const target: AwsTarget = { region: topology.region, endpoint, credentials: LOCAL_CREDENTIALS };
 
   const clients = createAwsClients(target);
@@ -363,6 +402,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     region: topology.region,
     port,
     startedAt: new Date().toISOString(),
+    token,
   });
   if (releasedOnStart > 0) {
     log.info('released messages left in flight by the previous cloud', { count: releasedOnStart });
@@ -381,8 +421,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       stopped ??= (async () => {
         await app.close();
         await closeServer(dynamo);
-        const current = readCloudFile(paths);
-        if (current?.pid === process.pid) removeCloudFile(paths);
+        // cloud.json stays: the next cloud on this directory takes its port again. Whoever reads
+        // it meanwhile finds no answer with its token, so nobody takes it for a running cloud.
+        ownership.release();
       })();
       return stopped;
     },

@@ -3,15 +3,18 @@ export class LocalCloudError extends Error {
   override readonly name: string = 'LocalCloudError';
 }
 
-/** Another process already runs a local cloud on this state directory. */
+/** Another process (or another cloud in this one) already runs, or is starting, this state's cloud. */
 export class CloudAlreadyRunningError extends LocalCloudError {
   override readonly name = 'CloudAlreadyRunningError';
-  readonly endpoint: string;
-  readonly pid: number;
-  constructor(stateDir: string, endpoint: string, pid: number) {
-    super(`A local cloud (pid ${pid}) already runs on ${stateDir} at ${endpoint}`);
+  readonly stateDir: string;
+  /** Where its cloud.json says it listens (if it has written one yet). */
+  readonly endpoint: string | undefined;
+  constructor(stateDir: string, endpoint: string | undefined) {
+    super(
+      `A local cloud already runs on ${stateDir}${endpoint ? ` (its cloud.json names ${endpoint})` : ''}: another pixelmill process holds it`,
+    );
+    this.stateDir = stateDir;
     this.endpoint = endpoint;
-    this.pid = pid;
   }
 }
 

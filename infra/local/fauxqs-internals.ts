@@ -29,7 +29,8 @@ export interface FauxqsInflightEntry {
 
 export interface FauxqsQueue {
   readonly name: string;
-  readonly url: string;
+  /** Renamed when the cloud's port changes (queue-urls.ts). */
+  url: string;
   readonly arn: string;
   messages: FauxqsSqsMessage[];
   inflightMessages: Map<string, FauxqsInflightEntry>;
@@ -45,7 +46,10 @@ export interface FauxqsSqsStore {
   region: string | undefined;
   spy: SpySink | undefined;
   persistence: unknown;
+  /** Queues by URL. */
+  queues: Map<string, FauxqsQueue>;
   allQueues(): Iterable<FauxqsQueue>;
+  buildQueueUrl(name: string, port: string, requestHost: string, region: string): string;
   /** `processTimers` on every queue. */
   processAllTimers(): void;
   getQueueByName(name: string): FauxqsQueue | undefined;
@@ -171,7 +175,10 @@ export interface SpySink {
 
 interface PersistenceManager {
   /** Its node:sqlite database (the local cloud sets a pragma on it). */
-  readonly db: { exec(sql: string): void };
+  readonly db: {
+    exec(sql: string): void;
+    prepare(sql: string): { run(...values: string[]): unknown };
+  };
   loadSqsAndSns(sqs: FauxqsSqsStore, sns: FauxqsSnsStore): void;
   close(): void;
 }

@@ -2,7 +2,8 @@
  * The AWS SDK v3 clients, configured once per target. On AWS: default credentials, standard retry
  * mode. On the local cloud: the gateway endpoint, path-style S3 (no `*.localhost` DNS needed),
  * checksums only where S3 requires them (the emulator stores, never verifies, them) and no SigV4
- * signature (the emulators never check one; signing cost ~0.15 ms of HMACs per request). The calls
+ * signature (the emulators never check one; signing cost ~0.15 ms of HMACs per request); calls
+ * to a cloud another process runs wait for it through a restart (cloud-reconnect.ts). The calls
  * themselves are the same as on AWS.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -10,6 +11,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { MiddlewareStack, RequestSigner } from '@smithy/types';
+import { addCloudReconnect } from './cloud-reconnect.ts';
 import { addFaultInjection } from './fault-injection.ts';
 import type { AwsTarget } from './target.ts';
 
@@ -77,6 +79,13 @@ export function createAwsClients(target: AwsTarget): AwsClients {
     for (const client of [s3, sqs, dynamoBase]) {
       for (const name of LOCAL_SKIPPED_MIDDLEWARE) client.middlewareStack.remove(name);
     }
+  }
+  if (target.cloudLink) {
+    for (const client of [s3, sqs, dynamoBase])
+      addCloudReconnect(
+        client.middlewareStack as MiddlewareStack<object, object>,
+        target.cloudLink,
+      );
   }
   if (target.faults) {
     addFaultInjection(s3.middlewareStack as MiddlewareStack<object, object>, 's3', target.faults);

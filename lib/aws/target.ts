@@ -9,6 +9,22 @@ export interface AwsTarget {
   readonly maxAttempts?: number | undefined;
   /** Injected failures, for the fault-injection tests only. */
   readonly faults?: FaultPlan | undefined;
+  /**
+   * A local cloud run by another process, which may stop and start again (perhaps on another
+   * port) while this one works: calls that cannot connect wait for it (cloud-reconnect.ts).
+   */
+  readonly cloudLink?: CloudLink | undefined;
+}
+
+/** What the SDK clients need to know about a local cloud that can go away and come back. */
+export interface CloudLink {
+  /** Where the cloud listens now (`endpoint` until it moves). */
+  endpoint(): string;
+  /**
+   * A call could not connect to `endpoint`. Resolves true once the cloud answers again (the
+   * call is then sent again, to `endpoint()`), false when the call should fail with its error.
+   */
+  unreachable(endpoint: string, error: unknown): Promise<boolean>;
 }
 
 export interface FaultRule {

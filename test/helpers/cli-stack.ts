@@ -20,6 +20,8 @@ export async function stopCli(child: ChildProcess): Promise<void> {
 
 export interface CliStack {
   readonly endpoint: string;
+  /** The queue URLs `stack up --json` printed. */
+  readonly queues: { readonly work: string; readonly deadLetter: string };
   readonly process: ChildProcess;
   /** SDK clients on the running cloud, for reading what the commands report. */
   readonly clients: AwsClients;
@@ -39,14 +41,14 @@ export async function startCliStack(t: After, state: string): Promise<CliStack> 
   });
   child.stdout?.resume();
   child.stderr?.resume();
-  const { endpoint } = JSON.parse(line) as { endpoint: string };
+  const { endpoint, queues } = JSON.parse(line) as Pick<CliStack, 'endpoint' | 'queues'>;
   const clients = createAwsClients({
     region: 'us-east-1',
     endpoint,
     credentials: LOCAL_CREDENTIALS,
   });
   t.after(async () => clients.destroy());
-  return { endpoint, process: child, clients };
+  return { endpoint, queues, process: child, clients };
 }
 
 /** `pixelmill worker --state DIR`, with test faults when given. Stopped when the test ends. */

@@ -12,8 +12,12 @@ import {
   waitUntilTableNotExists,
 } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { startLocalCloud } from '../../infra/local/cloud.ts';
+import { cloudAnswers } from '../../infra/local/cloud-identity.ts';
+import { CloudAlreadyRunningError } from '../../infra/local/errors.ts';
+import { readCloudFile, statePaths } from '../../infra/local/state-dir.ts';
 import { startTestCloud } from '../helpers/local-cloud.ts';
-import { sleep } from '../helpers/temp.ts';
+import { sleep, tempDir } from '../helpers/temp.ts';
 
 describe('the local cloud', () => {
   it('gives back a message that arrives for a long poll whose client has gone', async (t) => {
@@ -61,6 +65,23 @@ describe('the local cloud', () => {
     assert.deepEqual(await env.deadLetterQueue.depth(), { visible: 0, inFlight: 1, delayed: 0 });
     await sleep(1200);
     assert.deepEqual(await env.deadLetterQueue.depth(), { visible: 1, inFlight: 0, delayed: 0 });
+  });
+
+  it('runs one cloud per state directory at a time, and the next one on the same port', async (t) => {
+    const stateDir = await tempDir(t, 'one-cloud');
+    const first = await startLocalCloud({ stateDir });
+    const file = readCloudFile(statePaths(stateDir));
+    assert.equal(file?.endpoint, first.endpoint);
+    assert.equal(await cloudAnswers(first.endpoint, file?.token ?? ''), true);
+    assert.equal(await cloudAnswers(first.endpoint, 'another cloud'), false);
+    await assert.rejects(startLocalCloud({ stateDir }), CloudAlreadyRunningError);
+    await first.stop();
+    assert.equal(await cloudAnswers(first.endpoint, file?.token ?? ''), false);
+
+    const second = await startLocalCloud({ stateDir });
+    t.after(() => second.stop());
+    assert.equal(second.endpoint, first.endpoint, 'the port of the last cloud');
+    assert.notEqual(readCloudFile(statePaths(stateDir))?.token, file?.token);
   });
 
   it('keeps a message received by a client that is still there invisible', async (t) => {
