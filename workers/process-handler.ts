@@ -76,6 +76,12 @@ export interface WorkerSettings {
   readonly testHooks?: PipelineTestHooks;
   /** Claim lease length and renewal period (default 15 s / 5 s). */
   readonly lease?: LeasePolicy;
+  /**
+   * How far past now each lease renewal pushes the record's message visibility. Default: the
+   * queue's visibility timeout (Lambda's consumer receives with it). A local worker receives
+   * with a short one and keeps it short, so that its messages come back soon if it dies.
+   */
+  readonly visibilityExtensionSeconds?: number;
   /** The pixel pool's processes. */
   readonly pixels?: {
     /** @default the CPU cores */
@@ -184,10 +190,10 @@ export function createProcessHandler(settings: WorkerSettings): SqsBatchHandler 
   };
   const extendVisibility = async (record: QueueRecord) => {
     if (!record.receiptHandle || !record.eventSourceARN) return;
-    const { visibilityTimeoutSeconds } = await queues.settings(record.eventSourceARN);
-    await queues
-      .queue(record.eventSourceARN)
-      .changeVisibility(record.receiptHandle, visibilityTimeoutSeconds);
+    const seconds =
+      settings.visibilityExtensionSeconds ??
+      (await queues.settings(record.eventSourceARN)).visibilityTimeoutSeconds;
+    await queues.queue(record.eventSourceARN).changeVisibility(record.receiptHandle, seconds);
   };
 
   const base = async (event: SQSEvent, context: Context) =>

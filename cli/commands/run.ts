@@ -192,6 +192,9 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     concurrency,
     logFile,
     faults,
+    // Alone on the cloud it runs, a run takes Lambda's batches; on a cloud it joined, it shares
+    // the queue with other consumers and holds only what it works on, as a worker does.
+    shortLeases: target.cloud === undefined,
     onSettled: (row, stored) => {
       retrying.note(row);
       for (const listener of settled) listener(row, stored);

@@ -18,8 +18,9 @@ export const statusHelp = `Usage: pixelmill status [--watch] [--interval SECONDS
 
 One reading of the pipeline: the work queue (visible, in flight, delayed, age of the oldest
 message), the dead-letter queues, images by status in the metadata table, images finished in
-the last minute, the time to drain the queue at that rate, and the alarm conditions the CDK
-stack watches, marked ALARM when they hold (on AWS: the deployed alarms' own states).
+the last minute, the time to drain the queue at that rate (or why there is none), and the
+alarm conditions the CDK stack watches, marked ALARM when they hold (on AWS: the deployed
+alarms' own states).
 Exit status 1 when an alarm condition holds (without --watch).
 
 Pending counts the work queue's messages; images counts object versions with a row. The table
@@ -42,7 +43,7 @@ function render(s: PipelineStatus): string {
     s.pending === 0
       ? 'drained'
       : s.etaSeconds === null
-        ? 'ETA unknown (nothing finished in the last minute)'
+        ? `ETA unknown (${s.etaUnknownBecause ?? 'nothing finished in the last minute'})`
         : `ETA ${age(s.etaSeconds)}`;
   const alarmRows = s.alarms.map((a) => [
     a.state === 'NOT_MEASURED' ? '—' : a.state,

@@ -7,7 +7,7 @@ import { openLogFile } from '../log-file.ts';
 import { writeErr, writeOut } from '../output.ts';
 import { resolveTarget, targetHelp, targetOptionSpec } from '../target.ts';
 import { FAULTS_ENV, readTestFaults } from '../test-faults.ts';
-import { startWorkers } from '../workers.ts';
+import { SHORT_VISIBILITY_SECONDS, startWorkers } from '../workers.ts';
 
 export const workerHelp = `Usage: pixelmill worker [--concurrency N] [--state DIR | --stack NAME] [--config FILE]
 
@@ -16,8 +16,10 @@ event-source mapping (long polls, batches, deletes successes, leaves failures to
 until Ctrl-C, then finishes the batches it holds. Start as many as you like, on the local
 cloud (started here if none runs on the state directory) or against a deployed stack's queue.
 
-When the cloud stops (\`stack up\` restarted), the worker says so and waits for it to come
-back.
+On the local cloud a worker holds only the images it is working on, each for
+${SHORT_VISIBILITY_SECONDS} s renewed while it works: several workers share the backlog, and
+the images of a worker that dies (even by kill -9) go to another within seconds. When the
+cloud stops (\`stack up\` restarted), the worker says so and waits for it to come back.
 
 Options:
   --concurrency N    batches processed at once (default: ${availableParallelism()}, the CPU cores)
@@ -47,7 +49,13 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
     log: logFile.logger('local-cloud'),
   });
   const config = target.config ?? (await loadConfig(undefined));
-  const workers = startWorkers(target, { config, concurrency, logFile, faults });
+  const workers = startWorkers(target, {
+    config,
+    concurrency,
+    logFile,
+    faults,
+    shortLeases: target.kind === 'local',
+  });
   await writeErr(
     `pixelmill worker (pid ${process.pid}): ${concurrency} batch${concurrency === 1 ? '' : 'es'} at once on ${target.resources.workQueueUrl}\n` +
       `Log: ${logFile.file}. Ctrl-C to stop.\n`,

@@ -30,6 +30,12 @@ export interface EventSourceOptions {
   readonly concurrency: number;
   /** Long-poll wait; 20 s (the maximum) unless a test wants snappier shutdowns. */
   readonly waitSeconds?: number;
+  /**
+   * The visibility timeout each receive asks for; the queue's own (Lambda's behaviour) when
+   * absent. A short one, extended by the handler while it works, gives back the messages of a
+   * consumer that died within seconds instead of minutes.
+   */
+  readonly visibilityTimeoutSeconds?: number;
   readonly log?: PipelineLogger;
   readonly onInvoked?: (result: InvocationResult) => void;
 }
@@ -103,7 +109,14 @@ export function startEventSource(options: EventSourceOptions): EventSourceMappin
 
   const receive = async (max: number, waitSeconds: number) => {
     try {
-      return await options.queue.receive({ max, waitSeconds, signal: abort.signal });
+      return await options.queue.receive({
+        max,
+        waitSeconds,
+        signal: abort.signal,
+        ...(options.visibilityTimeoutSeconds !== undefined
+          ? { visibilityTimeout: options.visibilityTimeoutSeconds }
+          : {}),
+      });
     } catch (error) {
       if (stopping) return [];
       log.warn('receive failed; polling again shortly', {

@@ -84,6 +84,8 @@ export interface PipelineStatus {
   };
   /** Seconds to drain `pending` at the last minute's rate; null when nothing moved. */
   readonly etaSeconds: number | null;
+  /** Why there is no ETA, read from the queue (null when there is one). */
+  readonly etaUnknownBecause: string | null;
   readonly alarms: readonly AlarmReading[];
   /** How long the reading took (the table scan, mostly). */
   readonly seconds: number;
@@ -116,6 +118,28 @@ async function countImages(table: ImageTable, configHash: string | undefined, no
       finishedLastMinute++;
   }
   return { images, finishedLastMinute };
+}
+
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/** Nothing finished in the last minute while work is pending: what the queue says about why. */
+function whyNoEta(work: QueueReading): string {
+  const reasons: string[] = [];
+  if (work.inFlight > 0)
+    reasons.push(
+      `${plural(work.inFlight, 'image is', 'images are')} in flight: slow images, or held by a worker that stopped or died until their visibility timeout lapses`,
+    );
+  if (work.visible > 0)
+    reasons.push(
+      work.inFlight > 0
+        ? `${work.visible} more ${work.visible === 1 ? 'waits' : 'wait'}`
+        : `${plural(work.visible, 'image waits', 'images wait')} and none is in flight: is a worker running?`,
+    );
+  if (work.delayed > 0)
+    reasons.push(
+      `${plural(work.delayed, 'is', 'are')} delayed (retries waiting out their backoff)`,
+    );
+  return `nothing finished in the last minute; ${reasons.join('; ')}`;
 }
 
 function localAlarms(
@@ -220,6 +244,7 @@ export async function readStatus(
     },
     etaSeconds:
       pending === 0 ? 0 : imagesPerSecond > 0 ? Math.ceil(pending / imagesPerSecond) : null,
+    etaUnknownBecause: pending > 0 && imagesPerSecond === 0 ? whyNoEta(workQueue) : null,
     alarms: deployed
       ? deployedAlarms(deployed, sources.alarmNamePrefix ?? '')
       : localAlarms(sources.thresholds, workQueue, deadLetterQueue, ruleDeadLetterQueue),

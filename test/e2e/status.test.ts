@@ -52,6 +52,10 @@ describe('pixelmill status', () => {
     );
     assert.ok(queued.workQueue.oldestAgeSeconds !== null && queued.workQueue.oldestAgeSeconds >= 0);
     assert.equal(queued.etaSeconds, null, 'nothing finished yet: no rate, no ETA');
+    assert.equal(
+      queued.etaUnknownBecause,
+      `nothing finished in the last minute; ${IMAGES} images wait and none is in flight: is a worker running?`,
+    );
 
     // Part of the run, then the worker stops: status must match direct reads exactly.
     const worker = startCliWorker(t, state, { concurrency: 1 });
@@ -85,6 +89,7 @@ describe('pixelmill status', () => {
     assert.equal(frozen.images.done + frozen.pending, IMAGES, 'every image done or pending');
     assert.equal(frozen.throughput.finishedLastMinute, frozen.images.done);
     assert.ok(frozen.etaSeconds !== null && frozen.etaSeconds > 0, 'a rate, so an ETA');
+    assert.equal(frozen.etaUnknownBecause, null);
 
     // Running: each reading lies between direct reads taken just before and just after.
     startCliWorker(t, state, { concurrency: 1 });
