@@ -5,7 +5,7 @@
  */
 
 import type { LocalCloudInfo } from '../infra/local/cloud.ts';
-import { DEFAULT_STATE_DIR } from '../infra/local/state-dir.ts';
+import { DEFAULT_STATE_DIR, isStateDir, statePaths } from '../infra/local/state-dir.ts';
 import { STACK_OUTPUTS, topology } from '../infra/topology.ts';
 import { type AwsClients, createAwsClients } from '../lib/aws/clients.ts';
 import { ImageTable } from '../lib/aws/image-table.ts';
@@ -13,7 +13,7 @@ import { ObjectStore } from '../lib/aws/object-store.ts';
 import { Queue } from '../lib/aws/queue.ts';
 import { readStackOutputs } from '../lib/aws/stack-outputs.ts';
 import { type AwsTarget, LOCAL_CREDENTIALS } from '../lib/aws/target.ts';
-import { configHash } from '../lib/config/parse.ts';
+import { configHash, defaultConfig } from '../lib/config/parse.ts';
 import type { PixelmillConfig } from '../lib/config/schema.ts';
 import { UsageError } from '../lib/ops/errors.ts';
 import type { OperatorContext } from '../lib/ops/operator-context.ts';
@@ -24,6 +24,7 @@ import { connectCloud } from './connect-cloud.ts';
 import { loadConfig } from './load-config.ts';
 import { assertWritableDir } from './writable-path.ts';
 import { writeErr } from './output.ts';
+import { describeConfig, rememberedConfig } from './state-config.ts';
 
 export interface TargetOptions {
   readonly state?: string | undefined;
@@ -40,17 +41,21 @@ export const targetOptionSpec = {
 } as const;
 
 export const targetHelp = `Where:
-  --state DIR        the local cloud's state (default ${DEFAULT_STATE_DIR}); joined if running
+  --state DIR        the local cloud's state (default ${DEFAULT_STATE_DIR}); it must exist (made
+                     by \`pixelmill run\` or \`stack up\`); its cloud is joined if running
   --stack NAME       a deployed stack instead (its outputs name the resources); AWS credentials
                      and region from the usual AWS configuration, or --region
   --region REGION    with --stack
-  --config FILE      the rendition config whose rows count (default: the built-in presets
-                     locally; on AWS without it, a row under any config counts)`;
+  --config FILE      the rendition config whose rows count (default: locally, the config the
+                     state was last run with, else the built-in presets; on AWS without it, a
+                     row under any config counts)`;
 
 /** How a command uses the local cloud (the defaults suit the one-shot operator commands). */
 export interface LocalTargetOptions {
   /** The command's name, for the lines it prints (`pixelmill worker: …`). */
   readonly command?: string;
+  /** Make the state directory when it does not exist (run, stack up); others refuse it. */
+  readonly create?: boolean;
   /** When the cloud this process joined stops, run it here (pixelmill run). */
   readonly host?: boolean;
   /** How long a call waits for a cloud that stopped answering (default 60 s). */
@@ -87,6 +92,20 @@ function say(how: LocalTargetOptions) {
   return (line: string) => {
     void writeErr(`pixelmill${how.command ? ` ${how.command}` : ''}: ${line}\n`);
   };
+}
+
+/**
+ * Refuses a state directory that does not exist (or holds no pixelmill state) unless the command
+ * makes one: a mistyped --state or another working directory would otherwise start an empty
+ * cloud and report all clear.
+ */
+export function checkLocalState(options: TargetOptions, how: LocalTargetOptions = {}): void {
+  if (options.stack || how.create) return;
+  const paths = statePaths(options.state ?? DEFAULT_STATE_DIR);
+  if (isStateDir(paths)) return;
+  throw new UsageError(
+    `No pixelmill state in ${paths.root}${options.state === undefined ? ' (the default --state, under the working directory)' : ''}: run \`pixelmill run\` or \`pixelmill stack up\` there first, or name another with --state`,
+  );
 }
 
 async function localTarget(
@@ -135,13 +154,32 @@ async function localTarget(
   };
 }
 
-/** The config whose rows count: the command's own, --config, or locally the defaults. */
+/**
+ * The config whose rows count: the command's own, --config, or locally the one the state was
+ * last run with (saying so when it is not the defaults).
+ */
 async function configFor(
   options: TargetOptions,
   how: LocalTargetOptions,
 ): Promise<PixelmillConfig | undefined> {
   if (how.config) return how.config;
-  return options.config !== undefined || !options.stack ? loadConfig(options.config) : undefined;
+  if (options.stack) return options.config === undefined ? undefined : loadConfig(options.config);
+  const state = options.state ?? DEFAULT_STATE_DIR;
+  const remembered = rememberedConfig(state);
+  if (options.config !== undefined) {
+    const config = await loadConfig(options.config);
+    if (remembered && configHash(remembered.config) !== configHash(config))
+      say(how)(
+        `note: ${state} was last run with another config (${describeConfig(remembered)}); using ${options.config}`,
+      );
+    return config;
+  }
+  if (!remembered) return defaultConfig();
+  if (configHash(remembered.config) !== configHash(defaultConfig()))
+    say(how)(
+      `using the config ${state} was last run with (${describeConfig(remembered)}, kept in its config.json); --config FILE for another`,
+    );
+  return remembered.config;
 }
 
 function required(outputs: Record<string, string>, name: string, stack: string): string {
@@ -156,6 +194,7 @@ export async function resolveTarget(
   how: LocalTargetOptions = {},
 ): Promise<ResolvedTarget> {
   if (options.stack && options.state) throw new UsageError('Expected --state or --stack, not both');
+  checkLocalState(options, how);
   const config = await configFor(options, how);
   let target: AwsTarget;
   let cloud: LocalCloudInfo | undefined;

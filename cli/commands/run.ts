@@ -25,6 +25,7 @@ import { loadConfig } from '../load-config.ts';
 import { openLogFile } from '../log-file.ts';
 import { writeErr, writeOut } from '../output.ts';
 import { createProgress } from '../progress.ts';
+import { rememberConfig } from '../state-config.ts';
 import { resolveTarget } from '../target.ts';
 import { FAULTS_ENV, readTestFaults } from '../test-faults.ts';
 import { startWorkers } from '../workers.ts';
@@ -58,7 +59,7 @@ Options:
                      with the same state to resume an interrupted run: nothing is uploaded or
                      processed twice; or to retry what FAILED. A run on a state whose cloud another process runs (a
                      \`stack up\`, another run) joins it, and runs it itself if that one stops
-                     first.
+                     first. The state remembers this run's config for the operator commands.
   --concurrency N    batches processed at once (default: ${availableParallelism()}, the CPU cores)
   --json             print manifest.json to stdout instead of the summary
   -h, --help         show this help
@@ -176,12 +177,15 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     { state: stateDir },
     {
       command: 'run',
+      create: true,
       // Two runs on one state share one cloud; the one left running takes it over.
       host: true,
       config,
       log: logFile.logger('local-cloud'),
     },
   );
+  // The operator commands (status, audit, dlq, …) count rows under this config from now on.
+  rememberConfig(stateDir, config, values.config);
   // The run follows its images through the rows these workers finish; sweeps find the rest.
   type Settled = (row: ImageRow, stored?: ReadonlyMap<string, Buffer>) => void;
   const settled = new Set<Settled>();

@@ -5,7 +5,8 @@ import { parseCommandArgs, positiveInt } from '../args.ts';
 import { loadConfig } from '../load-config.ts';
 import { openLogFile } from '../log-file.ts';
 import { writeErr, writeOut } from '../output.ts';
-import { resolveTarget, targetHelp, targetOptionSpec } from '../target.ts';
+import { rememberConfig } from '../state-config.ts';
+import { checkLocalState, resolveTarget, targetHelp, targetOptionSpec } from '../target.ts';
 import { FAULTS_ENV, readTestFaults } from '../test-faults.ts';
 import { SHORT_VISIBILITY_SECONDS, startWorkers } from '../workers.ts';
 
@@ -20,6 +21,8 @@ On the local cloud a worker holds only the images it is working on, each for
 ${SHORT_VISIBILITY_SECONDS} s renewed while it works: several workers share the backlog, and
 the images of a worker that dies (even by kill -9) go to another within seconds. When the
 cloud stops (\`stack up\` restarted), the worker says so and waits for it to come back.
+With --config, the state directory remembers the config for the operator commands; without
+it, a worker uses the config the state was last run with.
 
 Options:
   --concurrency N    batches processed at once (default: ${availableParallelism()}, the CPU cores)
@@ -40,6 +43,8 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
   const concurrency = positiveInt('concurrency', values.concurrency, availableParallelism());
   // Test-only fault injection (test/chaos); never set in production.
   const faults = readTestFaults(process.env[FAULTS_ENV]);
+  // Before the log file, which would make the directory.
+  checkLocalState(values);
   const stateDir = values.state ?? DEFAULT_STATE_DIR;
   const logFile = openLogFile(stateDir);
   const target = await resolveTarget(values, {
@@ -49,6 +54,8 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
     log: logFile.logger('local-cloud'),
   });
   const config = target.config ?? (await loadConfig(undefined));
+  if (target.kind === 'local' && values.config !== undefined)
+    rememberConfig(stateDir, config, values.config);
   const workers = startWorkers(target, {
     config,
     concurrency,
