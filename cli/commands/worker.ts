@@ -41,6 +41,17 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const concurrency = positiveInt('concurrency', values.concurrency, availableParallelism());
+  // Listened for first: Ctrl-C (or SIGTERM) while the worker starts, or waits for its cloud,
+  // stops it as cleanly as later, once it has started.
+  let stopping = false;
+  const stopRequested = new Promise<void>((resolve) => {
+    const stop = () => {
+      stopping = true;
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
   // Test-only fault injection (test/chaos); never set in production.
   const faults = readTestFaults(process.env[FAULTS_ENV]);
   // Before the log file, which would make the directory.
@@ -53,6 +64,11 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
     waitMs: Number.POSITIVE_INFINITY,
     log: logFile.logger('local-cloud'),
   });
+  if (stopping) {
+    await target.close();
+    await logFile.close();
+    return 0;
+  }
   const config = target.config ?? (await loadConfig(undefined));
   if (target.kind === 'local' && values.config !== undefined)
     rememberConfig(stateDir, config, values.config);
@@ -67,10 +83,7 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
     `pixelmill worker (pid ${process.pid}): ${concurrency} batch${concurrency === 1 ? '' : 'es'} at once on ${target.resources.workQueueUrl}\n` +
       `Log: ${logFile.file}. Ctrl-C to stop.\n`,
   );
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await stopRequested;
   // Calls waiting for a cloud that is gone fail now, so the batches in hand can end.
   target.interrupt();
   await workers.stop();
