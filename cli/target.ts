@@ -22,9 +22,9 @@ import type { PipelineLogger } from '../lib/pipeline/log.ts';
 import { LocalCloudLink } from './cloud-link.ts';
 import { connectCloud } from './connect-cloud.ts';
 import { loadConfig } from './load-config.ts';
-import { assertWritableDir } from './writable-path.ts';
 import { writeErr } from './output.ts';
 import { describeConfig, rememberedConfig } from './state-config.ts';
+import { assertWritableDir } from './writable-path.ts';
 
 export interface TargetOptions {
   readonly state?: string | undefined;
