@@ -8,6 +8,7 @@ import { printable } from '../../lib/ops/printable.ts';
 import { displayName } from '../../lib/ops/sources/entry-names.ts';
 import { archiveLimits, defaultArchiveLimits } from '../../lib/ops/sources/limits.ts';
 import { type Refusal, type RefusalReason, refusalReasons } from '../../lib/ops/sources/source.ts';
+import { sourceKindOf } from '../../lib/ops/sources/source-kind.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import { columns } from '../format.ts';
 import { createIngestProgress } from '../ingest-progress.ts';
@@ -141,6 +142,9 @@ export async function ingestCommand(argv: readonly string[]): Promise<number> {
     maxRatio: positiveInt('max-ratio', values['max-ratio'], defaultArchiveLimits.maxRatio),
     maxTotalBytes: positiveInt('max-archive-gib', values['max-archive-gib'], 1024) * 1024 ** 3,
   };
+  // A local source that cannot be read is said before the state is looked at (as `run` does):
+  // it is what the user mistyped.
+  for (const source of sources) if (!source.startsWith('s3://')) await sourceKindOf(source);
   const target = await resolveTarget(values);
   const limits = archiveLimits({
     ...caps,

@@ -47,9 +47,14 @@ async function lockedCases(
 
   const lockedState = join(locked, 'state');
   const out = join(dir, 'out');
+  // An operator command does not make a state directory: it says there is none.
+  assertOneLine(
+    await run(['status', '--state', lockedState]),
+    /No pixelmill state in .*locked\/state/,
+    'status --state',
+  );
   for (const args of [
     ['run', input, '--out', out, '--state', lockedState],
-    ['status', '--state', lockedState],
     ['stack', 'up', '--state', lockedState],
   ]) {
     assertOneLine(
