@@ -24,7 +24,7 @@ import { connectCloud } from './connect-cloud.ts';
 import { loadConfig } from './load-config.ts';
 import { writeErr } from './output.ts';
 import { describeConfig, rememberedConfig } from './state-config.ts';
-import { assertWritableDir } from './writable-path.ts';
+import { assertWritableDir, danglingLinkOn } from './writable-path.ts';
 
 export interface TargetOptions {
   readonly state?: string | undefined;
@@ -103,6 +103,11 @@ export function checkLocalState(options: TargetOptions, how: LocalTargetOptions 
   if (options.stack || how.create) return;
   const paths = statePaths(options.state ?? DEFAULT_STATE_DIR);
   if (isStateDir(paths)) return;
+  const dangling = danglingLinkOn(paths.root);
+  if (dangling)
+    throw new UsageError(
+      `No pixelmill state in --state ${paths.root}: ${dangling.link} is a symbolic link to ${dangling.target}, which does not exist`,
+    );
   throw new UsageError(
     `No pixelmill state in ${paths.root}${options.state === undefined ? ' (the default --state, under the working directory)' : ''}: run \`pixelmill run\` or \`pixelmill stack up\` there first, or name another with --state`,
   );

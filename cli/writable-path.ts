@@ -10,7 +10,7 @@ import { UsageError } from '../lib/ops/errors.ts';
 import { meaningOf, systemErrorIn } from './system-errors.ts';
 
 /** The first path from `path` up to the root that is a symbolic link to nothing, if any. */
-function danglingLinkOn(path: string): { link: string; target: string } | undefined {
+export function danglingLinkOn(path: string): { link: string; target: string } | undefined {
   let at = resolve(path);
   for (;;) {
     try {

@@ -67,8 +67,10 @@ describe('a killed worker', () => {
         .split('\n')
         .filter((line) => line.includes('"message":"image done"') && line.includes(`"pid":${pid}`))
         .length;
-    // (The dead worker's last line may have died with it, unwritten.)
+    // The dead worker works on two images at once (a batch of 2 per --concurrency): when it
+    // kills itself after its third, the other of its pair may be DONE too, its log line dying
+    // unwritten with it. Whatever else it held, the survivor finished.
     assert.ok(doneBy(doomed.pid) <= 3, `the first worker: ${doneBy(doomed.pid)}`);
-    assert.ok(doneBy(survivor.pid) >= IMAGES - 3, `the survivor: ${doneBy(survivor.pid)}`);
+    assert.ok(doneBy(survivor.pid) >= IMAGES - 4, `the survivor: ${doneBy(survivor.pid)}`);
   });
 });
