@@ -10,6 +10,13 @@ import type { RejectionReason } from './rejection-reasons.ts';
 export const IMAGE_TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
 
 /**
+ * The table's TTL attribute (epoch seconds): only the per-minute counts items carry it
+ * (lib/aws/image-counts.ts); image rows never expire.
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TTL.html
+ */
+export const TABLE_TTL_ATTRIBUTE = 'expiresAt';
+
+/**
  * Row lifecycle: PROCESSING (a worker holds the lease) → DONE | REJECTED (terminal), or
  * RETRYING (a transient failure; the message will be received again) → … → FAILED (the last
  * allowed receive failed; SQS moves the message to the DLQ).

@@ -29,6 +29,11 @@ export const METRICS = {
   /** Bytes: all renditions of one image. */
   renditionBytes: 'RenditionBytes',
   /**
+   * Count: batches whose changes to the metadata table's counts could not be written: `status`
+   * and `report` read those counts, which now drift until `pixelmill status --recount`.
+   */
+  countsFlushFailed: 'CountsFlushFailed',
+  /**
    * Count: uploads without a terminal row, found by the scheduled audit (uploads bucket ⨝ metadata
    * table). Published by the audit, which arrives with the reliability work; the alarm exists now.
    */

@@ -1,6 +1,7 @@
 /** `pixelmill audit`: prove every upload has an outcome, and repair the gaps. */
 import { repairAudit, runAudit } from '../../lib/ops/audit.ts';
 import { printable } from '../../lib/ops/printable.ts';
+import { recountTable } from '../../lib/ops/recount.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import { columns } from '../format.ts';
 import { writeJson, writeOut } from '../output.ts';
@@ -15,7 +16,8 @@ FAILED rows whose message left the DLQ, and DONE rows with renditions missing.
 --repair re-enqueues exactly those. Exit status 1 when gaps remain.
 
 Options:
-  --repair           re-enqueue every gap (reopening DONE rows with missing renditions)
+  --repair           re-enqueue every gap (reopening DONE rows with missing renditions), then
+                     rebuild the table's counts from its rows (as status --recount)
   --grace SECONDS    uploads younger than this with no row count as in flight (default 900)
   --skip-renditions  do not list the renditions bucket to check DONE rows (faster)
   --json             machine-readable report
@@ -46,6 +48,8 @@ export async function auditCommand(argv: readonly string[]): Promise<number> {
     });
     const repair =
       values.repair && report.gaps.length > 0 ? await repairAudit(target, report.gaps) : undefined;
+    // A repair also rebuilds the table's counts (status, report): whatever drifted is settled.
+    const recounted = values.repair ? await recountTable(target.table) : undefined;
     const gaps = report.gaps.map((g) => ({
       kind: g.kind,
       key: g.object.key,
@@ -57,6 +61,7 @@ export async function auditCommand(argv: readonly string[]): Promise<number> {
         ...report,
         gaps,
         repair: repair ? { requeued: repair.requeued, skipped: repair.skipped.length } : null,
+        recounted: recounted ? recounted.rows : null,
       });
     } else {
       const lines = [

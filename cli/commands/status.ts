@@ -8,13 +8,14 @@ import { topology } from '../../infra/topology.ts';
 import { CloudWatchReader } from '../../lib/aws/cloudwatch.ts';
 import { fetchLocalQueueMetrics } from '../../lib/aws/local-queue-metrics.ts';
 import { printable } from '../../lib/ops/printable.ts';
+import { recountTable } from '../../lib/ops/recount.ts';
 import { type PipelineStatus, readStatus, type StatusSources } from '../../lib/ops/status.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import { age, columns } from '../format.ts';
-import { writeControl, writeJson, writeOut } from '../output.ts';
+import { writeControl, writeErr, writeJson, writeOut } from '../output.ts';
 import { type ResolvedTarget, resolveTarget, targetHelp, targetOptionSpec } from '../target.ts';
 
-export const statusHelp = `Usage: pixelmill status [--watch] [--interval SECONDS] [--json] [--state DIR | --stack NAME]
+export const statusHelp = `Usage: pixelmill status [--watch] [--interval SECONDS] [--json] [--recount] [--state DIR | --stack NAME]
 
 One reading of the pipeline: the work queue (visible, in flight, delayed, age of the oldest
 message), the dead-letter queues, images by status in the metadata table, images finished in
@@ -23,18 +24,42 @@ alarm conditions the CDK stack watches, marked ALARM when they hold (on AWS: the
 alarms' own states).
 Exit status 1 when an alarm condition holds (without --watch).
 
-Pending counts the work queue's messages; images counts object versions with a row. The table
-is read whole on every reading: on a table of millions of rows prefer a long --interval.
+Pending counts the work queue's messages (SQS's approximate counts). Images are the counts the
+metadata table keeps of its rows, as of the last batch that wrote its changes (each batch writes
+them as it ends): a reading costs a few requests whatever the table's size. A crash between a
+row's write and its batch's end leaves the counts off by that batch; --recount reads the whole
+table once and rewrites them (also needed once on a table written before pixelmill kept counts).
+Images per second: those finished in this clock minute and the one before, over that window.
 
 Options:
   --watch            read again every --interval seconds until Ctrl-C
   --interval N       seconds between readings with --watch (default 2; 30 with --stack)
   --json             the reading as JSON (with --watch: one JSON object per line)
+  --recount          first rebuild the table's counts from its rows (one full scan; best run
+                     while no worker is writing)
 ${targetHelp}
   -h, --help
 `;
 
 const thousands = (n: number) => n.toLocaleString('en-US');
+
+/** What the image counts cover, when that is not simply every row. */
+function countsNote(s: PipelineStatus): string[] {
+  switch (s.images.counts) {
+    case 'not-initialised':
+      return [
+        'Image counts not initialised: the table has rows but no counts (written before pixelmill kept them) — run `pixelmill status --recount`.',
+        '',
+      ];
+    case 'since-first-flush':
+      return [
+        'Image counts cover rows written since workers began keeping them; if this table holds older rows, run `pixelmill status --recount` once.',
+        '',
+      ];
+    default:
+      return [];
+  }
+}
 
 function render(s: PipelineStatus): string {
   const w = s.workQueue;
@@ -56,6 +81,7 @@ function render(s: PipelineStatus): string {
   return [
     `pixelmill status · ${printable(s.target)} · ${s.at} (read in ${s.seconds} s)`,
     '',
+    ...countsNote(s),
     columns([
       [
         'Work queue',
@@ -67,11 +93,11 @@ function render(s: PipelineStatus): string {
       ],
       [
         'Images',
-        `DONE ${thousands(s.images.done)} · REJECTED ${thousands(s.images.rejected)} · FAILED ${thousands(s.images.failed)} · in progress ${thousands(s.images.inProgress)} (${thousands(s.images.total)} with a row)`,
+        `DONE ${thousands(s.images.done)} · REJECTED ${thousands(s.images.rejected)} · FAILED ${thousands(s.images.failed)} · in progress ${thousands(s.images.inProgress)} (${thousands(s.images.total)} with a row; counted ${s.images.countedAt ?? 'never'})`,
       ],
       [
         'Progress',
-        `pending ${thousands(s.pending)} · ${s.throughput.imagesPerSecond} images/s over the last minute · ${eta}`,
+        `pending ${thousands(s.pending)} · ${s.throughput.imagesPerSecond} images/s over the last ${s.throughput.windowSeconds} s · ${eta}`,
       ],
     ]),
     '',
@@ -134,6 +160,7 @@ export async function statusCommand(argv: readonly string[]): Promise<number> {
     watch: { type: 'boolean', default: false },
     interval: { type: 'string' },
     json: { type: 'boolean', default: false },
+    recount: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   });
   if (values.help) {
@@ -144,6 +171,12 @@ export async function statusCommand(argv: readonly string[]): Promise<number> {
   const target = await resolveTarget(values);
   const sources = sourcesFor(target);
   try {
+    if (values.recount) {
+      const recounted = await recountTable(target.table);
+      await writeErr(
+        `pixelmill status: recounted ${thousands(recounted.rows)} row(s) in ${recounted.seconds} s\n`,
+      );
+    }
     if (!values.watch) {
       const status = await readStatus(sources);
       if (values.json) await writeJson(status);

@@ -5,9 +5,12 @@
  *
  * - On-demand: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/on-demand-capacity-mode.html
  * - PITR: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/PointInTimeRecovery_Howitworks.html
+ * - TTL on TABLE_TTL_ATTRIBUTE: the per-minute counts expire by themselves (rows carry none).
+ *   https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TTL.html
  */
 import { aws_dynamodb as dynamodb, type RemovalPolicy } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { TABLE_TTL_ATTRIBUTE } from '../../events/image-row.ts';
 import type { Topology } from '../topology.ts';
 
 export function createImageTable(
@@ -21,5 +24,6 @@ export function createImageTable(
     sortKey: { name: topology.tableKeys.sortKey, type: dynamodb.AttributeType.STRING },
     billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
     pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    timeToLiveAttribute: TABLE_TTL_ATTRIBUTE,
   });
 }

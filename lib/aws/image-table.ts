@@ -21,7 +21,9 @@ import {
   type ImageStatus,
   type LastError,
 } from '../../events/image-row.ts';
+import { CountLedger } from './count-ledger.ts';
 import { ConditionFailedError, toAdapterError } from './errors.ts';
+import { ImageCounts, isCountsItem } from './image-counts.ts';
 
 export interface RowKey {
   readonly pk: string;
@@ -77,10 +79,41 @@ function setClause(values: Record<string, unknown>, prefix = 's') {
 export class ImageTable {
   readonly #doc: DynamoDBDocumentClient;
   readonly name: string;
+  /** The counts the table keeps of itself (image-counts.ts). */
+  readonly counts: ImageCounts;
+  /**
+   * The count changes of the transitions this instance wrote, not yet flushed. Shared by every
+   * batch this process runs at once: a flush takes whatever is there, whoever made it.
+   */
+  readonly #ledger = new CountLedger();
 
   constructor(doc: DynamoDBDocumentClient, name: string) {
     this.#doc = doc;
     this.name = name;
+    this.counts = new ImageCounts(doc, name);
+  }
+
+  /**
+   * Writes the count changes gathered since the last flush (a few UpdateItems; see
+   * ImageCounts.flush). Called at the end of each batch and of each operator command that moves
+   * rows. Throws what the write threw; the changes are then lost (the counts drift until a
+   * recount), never retried, since a timed-out write may have landed.
+   */
+  async flushCounts(now = new Date()): Promise<void> {
+    if (this.#ledger.empty) return;
+    await this.counts.flush(this.#ledger.take(), now);
+  }
+
+  /** Whether any image row exists (one Scan request: a table with no counts has ≤ 1 other item). */
+  async hasImageRows(): Promise<boolean> {
+    try {
+      const r = await this.#doc.send(
+        new ScanCommand({ TableName: this.name, Limit: 3, ProjectionExpression: 'pk, sk' }),
+      );
+      return (r.Items ?? []).some((i) => !isCountsItem(i as RowKey));
+    } catch (error) {
+      throw toAdapterError(`Scan ${this.name}`, error);
+    }
   }
 
   async get(key: RowKey): Promise<ImageRow | undefined> {
@@ -124,9 +157,13 @@ export class ImageTable {
 
   /**
    * Every row, page by page. With `attributes`, only those are read (the rows are partial: a
-   * cheaper read for counting, not fewer read units, which DynamoDB charges by item size).
+   * cheaper read for counting, not fewer read units, which DynamoDB charges by item size). With
+   * `pageSize`, each Scan request reads at most that many items: a caller that stops early has
+   * read at most one page more than it used.
    */
-  async *scan(options: { attributes?: readonly string[] } = {}): AsyncGenerator<ImageRow> {
+  async *scan(
+    options: { attributes?: readonly string[]; pageSize?: number } = {},
+  ): AsyncGenerator<ImageRow> {
     const names = options.attributes?.map((a, i) => [`#a${i}`, a] as const);
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -135,6 +172,7 @@ export class ImageTable {
           new ScanCommand({
             TableName: this.name,
             ExclusiveStartKey: startKey,
+            ...(options.pageSize ? { Limit: options.pageSize } : {}),
             ...(names
               ? {
                   ProjectionExpression: names.map(([n]) => n).join(', '),
@@ -200,10 +238,31 @@ export class ImageTable {
             ':rejected': 'REJECTED',
             ...(request.takeOverPrefix ? { ':takeOver': request.takeOverPrefix } : {}),
           },
-          ReturnValues: 'ALL_NEW',
+          // The row as it was: its status says what the claim changes in the counts.
+          ReturnValues: 'ALL_OLD',
         }),
       );
-      const row = r.Attributes as ImageRow;
+      const old = r.Attributes as ImageRow | undefined;
+      const row: ImageRow = {
+        ...old,
+        ...request.facts,
+        ...request.key,
+        status: 'PROCESSING',
+        leaseOwner: request.owner,
+        leaseUntil: request.leaseUntil,
+        updatedAt: now,
+        receiveCount: request.receiveCount,
+        attempts: (old?.attempts ?? 0) + 1,
+        createdAt: old?.createdAt ?? now,
+        history: [...(old?.history ?? []), request.history],
+      } as ImageRow;
+      this.#ledger.record({
+        configHash: request.facts.configHash,
+        from: old?.status,
+        to: 'PROCESSING',
+        at: request.now,
+        fromCode: old?.lastError?.code,
+      });
       await this.#trimHistory(request.key, row);
       return { outcome: 'claimed', row };
     } catch (error) {
@@ -255,7 +314,28 @@ export class ImageTable {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return r.Attributes as ImageRow;
+      const row = r.Attributes as ImageRow;
+      // Only a row under a lease has a leaseOwner: it was PROCESSING or RETRYING (in progress).
+      this.#ledger.record({
+        configHash: row.configHash,
+        from: 'PROCESSING',
+        to: status,
+        at: now,
+        toCode: status === 'REJECTED' ? row.reason : row.lastError?.code,
+        example: status === 'REJECTED' ? { key: row.key, message: row.message ?? '' } : undefined,
+        slow:
+          status === 'DONE' && typeof row.processingMs === 'number'
+            ? {
+                key: row.key,
+                ms: row.processingMs,
+                width: row.width,
+                height: row.height,
+                format: row.format,
+                bytes: row.bytes,
+              }
+            : undefined,
+      });
+      return row;
     } catch (error) {
       throw toAdapterError(`UpdateItem(${status}) ${this.name}`, error);
     }
@@ -405,7 +485,7 @@ export class ImageTable {
   async requeued(key: RowKey, entry: HistoryEntry, increment?: 'redrives'): Promise<void> {
     const inc = increment ? ', #inc = if_not_exists(#inc, :zero) + :one' : '';
     try {
-      await this.#doc.send(
+      const r = await this.#doc.send(
         new UpdateCommand({
           TableName: this.name,
           Key: { ...key },
@@ -433,8 +513,18 @@ export class ImageTable {
             ':entry': [entry],
             ...(increment ? { ':zero': 0, ':one': 1 } : {}),
           },
+          ReturnValues: 'ALL_OLD',
         }),
       );
+      const old = r.Attributes as ImageRow | undefined;
+      if (old)
+        this.#ledger.record({
+          configHash: old.configHash,
+          from: old.status,
+          to: 'RETRYING',
+          at: new Date(entry.at),
+          fromCode: old.lastError?.code,
+        });
     } catch (error) {
       const adapted = toAdapterError(`UpdateItem(requeued) ${this.name}`, error);
       if (!(adapted instanceof ConditionFailedError)) throw adapted;
@@ -470,6 +560,8 @@ export class ImageTable {
           },
         }),
       );
+      const configHash = key.sk.split('#c#').pop() ?? '';
+      this.#ledger.record({ configHash, from: 'DONE', to: 'RETRYING', at: new Date(entry.at) });
       return true;
     } catch (error) {
       const adapted = toAdapterError(`UpdateItem(reopen) ${this.name}`, error);
@@ -496,6 +588,7 @@ export class ImageTable {
   }
 
   async ensureTable(): Promise<void> {
+    let created = false;
     try {
       await this.#doc.send(
         new CreateTableCommand({
@@ -511,6 +604,7 @@ export class ImageTable {
           ],
         }),
       );
+      created = true;
     } catch (error) {
       if ((error as { name?: string }).name !== 'ResourceInUseException') {
         throw toAdapterError(`CreateTable ${this.name}`, error);
@@ -518,7 +612,11 @@ export class ImageTable {
     }
     for (let i = 0; i < 100; i++) {
       const d = await this.#doc.send(new DescribeTableCommand({ TableName: this.name }));
-      if (d.Table?.TableStatus === 'ACTIVE') return;
+      if (d.Table?.TableStatus === 'ACTIVE') {
+        // A new table has no rows: everything it will hold is counted from now on.
+        if (created) await this.counts.markBaseline(new Date());
+        return;
+      }
       await sleep(50);
     }
     throw new Error(`Table ${this.name} did not become ACTIVE`);

@@ -20,6 +20,7 @@ import { type ImageRow, isVersionRow } from '../../events/image-row.ts';
 import { buildJobMessage } from '../../events/job-message.ts';
 import { RETRY_BACKOFF } from '../../events/retry-schedule.ts';
 import { peekDeadLetters } from './dead-letters.ts';
+import { flushCountsQuietly } from './flush-counts.ts';
 import type { OperatorContext } from './operator-context.ts';
 import { mapPool } from './pool.ts';
 
@@ -221,5 +222,6 @@ export async function repairAudit(
     await ctx.workQueue.send(JSON.stringify(job));
     requeued++;
   });
+  await flushCountsQuietly(ctx.table);
   return { requeued, skipped };
 }

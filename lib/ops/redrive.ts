@@ -10,8 +10,10 @@
  * nothing on the rows, and fauxqs (the local cloud) does not implement it.
  * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-configure-dead-letter-queue-redrive.html
  */
+
 import type { DeadLetter } from './dead-letters.ts';
 import { peekDeadLetters } from './dead-letters.ts';
+import { flushCountsQuietly } from './flush-counts.ts';
 import type { KeyPrefixes } from './key-prefixes.ts';
 import type { OperatorContext } from './operator-context.ts';
 
@@ -138,6 +140,7 @@ export async function redrive(
     }
   } finally {
     await peeked.release(done);
+    await flushCountsQuietly(ctx.table);
   }
   return {
     dryRun: options.dryRun,

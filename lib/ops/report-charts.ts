@@ -265,7 +265,9 @@ export function renderTimeline(
   const origin =
     source === 'measured'
       ? 'Sampled from the queues while the run went on: waiting and in-flight are SQS messages.'
-      : 'Reconstructed from upload times and row timestamps: waiting is images uploaded and not yet finished (not SQS messages).';
+      : source === 'counted'
+        ? "From the metadata table's per-minute counts (the last 7 days at most): waiting is images a worker has taken and not yet finished (not SQS messages)."
+        : 'Reconstructed from upload times and row timestamps: waiting is images uploaded and not yet finished (not SQS messages).';
   if (!first || !last) {
     return html`<p class="origin">${origin}</p><p class="empty">No timeline samples were recorded, so there is nothing to chart.</p>`;
   }

@@ -4,13 +4,19 @@
  * renditions embedded as thumbnails), the DLQ (peeked, then released) and, for the timeline,
  * either the samples a run took of its queue or, without them, upload and finish times.
  *
- * The table is scanned once (like `status` and the audit) and never held: each row is tallied
- * and dropped, so memory is bounded by the page (the contact sheet's cap, the top lists, fixed
- * timeline bins), not by the number of images; the scan's time still grows with the table.
+ * A report of the whole pipeline reads a bounded amount whatever the table's size: its numbers
+ * (by status, by rejection reason with examples, the slowest images, the timeline) come from the
+ * counts the table keeps of itself (lib/aws/image-counts.ts), and its contact sheet is a sample:
+ * the first rows of a table scan, at most SAMPLE_PAGES pages of `maxImages` items, said so on the
+ * page. A report scoped to key prefixes (`--prefix`, a run's inputs) cannot use those counts,
+ * which are not kept per prefix: without a run's own tally it scans the table once, tallying
+ * each row and dropping it (memory bounded by the page, time growing with the table).
  */
 import type { ImageRow, RenditionRecord } from '../../events/image-row.ts';
 import { isVersionRow } from '../../events/image-row.ts';
 import { isRejectionReason, rejectionReasons } from '../../events/rejection-reasons.ts';
+import type { CountsReading, MinuteCount } from '../aws/image-counts.ts';
+import { TIMELINE_DAYS } from '../aws/image-counts.ts';
 import { BoundedSelection } from './bounded-selection.ts';
 import { peekDeadLetters } from './dead-letters.ts';
 import { InstantHistogram } from './instant-histogram.ts';
@@ -365,11 +371,155 @@ async function deadLetters(
 
 /** The images a report shows when not told otherwise. */
 export const REPORT_MAX_IMAGES = 300;
+/** A whole-pipeline report reads at most this many Scan pages (of `maxImages` items) for its sheet. */
+export const SAMPLE_PAGES = 3;
+
+/** The first version rows a bounded scan returns, into a tally (for its sheet only). */
+async function sampleRows(ctx: OperatorContext, maxImages: number): Promise<RowTally> {
+  const tally = new RowTally(maxImages);
+  const pageSize = Math.max(25, maxImages);
+  let read = 0;
+  for await (const row of ctx.table.scan({ attributes: ROW_ATTRIBUTES, pageSize })) {
+    if (++read > pageSize * SAMPLE_PAGES) break;
+    if (!isVersionRow(row)) continue;
+    if (ctx.configHash && row.configHash !== ctx.configHash) continue;
+    tally.add(row);
+    if (tally.rows >= maxImages) break;
+  }
+  return tally;
+}
+
+function groupsOf(counts: CountsReading): RejectionGroup[] {
+  return [...counts.rejected.entries()]
+    .filter(([, r]) => r.n > 0)
+    .map(([reason, r]) => ({
+      reason,
+      description: isRejectionReason(reason) ? rejectionReasons[reason] : 'not a known reason code',
+      count: r.n,
+      examples: r.examples,
+    }))
+    .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
+}
 
 /**
- * The page's data in one pass over the table, in memory bounded by `maxImages` (and the DLQ
- * peek), not by the number of rows: see RowTally. With `tallied`, the rows were already counted
- * as they came (`pixelmill run` adds each of its images as it settles): no scan at all.
+ * The timeline from the per-minute counts: images finished so far and images taken but not
+ * finished, at up to TIMELINE_POINTS instants. Minutes before the window (expired, or older than
+ * TIMELINE_DAYS) are carried in as an offset, so the last point agrees with the totals.
+ */
+export function countedTimeline(
+  minutes: readonly MinuteCount[],
+  totals: { readonly rows: number; readonly finished: number },
+): TimelinePoint[] {
+  const first = minutes[0];
+  const last = minutes.at(-1);
+  if (!first || !last) return [];
+  const start = Date.parse(`${first.minute}:00Z`);
+  const end = Date.parse(`${last.minute}:00Z`) + 60_000;
+  let started = totals.rows - minutes.reduce((n, m) => n + m.started, 0);
+  let finished = totals.finished - minutes.reduce((n, m) => n + m.finished, 0);
+  const cumulative: { t: number; started: number; finished: number }[] = [
+    { t: start, started, finished },
+  ];
+  for (const m of minutes) {
+    started += m.started;
+    finished += m.finished;
+    cumulative.push({ t: Date.parse(`${m.minute}:00Z`) + 60_000, started, finished });
+  }
+  const step = Math.max(1, Math.ceil(cumulative.length / TIMELINE_POINTS));
+  const picked = cumulative.filter((_, i) => i % step === 0 || i === cumulative.length - 1);
+  return picked
+    .filter((p) => p.t <= end)
+    .map((p) => ({
+      at: new Date(p.t).toISOString(),
+      waiting: Math.max(0, p.started - p.finished),
+      finished: Math.max(0, p.finished),
+    }));
+}
+
+/**
+ * A report of the whole pipeline: numbers from the table's counts, a sampled sheet. Undefined
+ * when the table has rows but no counts at all: the caller counts the rows itself (one scan).
+ */
+async function collectFromCounts(
+  ctx: OperatorContext,
+  options: CollectOptions,
+  scope: Scope,
+  now: Date,
+): Promise<ReportData | undefined> {
+  const maxImages = options.maxImages ?? REPORT_MAX_IMAGES;
+  const [counts, minutes, sample] = await Promise.all([
+    ctx.table.counts.read(ctx.configHash, now),
+    options.timeline
+      ? Promise.resolve([])
+      : ctx.table.counts.minutes(
+          ctx.configHash,
+          new Date(now.getTime() - TIMELINE_DAYS * 86_400_000),
+        ),
+    sampleRows(ctx, maxImages),
+  ]);
+  // Rows but no counts (a table written before pixelmill kept them): not zeros, but one scan.
+  if (!counts.flushedAt && !counts.baselineAt && sample.rows > 0) return undefined;
+  const g = counts.groups;
+  const rows = g.done + g.rejected + g.failed + g.inProgress;
+  const pending: PendingImages = options.pending ?? { count: 0, examples: [] };
+  const finished = g.done + g.rejected;
+  const summary: ReportSummary = {
+    total: rows + pending.count,
+    done: g.done,
+    rejected: g.rejected,
+    failed: g.failed,
+    pending: g.inProgress + pending.count,
+    seconds: options.seconds,
+    imagesPerSecond:
+      options.imagesPerSecond ??
+      (options.seconds && options.seconds > 0
+        ? Math.round((finished / options.seconds) * 100) / 100
+        : undefined),
+  };
+  const images = await sheetImages(ctx, options, sample, maxImages);
+  return {
+    title: options.title,
+    generatedAt: now.toISOString(),
+    target: options.target,
+    summary,
+    images,
+    imagesOmitted: Math.max(0, summary.total - images.length),
+    sampled: true,
+    timeline: options.timeline ?? countedTimeline(minutes, { rows, finished }),
+    timelineSource: options.timeline ? 'measured' : 'counted',
+    rejections: groupsOf(counts),
+    deadLetters: await deadLetters(ctx, options, scope),
+    slowest: counts.slowest.map((e) => ({ ...e })),
+  };
+}
+
+/** The sheet's tiles, with thumbnails for the first `maxThumbnails` DONE images. */
+async function sheetImages(
+  ctx: OperatorContext,
+  options: CollectOptions,
+  tally: RowTally,
+  maxImages: number,
+): Promise<ReportImage[]> {
+  const pending: PendingImages = options.pending ?? { count: 0, examples: [] };
+  const maxThumbnails = options.maxThumbnails ?? 200;
+  const shown = tally.sheet.sorted();
+  const images: ReportImage[] = await mapPool(shown, 8, async ({ row }, i) => {
+    const image = reportImage(row);
+    if (row.status !== 'DONE' || i >= maxThumbnails) return image;
+    const thumb = await thumbnail(ctx, row);
+    return thumb ? { ...image, thumbnail: thumb } : image;
+  });
+  const room = Math.max(0, Math.min(maxImages - images.length, pending.count));
+  for (const key of pending.examples.slice(0, room)) images.push({ key, status: 'PENDING' });
+  return images;
+}
+
+/**
+ * The page's data. Of the whole pipeline (no prefix, no tally): from the table's counts and a
+ * sampled sheet (collectFromCounts), a bounded read. Scoped to prefixes: one pass over the
+ * table, in memory bounded by `maxImages` (and the DLQ peek), not by the number of rows: see
+ * RowTally. With `tallied`, the rows were already counted as they came (`pixelmill run` adds
+ * each of its images as it settles): no scan at all.
  */
 export async function collectReportData(
   ctx: OperatorContext,
@@ -379,6 +529,10 @@ export async function collectReportData(
   const now = options.now ?? new Date();
   const scope = scopeOf(options);
   const maxImages = options.maxImages ?? REPORT_MAX_IMAGES;
+  if (!tallied && options.prefix === undefined && options.prefixes === undefined) {
+    const counted = await collectFromCounts(ctx, options, scope, now);
+    if (counted) return counted;
+  }
   let tally = tallied;
   if (!tally) {
     tally = new RowTally(maxImages);
@@ -401,16 +555,7 @@ export async function collectReportData(
         : undefined),
   };
 
-  const maxThumbnails = options.maxThumbnails ?? 200;
-  const shown = tally.sheet.sorted();
-  const images: ReportImage[] = await mapPool(shown, 8, async ({ row }, i) => {
-    const image = reportImage(row);
-    if (row.status !== 'DONE' || i >= maxThumbnails) return image;
-    const thumb = await thumbnail(ctx, row);
-    return thumb ? { ...image, thumbnail: thumb } : image;
-  });
-  const room = Math.max(0, Math.min(maxImages - images.length, pending.count));
-  for (const key of pending.examples.slice(0, room)) images.push({ key, status: 'PENDING' });
+  const images = await sheetImages(ctx, options, tally, maxImages);
 
   return {
     title: options.title,

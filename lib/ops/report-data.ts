@@ -16,13 +16,20 @@ export interface ReportData {
   readonly images: readonly ReportImage[];
   /** Images not on the contact sheet (over the cap). */
   readonly imagesOmitted: number;
+  /**
+   * The sheet is a sample: the first rows a bounded table read returned (then put in the page's
+   * order), not the first images of all of them in that order. Set by a report of the whole
+   * pipeline, whose numbers come from the table's counts.
+   */
+  readonly sampled?: boolean | undefined;
   /** Queue depth and progress over time, oldest first. */
   readonly timeline: readonly TimelinePoint[];
   /**
    * `measured`: sampled from the queues while the run went on. `derived`: reconstructed from
-   * upload times and row timestamps (a backlog of images, not SQS messages).
+   * upload times and row timestamps (a backlog of images, not SQS messages). `counted`: from the
+   * table's per-minute counts (images claimed and finished each minute).
    */
-  readonly timelineSource: 'measured' | 'derived';
+  readonly timelineSource: 'measured' | 'derived' | 'counted';
   readonly rejections: readonly RejectionGroup[];
   readonly deadLetters: readonly ReportDeadLetter[];
   /** The slowest DONE images, slowest first. */

@@ -121,9 +121,11 @@ function renderSheet(data: ReportData): Markup {
     shown === 0 && omitted === 0
       ? html`<p class="empty">No images in this report.</p>`
       : html`<p>${plural(shown, 'image')} on this sheet, DONE first.${
-          omitted > 0
-            ? html` <span class="omitted">${plural(omitted, 'more image')} not shown</span> (over the report's limit; the manifest and <code>pixelmill status</code> have them all).`
-            : ''
+          data.sampled && omitted > 0
+            ? html` <span class="omitted">Showing ${shown.toLocaleString('en-US')} of ${(shown + omitted).toLocaleString('en-US')}</span>: a sample (the first rows a bounded read of the table returned), not every image; the counts above cover them all.`
+            : omitted > 0
+              ? html` <span class="omitted">${plural(omitted, 'more image')} not shown</span> (over the report's limit; the manifest and <code>pixelmill status</code> have them all).`
+              : ''
         } Each tile shows the image's ThumbHash placeholder behind its thumbnail and its dominant colour${
           folder ? html`, and its key below <code class="key">${folder}</code>` : ''
         } (the whole key on hover).</p>`;

@@ -4,8 +4,10 @@
  * - Queues: SQS's approximate attributes (visible, in flight, delayed), as the alarms see them.
  * - Age of the oldest message: CloudWatch on AWS (one-minute resolution), the local cloud's own
  *   queue metrics locally (SQS's API does not give it).
- * - Images: the metadata table, read whole (a scan: its cost grows with the table; see the README).
- * - Throughput: images finished (DONE or REJECTED) in the last minute, by their rows' times.
+ * - Images: the counts the metadata table keeps of itself (lib/aws/image-counts.ts): one
+ *   BatchGetItem whatever the number of rows, as of the last batch that flushed its changes.
+ * - Throughput: images finished (DONE or REJECTED) in this clock minute and the one before (the
+ *   counts are kept per minute), over the seconds that window spans.
  * - Alarms: on AWS the real alarms' states; locally the same conditions evaluated on this reading
  *   (the work-queue alarms fire on AWS only after several minutes above their threshold).
  */
@@ -18,8 +20,8 @@ import {
   RUNBOOK,
   RUNBOOK_ANCHORS,
 } from '../../events/alarm-conditions.ts';
-import { type ImageRow, isVersionRow } from '../../events/image-row.ts';
 import type { AlarmState } from '../aws/cloudwatch.ts';
+import type { CountsReading, CountsState } from '../aws/image-counts.ts';
 import type { ImageTable } from '../aws/image-table.ts';
 import type { Queue, QueueDepth } from '../aws/queue.ts';
 
@@ -66,7 +68,10 @@ export interface PipelineStatus {
   readonly workQueue: QueueReading & { readonly oldestAgeSeconds: number | null };
   readonly deadLetterQueue: QueueReading;
   readonly ruleDeadLetterQueue: QueueReading | null;
-  /** Object versions by their row's status (under the config counted). */
+  /**
+   * Object versions by their row's status (under the config counted; without a config, every
+   * config's rows added up), from the table's counts.
+   */
   readonly images: {
     readonly done: number;
     readonly rejected: number;
@@ -74,50 +79,61 @@ export interface PipelineStatus {
     /** PROCESSING or RETRYING: claimed, or waiting for a retry. */
     readonly inProgress: number;
     readonly total: number;
+    /** Whether the counts cover every row (see CountsState); anything else is said in words. */
+    readonly counts: CountsState;
+    /** When a batch last wrote its changes to the counts (null: never). */
+    readonly countedAt: string | null;
+    /** When every row was last counted: the last recount, or the table's creation. */
+    readonly baselineAt: string | null;
   };
   /** Messages in the work queue (visible, in flight, delayed): images still to finish. */
   readonly pending: number;
   readonly throughput: {
-    /** Images that reached DONE or REJECTED in the last 60 s. */
+    /**
+     * Images that reached DONE or REJECTED in this clock minute and the previous one (UTC), the
+     * granularity of the counts: a window of 60 to 120 s (`windowSeconds`).
+     */
     readonly finishedLastMinute: number;
+    /** `finishedLastMinute` over `windowSeconds`. */
     readonly imagesPerSecond: number;
+    readonly windowSeconds: number;
   };
   /** Seconds to drain `pending` at the last minute's rate; null when nothing moved. */
   readonly etaSeconds: number | null;
   /** Why there is no ETA, read from the queue (null when there is one). */
   readonly etaUnknownBecause: string | null;
   readonly alarms: readonly AlarmReading[];
-  /** How long the reading took (the table scan, mostly). */
+  /** How long the reading took. */
   readonly seconds: number;
 }
-
-const STATUS_ATTRIBUTES = ['pk', 'sk', 'status', 'updatedAt', 'configHash', 'version'];
 
 function reading(depth: QueueDepth): QueueReading {
   return { visible: depth.visible, inFlight: depth.inFlight, delayed: depth.delayed };
 }
 
-async function countImages(table: ImageTable, configHash: string | undefined, now: number) {
-  const newest = new Map<string, ImageRow>();
-  for await (const row of table.scan({ attributes: STATUS_ATTRIBUTES })) {
-    if (!isVersionRow(row)) continue;
-    if (configHash && row.configHash !== configHash) continue;
-    const id = `${row.pk}\u0000${row.version}`;
-    const known = newest.get(id);
-    if (!known || known.updatedAt < row.updatedAt) newest.set(id, row);
-  }
-  const images = { done: 0, rejected: 0, failed: 0, inProgress: 0, total: newest.size };
-  let finishedLastMinute = 0;
-  const minuteAgo = new Date(now - 60_000).toISOString();
-  for (const row of newest.values()) {
-    if (row.status === 'DONE') images.done++;
-    else if (row.status === 'REJECTED') images.rejected++;
-    else if (row.status === 'FAILED') images.failed++;
-    else images.inProgress++;
-    if ((row.status === 'DONE' || row.status === 'REJECTED') && row.updatedAt >= minuteAgo)
-      finishedLastMinute++;
-  }
-  return { images, finishedLastMinute };
+/** Which of CountsState a reading is in; a table with no counts at all is probed for rows. */
+async function stateOf(table: ImageTable, counts: CountsReading): Promise<CountsState> {
+  if (counts.baselineAt) return 'counted';
+  if (counts.flushedAt) return 'since-first-flush';
+  return (await table.hasImageRows()) ? 'not-initialised' : 'empty';
+}
+
+async function countImages(table: ImageTable, configHash: string | undefined, now: Date) {
+  const counts = await table.counts.read(configHash, now);
+  const g = counts.groups;
+  const images = {
+    done: g.done,
+    rejected: g.rejected,
+    failed: g.failed,
+    inProgress: g.inProgress,
+    total: g.done + g.rejected + g.failed + g.inProgress,
+    counts: await stateOf(table, counts),
+    countedAt: counts.flushedAt,
+    baselineAt: counts.baselineAt,
+  };
+  const windowSeconds = 60 + (now.getTime() % 60_000) / 1000;
+  const finished = counts.recent.previous.finished + counts.recent.current.finished;
+  return { images, finished, windowSeconds };
 }
 
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
@@ -222,14 +238,14 @@ export async function readStatus(
     sources.deadLetterQueue.depth(),
     sources.ruleDeadLetterQueue?.depth(),
     sources.oldestAgeSeconds(),
-    countImages(sources.table, sources.configHash, now.getTime()),
+    countImages(sources.table, sources.configHash, now),
     sources.alarmStates?.(),
   ]);
   const workQueue = { ...reading(workDepth), oldestAgeSeconds };
   const deadLetterQueue = reading(dlqDepth);
   const ruleDeadLetterQueue = ruleDepth ? reading(ruleDepth) : null;
   const pending = workQueue.visible + workQueue.inFlight + workQueue.delayed;
-  const imagesPerSecond = counted.finishedLastMinute / 60;
+  const imagesPerSecond = counted.finished / counted.windowSeconds;
   return {
     at: now.toISOString(),
     target: sources.target,
@@ -239,8 +255,9 @@ export async function readStatus(
     images: counted.images,
     pending,
     throughput: {
-      finishedLastMinute: counted.finishedLastMinute,
+      finishedLastMinute: counted.finished,
       imagesPerSecond: Math.round(imagesPerSecond * 100) / 100,
+      windowSeconds: Math.round(counted.windowSeconds),
     },
     etaSeconds:
       pending === 0 ? 0 : imagesPerSecond > 0 ? Math.ceil(pending / imagesPerSecond) : null,

@@ -25,6 +25,8 @@ export type ImageOutcome =
 
 export interface PipelineMetrics {
   recordOutcome(outcome: ImageOutcome): void;
+  /** A batch's changes to the table's counts could not be written (the counts now drift). */
+  recordCountsFlushFailure?(): void;
 }
 
 export const noMetrics: PipelineMetrics = { recordOutcome() {} };

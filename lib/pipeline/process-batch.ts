@@ -94,6 +94,27 @@ function retryDelay(
   return backoffSeconds(options.backoff, receiveCount);
 }
 
+/**
+ * Writes the batch's changes to the table's counts (a few UpdateItems for the whole batch, not
+ * one per image). Counts are advisory: a failed flush is logged and counted, never a failed
+ * record (the rows are written; a recount repairs the counts).
+ */
+async function flushCounts(deps: PipelineDeps): Promise<void> {
+  try {
+    await deps.table.flushCounts();
+  } catch (error) {
+    deps.log.warn("could not write the batch's changes to the table's counts", {
+      code: errorCode(error),
+      error: errorMessage(error),
+    });
+    try {
+      deps.metrics?.recordCountsFlushFailure?.();
+    } catch {
+      // A metrics problem changes nothing here either.
+    }
+  }
+}
+
 export async function processBatch(
   deps: PipelineDeps,
   records: readonly QueueRecord[],
@@ -209,5 +230,6 @@ export async function processBatch(
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, lane));
+  await flushCounts(deps);
   return results;
 }

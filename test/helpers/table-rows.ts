@@ -50,6 +50,23 @@ export async function writeRows(
   specs: readonly RowSpec[],
   concurrency = 8,
 ): Promise<void> {
+  // The table's counts follow, as a worker's batch would write them at its end.
+  await writeRowsUncounted(table, bucket, configHash, specs, concurrency);
+  await table.flushCounts();
+}
+
+/**
+ * Writes the rows without flushing the count changes: with a table instance of its own that is
+ * then dropped, a table as an older pixelmill left it, or as a crash between the rows and the
+ * batch's end leaves it.
+ */
+export async function writeRowsUncounted(
+  table: ImageTable,
+  bucket: string,
+  configHash: string,
+  specs: readonly RowSpec[],
+  concurrency = 8,
+): Promise<void> {
   await mapPool(specs, concurrency, async (spec, i) => {
     const version = spec.version ?? `e-${spec.key}`;
     const key = imageRowKey({ bucket, key: spec.key, version, configHash });

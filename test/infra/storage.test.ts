@@ -139,6 +139,13 @@ describe('buckets and metadata table', () => {
     assert.equal(table.TableName, undefined);
   });
 
+  it('expires the per-minute counts through the table’s TTL attribute', () => {
+    assert.deepEqual(propertiesOf(p, pipeline.table).TimeToLiveSpecification, {
+      AttributeName: 'expiresAt',
+      Enabled: true,
+    });
+  });
+
   it('keeps the data when the stack is deleted (RETAIN by default)', () => {
     const resources = resourcesOf(p);
     for (const construct of [...buckets, pipeline.table, pipeline.worker.logGroup]) {

@@ -72,6 +72,9 @@ function pipelineMetrics(metrics: SinkMetrics): PipelineMetrics {
           return;
       }
     },
+    recordCountsFlushFailure() {
+      metrics.addMetric(METRICS.countsFlushFailed, MetricUnit.Count, 1);
+    },
   };
 }
 
