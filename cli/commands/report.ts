@@ -14,9 +14,14 @@ renditions over each image's placeholder, with its dominant colour), the backlog
 throughput over time, rejection reasons with counts and examples, the dead-letter queue, and
 the slowest images. \`pixelmill run\` writes one next to manifest.json by itself.
 
-Without a run's own samples, the backlog over time is reconstructed from the upload times and
-the rows' finish times; a timeline shorter than 30 s is said in words, not charted. Tiles are
-named by their key below the folder all keys on the sheet share. The metadata table is read whole.
+Without a run's own samples, the backlog over time comes from the table's per-minute counts
+(with --prefix: from the upload times and the rows' finish times); a timeline shorter than 30 s is said in words, not charted. Tiles are
+named by their key below the folder all keys on the sheet share.
+
+The numbers (by status, rejection reasons with examples, the slowest, the timeline from
+per-minute counts) come from the counts the metadata table keeps, as of the last batch that
+ended; the contact sheet is then a sample (the first rows of a bounded table read) and says so.
+With --prefix the counts do not apply (they are not kept per prefix): the table is read whole.
 
 Options:
   --out FILE         where to write the page (default ${REPORT_FILE})
