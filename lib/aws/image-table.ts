@@ -159,7 +159,8 @@ export class ImageTable {
    * Every row, page by page. With `attributes`, only those are read (the rows are partial: a
    * cheaper read for counting, not fewer read units, which DynamoDB charges by item size). With
    * `pageSize`, each Scan request reads at most that many items: a caller that stops early has
-   * read at most one page more than it used.
+   * read at most one page more than it used. The table's counts items are skipped (with
+   * `attributes`, only when `pk` is among them).
    */
   async *scan(
     options: { attributes?: readonly string[]; pageSize?: number } = {},
@@ -181,7 +182,11 @@ export class ImageTable {
               : {}),
           }),
         );
-        for (const item of r.Items ?? []) yield item as ImageRow;
+        for (const item of r.Items ?? []) {
+          // The table's counts live beside the rows (image-counts.ts); they are not images.
+          if (typeof item.pk === 'string' && isCountsItem({ pk: item.pk })) continue;
+          yield item as ImageRow;
+        }
         startKey = r.LastEvaluatedKey;
       } catch (error) {
         throw toAdapterError(`Scan ${this.name}`, error);
