@@ -35,9 +35,12 @@ export const METRICS = {
   countsFlushFailed: 'CountsFlushFailed',
   /**
    * Count: uploads without a terminal row, found by the scheduled audit (uploads bucket ⨝ metadata
-   * table). Published by the audit, which arrives with the reliability work; the alarm exists now.
+   * table) in its current pass so far (a pass may take several invocations). Every invocation that
+   * ends well publishes it, so it doubles as the audit's heartbeat: its absence is alarmed too.
    */
   auditGaps: 'AuditGaps',
+  /** Count: object versions one audit invocation checked (its share of the pass). */
+  auditVersionsChecked: 'AuditVersionsChecked',
 } as const;
 
 export type MetricName = (typeof METRICS)[keyof typeof METRICS];

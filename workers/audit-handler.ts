@@ -1,7 +1,9 @@
 /**
  * The scheduled audit: lib/ops' completeness audit run on a schedule (an EventBridge rule invokes
  * it), publishing the number of gaps as the AuditGaps metric, which the construct alarms on, and,
- * when told to, re-enqueuing exactly those gaps.
+ * when told to, re-enqueuing exactly those gaps. A pass over a big bucket spans invocations: each
+ * resumes from the checkpoint in the table and stops starting pages AUDIT_TIME_MARGIN_MS before
+ * its timeout (docs/aws.md#the-scheduled-audit-at-scale has the arithmetic).
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -14,7 +16,8 @@ import { ImageTable } from '../lib/aws/image-table.ts';
 import { ObjectStore } from '../lib/aws/object-store.ts';
 import { Queue } from '../lib/aws/queue.ts';
 import type { AwsTarget } from '../lib/aws/target.ts';
-import { repairAudit, runAudit } from '../lib/ops/audit.ts';
+import { runAudit } from '../lib/ops/audit.ts';
+import { type AuditCheckpoint, tableCheckpointStore } from '../lib/ops/audit-checkpoint.ts';
 import type { PipelineResources } from '../lib/ops/resources.ts';
 import type { LineSink } from './telemetry/line-sink.ts';
 import { createWorkerTelemetry } from './telemetry/worker-telemetry.ts';
@@ -26,6 +29,8 @@ export interface AuditSettings {
   readonly repair: boolean;
   readonly checkRenditions: boolean;
   readonly graceSeconds?: number;
+  /** Key ranges audited at once (the function's memory holds this many pages). */
+  readonly concurrency?: number;
   readonly output?: LineSink;
   readonly serviceName?: string;
 }
@@ -35,9 +40,18 @@ export interface AuditResult {
   readonly gaps: number;
   readonly gapsByKind: Readonly<Record<string, number>>;
   readonly requeued: number;
+  /** False: the invocation stopped near its timeout; the next one resumes the pass. */
+  readonly complete: boolean;
+  readonly sessions: number;
 }
 
 export type AuditHandler = (event: unknown, context: Context) => Promise<AuditResult>;
+
+/**
+ * Time kept back from the Lambda timeout (at most half of it): pages under way when the deadline
+ * passes finish (a page takes seconds), then the checkpoint is saved and the metrics flushed.
+ */
+export const AUDIT_TIME_MARGIN_MS = 90_000;
 
 export function createAuditHandler(settings: AuditSettings): AuditHandler {
   const clients = createAwsClients(settings.target);
@@ -47,41 +61,58 @@ export function createAuditHandler(settings: AuditSettings): AuditHandler {
   });
   const { resources } = settings;
   const workQueue = new Queue(clients.sqs, resources.workQueueUrl, '');
-  const base = async (): Promise<AuditResult> => {
+  const base = async (_event: unknown, context: Context): Promise<AuditResult> => {
     const { visibilityTimeoutSeconds } = await workQueue.settings();
+    const table = new ImageTable(clients.dynamo, resources.table);
     const ctx = {
       store: new ObjectStore(clients.s3),
-      table: new ImageTable(clients.dynamo, resources.table),
+      table,
       workQueue,
       deadLetterQueue: new Queue(clients.sqs, resources.deadLetterQueueUrl, ''),
       resources,
       configHash: settings.configHash,
       visibilityTimeoutSeconds,
     };
+    const remaining = context.getRemainingTimeInMillis();
+    const before = await tableCheckpointStore(table).load();
+    // Each invocation continues the unfinished pass (one pass may need several on a big bucket)
+    // and stops starting pages near its timeout; the next scheduled run picks it up.
     const report = await runAudit(ctx, {
       checkRenditions: settings.checkRenditions,
       ...(settings.graceSeconds !== undefined ? { graceSeconds: settings.graceSeconds } : {}),
+      ...(settings.concurrency !== undefined ? { concurrency: settings.concurrency } : {}),
+      repair: settings.repair,
+      checkpoint: tableCheckpointStore(table),
+      resume: true,
+      deadline: Date.now() + remaining - Math.min(AUDIT_TIME_MARGIN_MS, remaining / 2),
     });
-    telemetry.metrics.addMetric(METRICS.auditGaps, MetricUnit.Count, report.gaps.length);
-    const repaired =
-      settings.repair && report.gaps.length > 0 ? await repairAudit(ctx, report.gaps) : undefined;
+    const checkedBefore = before && !before.finished ? sumObjects(before) : 0;
+    telemetry.metrics.addMetric(METRICS.auditGaps, MetricUnit.Count, report.gapCount);
+    telemetry.metrics.addMetric(
+      METRICS.auditVersionsChecked,
+      MetricUnit.Count,
+      Math.max(0, report.objects - checkedBefore),
+    );
     const result: AuditResult = {
       objects: report.objects,
-      gaps: report.gaps.length,
+      gaps: report.gapCount,
       gapsByKind: report.gapsByKind,
-      requeued: repaired?.requeued ?? 0,
+      requeued: report.repair?.requeued ?? 0,
+      complete: report.complete,
+      sessions: report.sessions,
     };
     const log =
-      report.gaps.length > 0
+      report.gapCount > 0
         ? telemetry.logger.warn.bind(telemetry.logger)
         : telemetry.logger.info.bind(telemetry.logger);
-    log('audit finished', {
+    log(report.complete ? 'audit finished' : 'audit paused: the next run resumes it', {
       ...result,
       done: report.done,
       rejected: report.rejected,
       inFlight: report.inFlight,
       inDeadLetterQueue: report.inDeadLetterQueue,
       seconds: report.seconds,
+      pages: report.pages,
       examples: report.gaps
         .slice(0, 10)
         .map((g) => ({ kind: g.kind, key: g.object.key, detail: g.detail })),
@@ -91,4 +122,8 @@ export function createAuditHandler(settings: AuditSettings): AuditHandler {
   return middy(base)
     .use(injectLambdaContext(telemetry.logger, { resetKeys: true }))
     .use(logMetrics(telemetry.metrics)) as unknown as AuditHandler;
+}
+
+function sumObjects(checkpoint: AuditCheckpoint): number {
+  return checkpoint.segments.reduce((n, s) => n + s.counts.objects, 0);
 }

@@ -1,5 +1,6 @@
 /** `pixelmill audit`: prove every upload has an outcome, and repair the gaps. */
-import { repairAudit, runAudit } from '../../lib/ops/audit.ts';
+import { runAudit } from '../../lib/ops/audit.ts';
+import { tableCheckpointStore } from '../../lib/ops/audit-checkpoint.ts';
 import { printable } from '../../lib/ops/printable.ts';
 import { recountTable } from '../../lib/ops/recount.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
@@ -7,20 +8,33 @@ import { columns } from '../format.ts';
 import { writeJson, writeOut } from '../output.ts';
 import { resolveTarget, targetHelp, targetOptionSpec } from '../target.ts';
 
-export const auditHelp = `Usage: pixelmill audit [--repair] [--grace SECONDS] [--skip-renditions] [--json] [--state DIR | --stack NAME]
+export const auditHelp = `Usage: pixelmill audit [--repair] [--grace SECONDS] [--skip-renditions] [--json]
+                      [--concurrency N] [--page-size N] [--time-limit SECONDS] [--resume]
+                      [--state DIR | --stack NAME]
 
 List the uploads bucket and the metadata table and report every object version that is not
 DONE, not REJECTED, not visibly in flight and not in the dead-letter queue: lost events
 (no row), stuck work (a lease or retry silent for longer than any message can be away),
 FAILED rows whose message left the DLQ, and DONE rows with renditions missing.
---repair re-enqueues exactly those. Exit status 1 when gaps remain.
+--repair re-enqueues exactly those, page by page as they are found.
+
+The audit streams: the uploads listing is cut into 16 key ranges audited N at a time, a page
+at a time, reading only the rows and renditions each page needs, so its memory does not grow
+with the bucket. Its progress is saved in the metadata table after every page: --resume
+continues the last unfinished pass (cut off by --time-limit, Ctrl-C or a crash) instead of
+starting over, counting every version once. Gap details: the first 100 (counts cover all).
+Exit status 1 when gaps remain or the pass is unfinished.
 
 Options:
-  --repair           re-enqueue every gap (reopening DONE rows with missing renditions), then
-                     rebuild the table's counts from its rows (as status --recount)
-  --grace SECONDS    uploads younger than this with no row count as in flight (default 900)
-  --skip-renditions  do not list the renditions bucket to check DONE rows (faster)
-  --json             machine-readable report
+  --repair              re-enqueue every gap (reopening DONE rows with missing renditions),
+                        then rebuild the table's counts from its rows (as status --recount)
+  --grace SECONDS       uploads younger than this with no row count as in flight (default 900)
+  --skip-renditions     do not check that DONE rows' renditions exist (faster)
+  --concurrency N       key ranges audited at once (default 4)
+  --page-size N         object versions per page, what each range holds at once (default 1000)
+  --time-limit SECONDS  start no page after this long; the pass stays resumable
+  --resume              continue the last unfinished pass instead of starting a new one
+  --json                machine-readable report
 ${targetHelp}
   -h, --help
 `;
@@ -31,6 +45,10 @@ export async function auditCommand(argv: readonly string[]): Promise<number> {
     repair: { type: 'boolean', default: false },
     grace: { type: 'string' },
     'skip-renditions': { type: 'boolean', default: false },
+    concurrency: { type: 'string' },
+    'page-size': { type: 'string' },
+    'time-limit': { type: 'string' },
+    resume: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   });
@@ -40,14 +58,25 @@ export async function auditCommand(argv: readonly string[]): Promise<number> {
   }
   // 0 is allowed: right after a drill, every upload without a row is a gap.
   const graceSeconds = values.grace === '0' ? 0 : positiveInt('grace', values.grace, 900);
+  const concurrency = positiveInt('concurrency', values.concurrency, 4);
+  const pageSize = positiveInt('page-size', values['page-size'], 1000);
+  const timeLimit =
+    values['time-limit'] === undefined
+      ? undefined
+      : positiveInt('time-limit', values['time-limit'], 1);
   const target = await resolveTarget(values);
   try {
     const report = await runAudit(target, {
       graceSeconds,
       checkRenditions: !values['skip-renditions'],
+      concurrency,
+      pageSize,
+      repair: values.repair,
+      checkpoint: tableCheckpointStore(target.table),
+      resume: values.resume,
+      ...(timeLimit !== undefined ? { deadline: Date.now() + timeLimit * 1000 } : {}),
     });
-    const repair =
-      values.repair && report.gaps.length > 0 ? await repairAudit(target, report.gaps) : undefined;
+    const { repair } = report;
     // A repair also rebuilds the table's counts (status, report): whatever drifted is settled.
     const recounted = values.repair ? await recountTable(target.table) : undefined;
     const gaps = report.gaps.map((g) => ({
@@ -57,16 +86,11 @@ export async function auditCommand(argv: readonly string[]): Promise<number> {
       detail: g.detail,
     }));
     if (values.json) {
-      await writeJson({
-        ...report,
-        gaps,
-        repair: repair ? { requeued: repair.requeued, skipped: repair.skipped.length } : null,
-        recounted: recounted ? recounted.rows : null,
-      });
+      await writeJson({ ...report, gaps, recounted: recounted ? recounted.rows : null });
     } else {
       const lines = [
-        `Audit of ${printable(`s3://${target.resources.uploadsBucket}/${target.resources.uploadsPrefix}`)} in ${report.seconds} s: ${report.objects} object version(s)`,
-        `  DONE ${report.done} · REJECTED ${report.rejected} · in flight ${report.inFlight} · in the DLQ ${report.inDeadLetterQueue} · gaps ${report.gaps.length}`,
+        `Audit of ${printable(`s3://${target.resources.uploadsBucket}/${target.resources.uploadsPrefix}`)} in ${report.seconds} s: ${report.objects} object version(s)${report.sessions > 1 ? ` (over ${report.sessions} sessions)` : ''}`,
+        `  DONE ${report.done} · REJECTED ${report.rejected} · in flight ${report.inFlight} · in the DLQ ${report.inDeadLetterQueue} · gaps ${report.gapCount}`,
       ];
       if (gaps.length > 0)
         lines.push(
@@ -75,15 +99,25 @@ export async function auditCommand(argv: readonly string[]): Promise<number> {
             ...gaps.slice(0, 50).map((g) => [g.kind, g.key, g.detail]),
           ]),
         );
-      if (gaps.length > 50) lines.push(`… and ${gaps.length - 50} more (--json for all)`);
+      if (report.gapCount > Math.min(50, gaps.length))
+        lines.push(
+          `… and ${report.gapCount - Math.min(50, gaps.length)} more (--json for the first ${gaps.length}; counts by kind: ${Object.entries(
+            report.gapsByKind,
+          )
+            .map(([k, n]) => `${k} ${n}`)
+            .join(', ')})`,
+        );
       if (repair)
         lines.push(
-          `Repaired: ${repair.requeued} re-enqueued${repair.skipped.length ? `, ${repair.skipped.length} skipped (changed meanwhile)` : ''}.`,
+          `Repaired: ${repair.requeued} re-enqueued${repair.skipped ? `, ${repair.skipped} skipped (changed meanwhile)` : ''}.`,
         );
-      else if (gaps.length > 0) lines.push('Run again with --repair to re-enqueue them.');
+      else if (report.gapCount > 0) lines.push('Run again with --repair to re-enqueue them.');
+      if (!report.complete)
+        lines.push('Unfinished (time limit): run again with --resume to continue this pass.');
       await writeOut(`${lines.join('\n')}\n`);
     }
-    return report.gaps.length === 0 || (repair && repair.skipped.length === 0) ? 0 : 1;
+    if (!report.complete) return 1;
+    return report.gapCount === 0 || (repair && repair.skipped === 0) ? 0 : 1;
   } finally {
     await target.close();
   }

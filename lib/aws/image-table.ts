@@ -9,6 +9,7 @@ import {
   BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   QueryCommand,
   ScanCommand,
   UpdateCommand,
@@ -153,6 +154,36 @@ export class ImageTable {
       }
     }
     return found;
+  }
+
+  /**
+   * The audit's checkpoint item (lib/ops/audit-checkpoint.ts): one JSON document beside the rows,
+   * under a key no image row can have (`sk` never starts with `v#` or `latest#`), so every reader
+   * of rows passes it by. The scheduled audit may write this one partition key and no other.
+   */
+  async getDocument(key: RowKey): Promise<string | undefined> {
+    try {
+      const r = await this.#doc.send(
+        new GetCommand({ TableName: this.name, Key: { ...key }, ConsistentRead: true }),
+      );
+      const body = r.Item?.document;
+      return typeof body === 'string' ? body : undefined;
+    } catch (error) {
+      throw toAdapterError(`GetItem ${this.name}`, error);
+    }
+  }
+
+  async putDocument(key: RowKey, document: string): Promise<void> {
+    try {
+      await this.#doc.send(
+        new PutCommand({
+          TableName: this.name,
+          Item: { ...key, document, updatedAt: new Date().toISOString() },
+        }),
+      );
+    } catch (error) {
+      throw toAdapterError(`PutItem ${this.name}`, error);
+    }
   }
 
   /**

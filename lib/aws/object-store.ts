@@ -425,10 +425,19 @@ export class ObjectStore {
   async *listVersions(
     bucket: string,
     prefix: string,
-    options: { startAfter?: string | undefined } = {},
+    options: {
+      startAfter?: string | undefined;
+      /**
+       * With startAfter: resume after this version of that key (the versions of one key are
+       * listed newest first); "null" names a version written while versioning was off.
+       */
+      versionIdMarker?: string | undefined;
+    } = {},
   ): AsyncGenerator<ListedObject & { versionId?: string | undefined; isLatest: boolean }> {
     let keyMarker: string | undefined = options.startAfter;
-    let versionMarker: string | undefined;
+    let versionMarker: string | undefined = options.startAfter
+      ? options.versionIdMarker
+      : undefined;
     let first = true;
     do {
       let page: ListObjectVersionsCommandOutput;

@@ -14,11 +14,33 @@
  *
  * `repairAudit` re-enqueues exactly the gaps, as pixelmill job messages (origin `repair`); a DONE
  * row with missing renditions is first reopened, or the worker would take it for a duplicate.
+ *
+ * The audit streams: the key space is cut into segments (audit-segments.ts) listed in parallel,
+ * each listing is taken a page at a time, and each page reads exactly the rows it needs and checks
+ * its own renditions (audit-page.ts). Memory is bounded by the page size times the concurrency,
+ * whatever the bucket holds; gap details are kept for the first `maxGapDetails` (counts cover all)
+ * and, with `repair`, each page's gaps are repaired as they are found. With a checkpoint store the
+ * position of every segment is saved after each page (audit-checkpoint.ts), so a pass cut off by a
+ * deadline continues in the next session.
  */
 
-import { type ImageRow, isVersionRow } from '../../events/image-row.ts';
+import type { ImageRow } from '../../events/image-row.ts';
 import { buildJobMessage } from '../../events/job-message.ts';
 import { RETRY_BACKOFF } from '../../events/retry-schedule.ts';
+import {
+  type AuditCheckpoint,
+  type AuditCheckpointStore,
+  type AuditCounts,
+  addCounts,
+  auditScope,
+  CHECKPOINT_GAP_DETAILS,
+  emptyCounts,
+  newSegmentState,
+  type SegmentState,
+  storedGap,
+} from './audit-checkpoint.ts';
+import { auditPage, identityOf } from './audit-page.ts';
+import { isPastSegment, splitSegments } from './audit-segments.ts';
 import { peekDeadLetters } from './dead-letters.ts';
 import { flushCountsQuietly } from './flush-counts.ts';
 import type { OperatorContext } from './operator-context.ts';
@@ -49,22 +71,57 @@ export interface AuditReport {
   readonly rejected: number;
   readonly inFlight: number;
   readonly inDeadLetterQueue: number;
+  /** Every gap found (this pass, resumed sessions included). */
+  readonly gapCount: number;
+  /** The first `maxGapDetails` gaps (gaps restored from a checkpoint carry no row). */
   readonly gaps: readonly AuditGap[];
   readonly gapsByKind: Readonly<Record<GapKind, number>>;
   readonly configHash: string | null;
   readonly checkedRenditions: boolean;
+  /** False when a deadline or page budget stopped it: the checkpoint holds where to go on. */
+  readonly complete: boolean;
+  /** Sessions this pass has taken (1 unless resumed from a checkpoint). */
+  readonly sessions: number;
+  /** Pages audited in this session. */
+  readonly pages: number;
+  /** The most rows one page held at once: bounded by the page size, never by the table. */
+  readonly peakHeldRows: number;
+  /** With `repair`: gaps re-enqueued, and those skipped because their row changed meanwhile. */
+  readonly repair: { readonly requeued: number; readonly skipped: number } | null;
   readonly seconds: number;
 }
 
 export interface AuditOptions {
   /** Uploads younger than this with no row are in flight (their event may still be on its way). */
   readonly graceSeconds?: number;
-  /** Check that every rendition of every DONE row exists (lists the renditions bucket). */
+  /** Check that every rendition of every DONE row exists in the renditions bucket. */
   readonly checkRenditions?: boolean;
   readonly now?: Date;
+  /** Object versions per page: what the audit holds at once per segment. @default 1000 */
+  readonly pageSize?: number;
+  /** Segments the key space is cut into (1–62). @default 16 */
+  readonly segments?: number;
+  /** Segments audited at once. @default 4 */
+  readonly concurrency?: number;
+  /** Gap details kept for the report (counts cover every gap). @default 100 */
+  readonly maxGapDetails?: number;
+  /** Re-enqueue each page's gaps as they are found (see repairAudit). */
+  readonly repair?: boolean;
+  /** Where the pass's progress is saved after every page. */
+  readonly checkpoint?: AuditCheckpointStore;
+  /** Continue the unfinished pass in `checkpoint` (of the same scope) instead of starting anew. */
+  readonly resume?: boolean;
+  /** Start no page after this (epoch ms); the pages under way finish and are saved. */
+  readonly deadline?: number;
+  /** Start no more than this many pages in this session (a budget; tests cut a pass with it). */
+  readonly maxPages?: number;
 }
 
-const identityOf = (pk: string, version: string) => `${pk}\u0000${version}`;
+const DEFAULTS = { pageSize: 1000, segments: 16, concurrency: 4, maxGapDetails: 100 } as const;
+
+function fromStored(g: AuditCheckpoint['gaps'][number]): AuditGap {
+  return { kind: g.kind, detail: g.detail, object: g.object };
+}
 
 export async function runAudit(
   ctx: OperatorContext,
@@ -72,106 +129,136 @@ export async function runAudit(
 ): Promise<AuditReport> {
   const started = performance.now();
   const now = (options.now ?? new Date()).getTime();
-  const grace = (options.graceSeconds ?? 900) * 1000;
+  const graceMs = (options.graceSeconds ?? 900) * 1000;
   // A silent message can be away for a whole visibility timeout before SQS shows it again, or
   // for the retry schedule's longest wait (which a failed record's visibility is set to).
-  const silentFor = Math.max(ctx.visibilityTimeoutSeconds, RETRY_BACKOFF.maxSeconds) * 1000 + grace;
+  const silentMs =
+    Math.max(ctx.visibilityTimeoutSeconds, RETRY_BACKOFF.maxSeconds) * 1000 + graceMs;
+  const checkRenditions = options.checkRenditions !== false;
+  const pageSize = Math.max(1, options.pageSize ?? DEFAULTS.pageSize);
+  const maxGapDetails = Math.max(0, options.maxGapDetails ?? DEFAULTS.maxGapDetails);
   const { resources } = ctx;
+  const store = options.checkpoint;
 
-  // Rows by object version (the context's config, or the newest row of any config).
-  const rows = new Map<string, ImageRow>();
-  for await (const row of ctx.table.scan()) {
-    if (!isVersionRow(row)) continue;
-    if (ctx.configHash && row.configHash !== ctx.configHash) continue;
-    const id = identityOf(row.pk, row.version);
-    const known = rows.get(id);
-    if (!known || known.updatedAt < row.updatedAt) rows.set(id, row);
-  }
+  const scope = auditScope(ctx);
+  let loaded = options.resume && store ? await store.load() : undefined;
+  if (loaded && (loaded.scope !== scope || loaded.finished)) loaded = undefined;
+  const stamp = new Date(now).toISOString();
+  const checkpoint: AuditCheckpoint = loaded ?? {
+    version: 1,
+    scope,
+    startedAt: stamp,
+    updatedAt: stamp,
+    sessions: 0,
+    finished: false,
+    segments: splitSegments(resources.uploadsPrefix, options.segments ?? DEFAULTS.segments).map(
+      newSegmentState,
+    ),
+    gaps: [],
+  };
+  checkpoint.sessions++;
+  const gapDetails: AuditGap[] = checkpoint.gaps.slice(0, maxGapDetails).map(fromStored);
+
   const peeked = await peekDeadLetters(ctx, { holdSeconds: 60 });
-  const inDlq = new Set(
+  const inDeadLetterQueue = new Set(
     peeked.letters.flatMap((l) =>
       l.item ? [identityOf(`${l.item.bucket}/${l.item.key}`, l.item.versionId ?? l.item.etag)] : [],
     ),
   );
   await peeked.release();
-  const renditions = new Set<string>();
-  if (options.checkRenditions !== false) {
-    for await (const o of ctx.store.list(resources.renditionsBucket, resources.uploadsPrefix))
-      renditions.add(o.key);
-  }
+  const rules = { now, graceMs, silentMs, checkRenditions, inDeadLetterQueue };
 
-  const gaps: AuditGap[] = [];
-  const counts = { objects: 0, done: 0, rejected: 0, inFlight: 0, inDeadLetterQueue: 0 };
-  for await (const o of ctx.store.listVersions(resources.uploadsBucket, resources.uploadsPrefix)) {
-    counts.objects++;
-    const object: AuditObject = { bucket: resources.uploadsBucket, ...o };
-    const version = o.versionId ?? o.etag;
-    const id = identityOf(`${object.bucket}/${o.key}`, version);
-    const row = rows.get(id);
-    const age = now - (o.lastModified?.getTime() ?? 0);
-    const quiet = (r: ImageRow) => now - new Date(r.updatedAt).getTime();
-    if (!row) {
-      if (age < grace) counts.inFlight++;
-      else
-        gaps.push({
-          kind: 'no-row',
-          object,
-          detail: 'no row: the upload event never reached a worker',
-        });
-    } else if (row.status === 'DONE') {
-      const missing =
-        options.checkRenditions === false
-          ? []
-          : (row.renditions ?? []).filter((r) => !renditions.has(r.key));
-      if (missing.length > 0) {
-        gaps.push({
-          kind: 'missing-renditions',
-          object,
-          row,
-          detail: `${missing.length} rendition(s) missing, e.g. ${missing[0]?.key}`,
-        });
-      } else counts.done++;
-    } else if (row.status === 'REJECTED') {
-      counts.rejected++;
-    } else if (row.status === 'FAILED') {
-      // A FAILED row's message may still be on its way to the DLQ, unless an operator deleted
-      // it from there since its last failure (`dlq delete`, `dlq purge`): then it is a gap now.
-      const deleted = row.history?.at(-1)?.event === 'dlq-deleted';
-      if (inDlq.has(id) || (!deleted && quiet(row) < silentFor)) counts.inDeadLetterQueue++;
-      else
-        gaps.push({
-          kind: 'failed-not-in-dlq',
-          object,
-          row,
-          detail: deleted
-            ? `FAILED ${row.updatedAt}, its message deleted from the DLQ by an operator`
-            : `FAILED ${row.updatedAt}, its message is not in the DLQ`,
-        });
-    } else if (inDlq.has(id)) {
-      // Its last failure could not be written (the claim or the failure write failed on the
-      // last receive), but SQS moved its message: it is in the DLQ, not stuck.
-      counts.inDeadLetterQueue++;
-    } else {
-      const live = (row.leaseUntil ?? 0) > now;
-      if (live || quiet(row) < silentFor) counts.inFlight++;
-      else
-        gaps.push({
-          kind: 'stuck',
-          object,
-          row,
-          detail: `${row.status} since ${row.updatedAt} with no live lease or message`,
-        });
+  // Saves are chained so that a slower earlier write never lands after a later one.
+  let saving: Promise<void> = Promise.resolve();
+  const save = () => {
+    if (!store) return saving;
+    checkpoint.updatedAt = new Date().toISOString();
+    const snapshot = JSON.parse(JSON.stringify(checkpoint)) as AuditCheckpoint;
+    saving = saving.then(() => store.save(snapshot));
+    return saving;
+  };
+
+  let pagesStarted = 0;
+  let pages = 0;
+  let peakHeldRows = 0;
+  const outOfBudget = () =>
+    (options.maxPages !== undefined && pagesStarted >= options.maxPages) ||
+    (options.deadline !== undefined && Date.now() >= options.deadline);
+
+  const auditSegment = async (state: SegmentState) => {
+    if (state.finished) return;
+    let page: AuditObject[] = [];
+    const flush = async () => {
+      const last = page.at(-1);
+      if (!last) return;
+      const result = await auditPage(ctx, page, rules);
+      page = [];
+      const counts: AuditCounts = { ...result.counts };
+      if (options.repair && result.gaps.length > 0) {
+        const repaired = await repairAudit(ctx, result.gaps);
+        counts.requeued += repaired.requeued;
+        counts.repairSkipped += repaired.skipped.length;
+      }
+      addCounts(state.counts, counts);
+      for (const g of result.gaps) {
+        if (gapDetails.length < maxGapDetails) gapDetails.push(g);
+        if (checkpoint.gaps.length < CHECKPOINT_GAP_DETAILS) checkpoint.gaps.push(storedGap(g));
+      }
+      state.resumeAfter = { key: last.key, versionId: last.versionId ?? 'null' };
+      peakHeldRows = Math.max(peakHeldRows, result.heldRows);
+      pages++;
+      await save();
+    };
+    const listing = ctx.store.listVersions(resources.uploadsBucket, resources.uploadsPrefix, {
+      startAfter: state.resumeAfter?.key ?? state.after,
+      versionIdMarker: state.resumeAfter?.versionId,
+    });
+    for await (const o of listing) {
+      if (isPastSegment(state, o.key)) break;
+      if (page.length === 0) {
+        if (outOfBudget()) return;
+        pagesStarted++;
+      }
+      page.push({
+        bucket: resources.uploadsBucket,
+        key: o.key,
+        etag: o.etag,
+        versionId: o.versionId,
+        size: o.size,
+        lastModified: o.lastModified,
+      });
+      if (page.length >= pageSize) await flush();
     }
-  }
-  const gapsByKind = Object.fromEntries(
-    gapKinds.map((k) => [k, gaps.filter((g) => g.kind === k).length]),
-  ) as Record<GapKind, number>;
+    await flush();
+    state.finished = true;
+    await save();
+  };
+  await mapPool(checkpoint.segments, options.concurrency ?? DEFAULTS.concurrency, auditSegment);
+  checkpoint.finished = checkpoint.segments.every((s) => s.finished);
+  await save();
+
+  const total = emptyCounts();
+  for (const s of checkpoint.segments) addCounts(total, s.counts);
+  const gapsByKind = Object.fromEntries(gapKinds.map((k) => [k, total[k]])) as Record<
+    GapKind,
+    number
+  >;
   return {
-    ...counts,
-    gaps,
+    objects: total.objects,
+    done: total.done,
+    rejected: total.rejected,
+    inFlight: total.inFlight,
+    inDeadLetterQueue: total.inDeadLetterQueue,
+    gapCount: gapKinds.reduce((n, k) => n + total[k], 0),
+    gaps: gapDetails,
     gapsByKind,
     configHash: ctx.configHash ?? null,
-    checkedRenditions: options.checkRenditions !== false,
+    checkedRenditions: checkRenditions,
+    complete: checkpoint.finished,
+    sessions: checkpoint.sessions,
+    pages,
+    peakHeldRows,
+    repair: options.repair ? { requeued: total.requeued, skipped: total.repairSkipped } : null,
     seconds: Math.round((performance.now() - started) / 10) / 100,
   };
 }
