@@ -48,6 +48,24 @@ export const RUNBOOK_ANCHORS: Record<AlarmKey, string> = {
   auditGaps: 'audit-gaps',
 };
 
+/**
+ * Alarms on the scheduled audit itself (it failed, or stopped reporting). Apart from ALARM_KEYS,
+ * which `pixelmill status` also evaluates on the local cloud: these watch a Lambda function that
+ * exists only on AWS. Named and documented like the others.
+ */
+export const AUDIT_HEALTH_KEYS = ['auditErrors', 'auditSilent'] as const;
+export type AuditHealthKey = (typeof AUDIT_HEALTH_KEYS)[number];
+
+export const AUDIT_HEALTH_TITLES: Record<AuditHealthKey, string> = {
+  auditErrors: 'audit failed',
+  auditSilent: 'audit stopped reporting',
+};
+
+export const AUDIT_HEALTH_ANCHORS: Record<AuditHealthKey, string> = {
+  auditErrors: 'audit-failed-or-stopped-reporting',
+  auditSilent: 'audit-failed-or-stopped-reporting',
+};
+
 /** Every alarm of one pipeline is named `<prefix><title>`; the prefix is a stack output. */
 export function alarmNamePrefix(serviceName: string): string {
   return `pixelmill ${serviceName}: `;

@@ -121,6 +121,13 @@ export function latestRowKey(input: { bucket: string; key: string; configHash: s
   return { pk: `${input.bucket}/${input.key}`, sk: `latest#c#${input.configHash}` };
 }
 
+/**
+ * The partition of the audit's own items (its checkpoint, lib/ops/audit-checkpoint.ts): beside the
+ * image rows, never one of them (`sk` starts with neither `v#` nor `latest#`). The scheduled audit
+ * may write this partition key and no other.
+ */
+export const AUDIT_ITEMS_PK = 'pixelmill#audit';
+
 export function isVersionRow(row: { sk: string }): boolean {
   return row.sk.startsWith('v#');
 }

@@ -50,6 +50,8 @@ export const AUDIT_ENV = {
   repair: 'PIXELMILL_AUDIT_REPAIR',
   /** "false": skip listing the renditions bucket (very large buckets). */
   checkRenditions: 'PIXELMILL_AUDIT_CHECK_RENDITIONS',
+  /** Key ranges audited at once (each holds one page of rows). */
+  concurrency: 'PIXELMILL_AUDIT_CONCURRENCY',
   config: 'PIXELMILL_CONFIG',
   region: 'AWS_REGION',
 } as const;

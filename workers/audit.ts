@@ -17,6 +17,10 @@ const schema = z.object({
   [AUDIT_ENV.deadLetterQueueUrl]: z.url(),
   [AUDIT_ENV.repair]: z.enum(['true', 'false']).default('false'),
   [AUDIT_ENV.checkRenditions]: z.enum(['true', 'false']).default('true'),
+  [AUDIT_ENV.concurrency]: z
+    .string()
+    .regex(/^[1-9][0-9]?$/, 'Expected an integer from 1 to 99')
+    .default('8'),
   [AUDIT_ENV.config]: z.string().optional(),
   [AUDIT_ENV.region]: z.string().min(1),
 });
@@ -41,4 +45,5 @@ export const handler = createAuditHandler({
   configHash: configHash(readWorkerConfig(env[AUDIT_ENV.config])),
   repair: env[AUDIT_ENV.repair] === 'true',
   checkRenditions: env[AUDIT_ENV.checkRenditions] === 'true',
+  concurrency: Number(env[AUDIT_ENV.concurrency]),
 });

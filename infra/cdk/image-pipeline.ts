@@ -173,6 +173,8 @@ export class ImagePipeline extends Construct {
       ruleDeadLetterQueue: this.route.deadLetterQueue,
       rule: this.route.rule,
       worker: this.worker.function,
+      audit: this.audit.function,
+      auditIntervalMinutes: settings.audit.intervalMinutes,
     });
     this.dashboard = new PipelineDashboard(this, 'Dashboard', {
       serviceName: settings.serviceName,
@@ -182,7 +184,7 @@ export class ImagePipeline extends Construct {
       rule: this.route.rule,
       worker: this.worker.function,
       timeoutSeconds: settings.timeoutSeconds,
-      alarms: Object.values(this.alarms.alarms),
+      alarms: [...Object.values(this.alarms.alarms), ...Object.values(this.alarms.auditHealth)],
     });
   }
 

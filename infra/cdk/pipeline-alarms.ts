@@ -8,8 +8,9 @@
  *   SQS's redrive policy moves into a DLQ are not counted as sent, so an alarm on "sent" never
  *   fires for the failures it exists for.
  *   https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html
- * - Missing data is "not breaching" everywhere: SQS stops reporting an idle queue, Lambda and
- *   EventBridge report nothing when nothing happens, and the audit metric arrives later.
+ * - Missing data is "not breaching" everywhere but one: SQS stops reporting an idle queue, Lambda
+ *   and EventBridge report nothing when nothing happens, and the audit metric arrives later. The
+ *   exception is the audit's heartbeat (auditSilent), whose absence is the alarm.
  * - The age threshold defaults to the retry span (see image-pipeline-props.ts): a message being
  *   retried keeps its age, and one failing image must not look like a stalled pipeline.
  *   https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/capturing-problematic-messages.html
@@ -28,6 +29,9 @@ import {
   ALARM_MINUTES,
   ALARM_TITLES,
   type AlarmKey,
+  AUDIT_HEALTH_ANCHORS,
+  AUDIT_HEALTH_TITLES,
+  type AuditHealthKey,
   alarmNamePrefix,
   RUNBOOK,
   RUNBOOK_ANCHORS,
@@ -38,6 +42,8 @@ import type { ResolvedAlarmSettings } from './image-pipeline-props.ts';
 export {
   ALARM_KEYS,
   type AlarmKey,
+  AUDIT_HEALTH_KEYS,
+  type AuditHealthKey,
   RUNBOOK,
   RUNBOOK_ANCHORS,
 } from '../../events/alarm-conditions.ts';
@@ -52,6 +58,9 @@ export interface PipelineAlarmsProps {
   readonly ruleDeadLetterQueue: sqs.IQueue;
   readonly rule: events.IRule;
   readonly worker: lambda.IFunction;
+  /** The scheduled audit function, and the minutes between two of its runs. */
+  readonly audit: lambda.IFunction;
+  readonly auditIntervalMinutes: number;
 }
 
 const ONE_MINUTE = Duration.minutes(1);
@@ -59,6 +68,8 @@ const FIVE_MINUTES = Duration.minutes(5);
 
 export class PipelineAlarms extends Construct {
   readonly alarms: Record<AlarmKey, cloudwatch.Alarm>;
+  /** On the audit itself: a missing AuditGaps datapoint is "not breaching" for auditGaps above. */
+  readonly auditHealth: Record<AuditHealthKey, cloudwatch.Alarm>;
 
   constructor(scope: Construct, id: string, props: PipelineAlarmsProps) {
     super(scope, id);
@@ -66,17 +77,24 @@ export class PipelineAlarms extends Construct {
     const action = new cwActions.SnsAction(props.topic);
 
     const alarm = (
-      key: AlarmKey,
+      key: AlarmKey | AuditHealthKey,
       summary: string,
       options: Omit<cloudwatch.CreateAlarmOptions, 'alarmName' | 'alarmDescription'> & {
         metric: cloudwatch.IMetric;
       },
     ): cloudwatch.Alarm => {
       const { metric, ...rest } = options;
+      const [title, anchor] =
+        key in AUDIT_HEALTH_TITLES
+          ? [
+              AUDIT_HEALTH_TITLES[key as AuditHealthKey],
+              AUDIT_HEALTH_ANCHORS[key as AuditHealthKey],
+            ]
+          : [ALARM_TITLES[key as AlarmKey], RUNBOOK_ANCHORS[key as AlarmKey]];
       const created = new cloudwatch.Alarm(this, key, {
         metric,
-        alarmName: `${alarmNamePrefix(props.serviceName)}${ALARM_TITLES[key]}`,
-        alarmDescription: `${summary} What to do: ${RUNBOOK}#${RUNBOOK_ANCHORS[key]}`,
+        alarmName: `${alarmNamePrefix(props.serviceName)}${title}`,
+        alarmDescription: `${summary} What to do: ${RUNBOOK}#${anchor}`,
         ...rest,
       });
       created.addAlarmAction(action);
@@ -229,6 +247,52 @@ export class PipelineAlarms extends Construct {
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
           evaluationPeriods: 1,
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        },
+      ),
+    };
+
+    // One schedule interval per period: every run that ends well lands one datapoint in it.
+    const interval = Duration.minutes(props.auditIntervalMinutes);
+    this.auditHealth = {
+      auditErrors: alarm(
+        'auditErrors',
+        'The scheduled audit failed (an error, a timeout, out of memory): lost uploads are not ' +
+          'being found or repaired.',
+        {
+          metric: new cloudwatch.Metric({
+            namespace: 'AWS/Lambda',
+            metricName: 'Errors',
+            dimensionsMap: { FunctionName: props.audit.functionName },
+            statistic: cloudwatch.Stats.SUM,
+            period: interval,
+          }),
+          threshold: 0,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        },
+      ),
+      // The heartbeat: every audit invocation that ends well publishes AuditGaps (0 included).
+      // None over two whole intervals means it is not running, or failing before it reports;
+      // here missing data is the very thing alarmed on, so it is breaching.
+      // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-missing-data
+      auditSilent: alarm(
+        'auditSilent',
+        `The scheduled audit has published no result for ${2 * props.auditIntervalMinutes} ` +
+          'minutes (two runs): it is not running, or fails before it reports.',
+        {
+          metric: new cloudwatch.Metric({
+            namespace: METRIC_NAMESPACE,
+            metricName: METRICS.auditGaps,
+            dimensionsMap: { [METRIC_DIMENSIONS.service]: props.serviceName },
+            statistic: cloudwatch.Stats.SAMPLE_COUNT,
+            period: interval,
+          }),
+          threshold: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+          evaluationPeriods: 2,
+          datapointsToAlarm: 2,
+          treatMissingData: cloudwatch.TreatMissingData.BREACHING,
         },
       ),
     };

@@ -5,8 +5,9 @@
  * S3 → EventBridge delivery is at-least-once in theory; this is what turns "every upload ends
  * DONE or REJECTED" from a hope into a checked and repaired property.
  *
- * Its role may list the two buckets, read the table (and append repair notes to its rows), peek
- * at the DLQ (receive and release) and send to the work queue. Nothing else.
+ * Its role may list the two buckets (and HEAD renditions stored under hashed keys), read rows by
+ * key (and append repair notes to them), write its own checkpoint item, peek at the DLQ (receive
+ * and release) and send to the work queue. Nothing else.
  * - Scheduled rules: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-rule-schedule.html
  */
 import {
@@ -23,7 +24,9 @@ import {
   aws_events_targets as targets,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { AUDIT_ITEMS_PK } from '../../events/image-row.ts';
 import { AUDIT_ENV } from '../../events/worker-environment.ts';
+import { acknowledge, wildcardResourceFinding } from './nag.ts';
 import { LOCK_FILE, REPO_ROOT } from './paths.ts';
 import { ESM_REQUIRE_BANNER } from './worker-bundling.ts';
 
@@ -51,16 +54,34 @@ export interface ScheduledAuditConstructProps {
 /** What the audit's adapters call (lib/ops/audit.ts through lib/aws), and nothing more. */
 export const AUDIT_ACTIONS = {
   listBuckets: ['s3:ListBucket', 's3:ListBucketVersions'],
-  readTable: ['dynamodb:Scan', 'dynamodb:Query', 'dynamodb:GetItem'],
+  /**
+   * Rows by key, a page at a time (BatchGetItem), a DLQ letter's rows (Query), the checkpoint
+   * (GetItem). No Scan: the audit never reads the whole table.
+   */
+  readTable: ['dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:GetItem'],
+  /** HEAD of a rendition stored under a hashed key (outside the uploads prefix). */
+  headRenditions: ['s3:GetObject'],
+  /** Its checkpoint item, and only that partition (dynamodb:LeadingKeys). */
+  checkpoint: ['dynamodb:PutItem'],
   /** Repair notes on a row, and reopening a DONE row with missing renditions. */
   noteRows: ['dynamodb:UpdateItem'],
   peekDeadLetters: ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
   requeue: ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
 } as const;
 
-/** Lambda's longest timeout: listing large buckets takes time. */
+/**
+ * Lambda's longest timeout. A pass over a big bucket spans invocations: each stops starting pages
+ * near its timeout and the next scheduled run resumes from the checkpoint.
+ */
 const AUDIT_TIMEOUT = Duration.minutes(15);
 const AUDIT_MEMORY_MB = 1024;
+/** Where renditions of source keys too long or unsafe to be a prefix live (hashed keys). */
+const HASHED_RENDITION_PREFIXES = ['_long-keys/', '_unsafe-keys/'] as const;
+/**
+ * Key ranges audited at once: memory is about this many pages of 1,000 rows (a few MB each), and
+ * the rate scales with it until DynamoDB reads or S3 listings bind (docs/aws.md#the-scheduled-audit-at-scale).
+ */
+export const AUDIT_CONCURRENCY = 16;
 
 export class ScheduledAudit extends Construct {
   readonly function: nodejs.NodejsFunction;
@@ -113,6 +134,7 @@ export class ScheduledAudit extends Construct {
         [AUDIT_ENV.deadLetterQueueUrl]: props.deadLetterQueue.queueUrl,
         [AUDIT_ENV.repair]: String(props.repair),
         [AUDIT_ENV.checkRenditions]: String(props.checkRenditions),
+        [AUDIT_ENV.concurrency]: String(AUDIT_CONCURRENCY),
         [AUDIT_ENV.config]: props.workerConfigJson,
         POWERTOOLS_SERVICE_NAME: props.serviceName,
       },
@@ -127,6 +149,32 @@ export class ScheduledAudit extends Construct {
       props.renditionsBucket.bucketArn,
     ]);
     statement('ReadTable', AUDIT_ACTIONS.readTable, [props.table.tableArn]);
+    if (props.checkRenditions) {
+      // Only renditions stored under a hashed key (a long or unsafe source key) are HEADed; the
+      // two prefixes are lib/pipeline/rendition-keys.ts's LONG_KEYS_PREFIX and UNSAFE_KEYS_PREFIX.
+      const hashed = HASHED_RENDITION_PREFIXES.map((p) =>
+        props.renditionsBucket.arnForObjects(`${p}*`),
+      );
+      statement('HeadRenditions', AUDIT_ACTIONS.headRenditions, hashed);
+      for (const arn of hashed)
+        acknowledge(
+          this.role,
+          wildcardResourceFinding(this, arn),
+          'HeadObject needs an object ARN and the hashed rendition keys are only known per image: ' +
+            'the wildcard is one prefix of the renditions bucket, for s3:GetObject (HEAD) only.',
+        );
+    }
+    // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'Checkpoint',
+        actions: [...AUDIT_ACTIONS.checkpoint],
+        resources: [props.table.tableArn],
+        conditions: {
+          'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [AUDIT_ITEMS_PK] },
+        },
+      }),
+    );
     if (props.repair) statement('NoteRows', AUDIT_ACTIONS.noteRows, [props.table.tableArn]);
     statement('PeekDeadLetters', AUDIT_ACTIONS.peekDeadLetters, [props.deadLetterQueue.queueArn]);
     statement('Requeue', props.repair ? AUDIT_ACTIONS.requeue : ['sqs:GetQueueAttributes'], [

@@ -10,6 +10,7 @@
  * may be sent twice; the worker's idempotency makes the second a no-op.
  */
 import { z } from 'zod';
+import { AUDIT_ITEMS_PK } from '../../events/image-row.ts';
 import type { RowKey } from '../aws/image-table.ts';
 import type { AuditGap, GapKind } from './audit.ts';
 import type { AuditSegment } from './audit-segments.ts';
@@ -96,10 +97,8 @@ export interface AuditCheckpointStore {
 }
 
 /** The checkpoint item's key: its own partition, so the Lambda's write permission is that key. */
-export const AUDIT_CHECKPOINT_PK = 'pixelmill#audit';
-
 export function auditCheckpointKey(name = 'default'): RowKey {
-  return { pk: AUDIT_CHECKPOINT_PK, sk: `checkpoint#${name}` };
+  return { pk: AUDIT_ITEMS_PK, sk: `checkpoint#${name}` };
 }
 
 export function auditScope(ctx: OperatorContext): string {

@@ -4,12 +4,18 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Stack, aws_sns as sns } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { ALARM_TITLES, alarmNamePrefix } from '../../events/alarm-conditions.ts';
+import {
+  ALARM_TITLES,
+  AUDIT_HEALTH_ANCHORS,
+  AUDIT_HEALTH_TITLES,
+  alarmNamePrefix,
+} from '../../events/alarm-conditions.ts';
 import { ImagePipeline } from '../../infra/cdk/image-pipeline.ts';
 import { REPO_ROOT } from '../../infra/cdk/paths.ts';
 import {
   ALARM_KEYS,
   type AlarmKey,
+  AUDIT_HEALTH_KEYS,
   RUNBOOK,
   RUNBOOK_ANCHORS,
 } from '../../infra/cdk/pipeline-alarms.ts';
@@ -195,7 +201,67 @@ describe('alarms', () => {
   });
 
   it('creates exactly these alarms', () => {
-    assert.equal(propertiesOfType(p, 'AWS::CloudWatch::Alarm').length, ALARM_KEYS.length);
+    assert.equal(
+      propertiesOfType(p, 'AWS::CloudWatch::Alarm').length,
+      ALARM_KEYS.length + AUDIT_HEALTH_KEYS.length,
+    );
+  });
+
+  it('auditErrors: fires when the audit function fails, over one schedule interval', () => {
+    const alarm = propertiesOf(p, pipeline.alarms.auditHealth.auditErrors);
+    assert.equal(alarm.Namespace, 'AWS/Lambda');
+    assert.equal(alarm.MetricName, 'Errors');
+    assert.deepEqual(dimensionsOf(alarm), { FunctionName: ref(p, pipeline.audit.function) });
+    assert.equal(alarm.Statistic, 'Sum');
+    assert.equal(alarm.Period, 3600, 'the default hourly schedule');
+    assert.equal(alarm.Threshold, 0);
+    assert.equal(alarm.ComparisonOperator, 'GreaterThanThreshold');
+    assert.equal(alarm.EvaluationPeriods, 1);
+    assert.equal(alarm.TreatMissingData, 'notBreaching');
+    assert.deepEqual(alarm.AlarmActions, [topic]);
+    assert.deepEqual(alarm.OKActions, [topic]);
+    assert.equal(
+      alarm.AlarmName,
+      `${alarmNamePrefix(pipeline.settings.serviceName)}${AUDIT_HEALTH_TITLES.auditErrors}`,
+    );
+  });
+
+  it('auditSilent: fires when no audit result arrives for two intervals (missing data breaches)', () => {
+    const alarm = propertiesOf(p, pipeline.alarms.auditHealth.auditSilent);
+    assert.equal(alarm.Namespace, 'Pixelmill');
+    assert.equal(alarm.MetricName, 'AuditGaps', 'every run that ends well publishes it');
+    assert.deepEqual(dimensionsOf(alarm), { service: 'PipelineUnderTest/Pipeline' });
+    assert.equal(alarm.Statistic, 'SampleCount');
+    assert.equal(alarm.Threshold, 1);
+    assert.equal(alarm.ComparisonOperator, 'LessThanThreshold');
+    // A window longer than the schedule: two whole intervals without one datapoint.
+    assert.equal(alarm.Period, 3600);
+    assert.equal(alarm.EvaluationPeriods, 2);
+    assert.equal(alarm.DatapointsToAlarm, 2);
+    assert.equal(alarm.TreatMissingData, 'breaching');
+    assert.deepEqual(alarm.AlarmActions, [topic]);
+    assert.deepEqual(alarm.OKActions, [topic]);
+    // The window follows the schedule.
+    const daily = buildPipeline({ audit: { intervalMinutes: 1440 } });
+    const dailyAlarm = propertiesOf(daily, daily.pipeline.alarms.auditHealth.auditSilent);
+    assert.equal(dailyAlarm.Period, 86_400);
+    assert.equal(propertiesOf(daily, daily.pipeline.alarms.auditHealth.auditErrors).Period, 86_400);
+    // CloudWatch's limit: period × evaluation periods at most 7 days (1 day below an hour).
+    const quick = buildPipeline({ audit: { intervalMinutes: 5 } });
+    const quickAlarm = propertiesOf(quick, quick.pipeline.alarms.auditHealth.auditSilent);
+    assert.equal(Number(quickAlarm.Period) * Number(quickAlarm.EvaluationPeriods), 600);
+  });
+
+  it('points the audit alarms at their runbook section', () => {
+    const doc = readFileSync(join(REPO_ROOT, RUNBOOK), 'utf8');
+    for (const key of AUDIT_HEALTH_KEYS) {
+      const alarm = propertiesOf(p, pipeline.alarms.auditHealth[key]);
+      assert.match(
+        String(alarm.AlarmDescription),
+        new RegExp(`docs/aws.md#${AUDIT_HEALTH_ANCHORS[key]}$`),
+      );
+      assert.ok(doc.includes(`### Audit failed or stopped reporting`));
+    }
   });
 
   it('takes every threshold as a prop', () => {

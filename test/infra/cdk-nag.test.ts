@@ -100,6 +100,9 @@ describe('cdk-nag AwsSolutions', () => {
     assert.deepEqual([...found.keys()].sort(), [
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole] on NagUnderTest/BucketNotificationsHandler050a0587b7544547bf325f094a3db834',
       'AwsSolutions-IAM5[Resource::<Pipelinepixelmillrenditions0F0F4B1B.Arn>/*] on NagUnderTest/Pipeline/Worker/Role',
+      // The audit HEADs renditions stored under hashed keys: two prefixes, s3:GetObject only.
+      'AwsSolutions-IAM5[Resource::<Pipelinepixelmillrenditions0F0F4B1B.Arn>/_long-keys/*] on NagUnderTest/Pipeline/Audit/Role',
+      'AwsSolutions-IAM5[Resource::<Pipelinepixelmillrenditions0F0F4B1B.Arn>/_unsafe-keys/*] on NagUnderTest/Pipeline/Audit/Role',
       'AwsSolutions-IAM5[Resource::<Pipelinepixelmilluploads89A4AB01.Arn>/uploads/*] on NagUnderTest/Pipeline/Worker/Role',
       'AwsSolutions-S1 on NagUnderTest/Pipeline/AccessLogs',
       'AwsSolutions-SQS3 on NagUnderTest/Pipeline/ObjectCreatedRoute/pixelmill-rule-dlq',

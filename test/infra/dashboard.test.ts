@@ -109,6 +109,10 @@ describe('dashboard', () => {
     assert.ok(Array.isArray(widgets));
     const alarms = at(widgets[0], 'properties', 'alarms');
     assert.ok(Array.isArray(alarms));
-    assert.equal(alarms.length, Object.keys(p.pipeline.alarms.alarms).length);
+    assert.equal(
+      alarms.length,
+      Object.keys(p.pipeline.alarms.alarms).length +
+        Object.keys(p.pipeline.alarms.auditHealth).length,
+    );
   });
 });

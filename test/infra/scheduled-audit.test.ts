@@ -34,6 +34,30 @@ function auditStatements(p: PipelineUnderTest): string[] {
   return out.sort();
 }
 
+/** `<bucket ARN>/<pattern>` as the template joins it. */
+function objectsOf(
+  p: PipelineUnderTest,
+  bucket: PipelineUnderTest['pipeline']['renditionsBucket'],
+  pattern: string,
+): unknown {
+  return { 'Fn::Join': ['', [arnOf(p, bucket), `/${pattern}`]] };
+}
+
+/** The audit role's policy statements as written. */
+function policyStatements(p: PipelineUnderTest): Record<string, unknown>[] {
+  const roleRef = JSON.stringify({ Ref: logicalIdOf(p, p.pipeline.audit.role) });
+  return propertiesOfType(p, 'AWS::IAM::Policy')
+    .filter(({ properties }) =>
+      (Array.isArray(properties.Roles) ? properties.Roles : []).some(
+        (r) => JSON.stringify(r) === roleRef,
+      ),
+    )
+    .flatMap(({ properties }) => {
+      const list = at(properties, 'PolicyDocument', 'Statement');
+      return Array.isArray(list) ? list.filter(isRecord) : [];
+    });
+}
+
 describe('scheduled audit', () => {
   const p = buildPipeline();
   const { pipeline } = p;
@@ -94,8 +118,19 @@ describe('scheduled audit', () => {
           ['s3:ListBucket', 's3:ListBucketVersions'],
           [arnOf(p, pipeline.uploadsBucket), arnOf(p, pipeline.renditionsBucket)],
         ),
-        stmt(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan'], [arnOf(p, pipeline.table)]),
+        stmt(
+          ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'],
+          [arnOf(p, pipeline.table)],
+        ),
         stmt(['dynamodb:UpdateItem'], [arnOf(p, pipeline.table)]),
+        stmt(['dynamodb:PutItem'], [arnOf(p, pipeline.table)]),
+        stmt(
+          ['s3:GetObject'],
+          [
+            objectsOf(p, pipeline.renditionsBucket, '_long-keys/*'),
+            objectsOf(p, pipeline.renditionsBucket, '_unsafe-keys/*'),
+          ],
+        ),
         stmt(
           ['sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
           [arnOf(p, pipeline.workQueues.deadLetterQueue)],
@@ -103,6 +138,19 @@ describe('scheduled audit', () => {
         stmt(['sqs:GetQueueAttributes', 'sqs:SendMessage'], [arnOf(p, pipeline.workQueues.queue)]),
       ].sort(),
     );
+  });
+
+  it('reads rows by key, never scans, and writes only its own checkpoint partition', () => {
+    const checkpoint = policyStatements(p).find((s) => s.Sid === 'Checkpoint');
+    assert.ok(checkpoint, 'a Checkpoint statement');
+    assert.equal(checkpoint.Action, 'dynamodb:PutItem');
+    assert.deepEqual(checkpoint.Condition, {
+      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['pixelmill#audit'] },
+    });
+    assert.ok(!auditStatements(p).join('\n').includes('dynamodb:Scan'));
+    const env = at(fn, 'Environment', 'Variables');
+    assert.ok(isRecord(env));
+    assert.equal(env.PIXELMILL_AUDIT_CONCURRENCY, '16');
   });
 
   it('reports only, with no write permission, when repair is off; and checks its interval', () => {
