@@ -1,14 +1,16 @@
 /**
  * `npm run bench`: every benchmark, each printing ratios against baselines measured in the same
  * run on the same machine (never absolute thresholds in tests). `npm run bench -- imaging` runs
- * one (run | memory | imaging | hostile | flood | ingest). imaging and hostile need ../shared/corpus (or
+ * one (run | memory | imaging | hostile | flood | ingest | scale; scale only when named: it seeds
+ * up to a million rows and takes the better part of an hour). imaging and hostile need ../shared/corpus (or
  * PIXELMILL_CORPUS) and are skipped without it; run and flood use the corpus's photos when present
  * (run then measures its tiny images only; flood generates photos); ingest generates its input.
  * Env: PIXELMILL_BENCH_ROUNDS (default 2), PIXELMILL_BENCH_INGEST_FILES (2000),
  * PIXELMILL_BENCH_INGEST_KIB (150, the mean entry size), PIXELMILL_BENCH_FLOOD_COPIES (200 of
  * each attack), PIXELMILL_BENCH_FLOOD_TIMEOUT (3, CPU seconds per image) and
  * PIXELMILL_BENCH_TINY (2000, run's tiny images) and PIXELMILL_BENCH_MEMORY_LARGE (unset: memory
- * measures 500 and 2,000 images; set, e.g. 100000, it also measures that many).
+ * measures 500 and 2,000 images; set, e.g. 100000, it also measures that many) and
+ * PIXELMILL_BENCH_SCALE_MAX (1000000: scale's largest table; 100000 when time is short).
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -19,6 +21,7 @@ import { benchIngest } from './ingest-rate.ts';
 import { saveResult } from './lib/report.ts';
 import { benchRunMemory } from './run-memory.ts';
 import { benchRunVsSharp } from './run-vs-sharp.ts';
+import { benchScale } from './scale.ts';
 
 /** A positive integer from the environment, or `fallback` when unset; anything else stops here. */
 function envInt(name: string, fallback: number): number {
@@ -78,7 +81,10 @@ const benches: [string, () => Promise<{ markdown: string; data: unknown }>][] = 
         kib: envInt('PIXELMILL_BENCH_INGEST_KIB', 150),
       }),
   ],
+  ['scale', () => benchScale(envInt('PIXELMILL_BENCH_SCALE_MAX', 1_000_000))],
 ];
+/** Run only when asked for by name. */
+const onlyWhenNamed = new Set(['scale']);
 /** What a bench reads from the corpus; benches not listed need none. */
 const needs: Partial<Record<string, string>> = {
   imaging: photos,
@@ -95,7 +101,7 @@ if (unknown.length > 0) {
 }
 let missing = false;
 for (const [name, run] of benches) {
-  if (only.size > 0 && !only.has(name)) continue;
+  if (only.size > 0 ? !only.has(name) : onlyWhenNamed.has(name)) continue;
   const needed = needs[name];
   if (needed !== undefined && !existsSync(needed)) {
     process.stderr.write(`bench: ${needed} not found (set PIXELMILL_CORPUS); skipping ${name}\n`);

@@ -132,6 +132,11 @@ export function isVersionRow(row: { sk: string }): boolean {
   return row.sk.startsWith('v#');
 }
 
+/** A key's LATEST row (see latestRowKey); neither it nor a version row: not an image's row. */
+export function isLatestRow(row: { sk: string }): boolean {
+  return row.sk.startsWith('latest#');
+}
+
 /** Hex sequencers compare by value once padded to one width (S3's own advice). */
 export const SEQUENCER_WIDTH = 40;
 export function sequencerKey(sequencer: string): string {

@@ -53,6 +53,9 @@ export type AuditHandler = (event: unknown, context: Context) => Promise<AuditRe
  */
 export const AUDIT_TIME_MARGIN_MS = 90_000;
 
+/** The scheduled audit's own checkpoint: an operator's `pixelmill audit` never resets its pass. */
+export const SCHEDULED_CHECKPOINT = 'scheduled';
+
 export function createAuditHandler(settings: AuditSettings): AuditHandler {
   const clients = createAwsClients(settings.target);
   const telemetry = createWorkerTelemetry({
@@ -74,7 +77,7 @@ export function createAuditHandler(settings: AuditSettings): AuditHandler {
       visibilityTimeoutSeconds,
     };
     const remaining = context.getRemainingTimeInMillis();
-    const before = await tableCheckpointStore(table).load();
+    const before = await tableCheckpointStore(table, SCHEDULED_CHECKPOINT).load();
     // Each invocation continues the unfinished pass (one pass may need several on a big bucket)
     // and stops starting pages near its timeout; the next scheduled run picks it up.
     const report = await runAudit(ctx, {
@@ -82,7 +85,7 @@ export function createAuditHandler(settings: AuditSettings): AuditHandler {
       ...(settings.graceSeconds !== undefined ? { graceSeconds: settings.graceSeconds } : {}),
       ...(settings.concurrency !== undefined ? { concurrency: settings.concurrency } : {}),
       repair: settings.repair,
-      checkpoint: tableCheckpointStore(table),
+      checkpoint: tableCheckpointStore(table, SCHEDULED_CHECKPOINT),
       resume: true,
       deadline: Date.now() + remaining - Math.min(AUDIT_TIME_MARGIN_MS, remaining / 2),
     });

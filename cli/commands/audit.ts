@@ -72,7 +72,7 @@ export async function auditCommand(argv: readonly string[]): Promise<number> {
       concurrency,
       pageSize,
       repair: values.repair,
-      checkpoint: tableCheckpointStore(target.table),
+      checkpoint: tableCheckpointStore(target.table, 'operator'),
       resume: values.resume,
       ...(timeLimit !== undefined ? { deadline: Date.now() + timeLimit * 1000 } : {}),
     });

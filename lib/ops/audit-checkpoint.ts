@@ -96,7 +96,10 @@ export interface AuditCheckpointStore {
   save(checkpoint: AuditCheckpoint): Promise<void>;
 }
 
-/** The checkpoint item's key: its own partition, so the Lambda's write permission is that key. */
+/**
+ * The checkpoint item's key: its own partition, so the Lambda's write permission is that key. Each
+ * auditor keeps its own (`scheduled`, `operator`), so one never resets the other's pass.
+ */
 export function auditCheckpointKey(name = 'default'): RowKey {
   return { pk: AUDIT_ITEMS_PK, sk: `checkpoint#${name}` };
 }
