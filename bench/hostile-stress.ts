@@ -117,11 +117,15 @@ async function attackKinds(): Promise<{ name: string; bytes: Buffer }[]> {
   const named = [
     'avif-grid-bomb-8192.avif',
     'avif-huge-alpha.avif',
+    'avif-lying-ispe.avif',
+    'ftyp-huge-size.avif',
     'png-bomb.png',
     'jpeg-bomb.jpg',
     'webp-bomb.webp',
     'gif-bomb.gif',
     'two-soi.jpg',
+    // Not an attack but item 5's legitimate heavy upload: a long screenshot made within WebP's cap.
+    'tall-screenshot.png',
   ];
   const kinds = await Promise.all(
     named.map(async (name) => ({ name, bytes: await fixture(name).build() })),
