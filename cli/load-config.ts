@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import type { PixelmillConfig } from '../events/config/schema.ts';
 import { InvalidConfigError } from '../lib/config/errors.ts';
 import { defaultConfig, parseConfig, parseConfigText } from '../lib/config/parse.ts';
-import type { PixelmillConfig } from '../lib/config/schema.ts';
 import { UsageError } from '../lib/ops/errors.ts';
 
 const imageTypes: Record<string, string> = {

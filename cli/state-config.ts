@@ -9,9 +9,9 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import type { PixelmillConfig } from '../events/config/schema.ts';
 import { statePaths } from '../infra/local/state-dir.ts';
 import { parseConfig } from '../lib/config/parse.ts';
-import type { PixelmillConfig } from '../lib/config/schema.ts';
 
 export interface RememberedConfig {
   readonly config: PixelmillConfig;

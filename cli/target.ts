@@ -4,6 +4,7 @@
  * outputs, credentials and region from the usual AWS configuration).
  */
 
+import type { PixelmillConfig } from '../events/config/schema.ts';
 import type { LocalCloudInfo } from '../infra/local/cloud.ts';
 import { DEFAULT_STATE_DIR, isStateDir, statePaths } from '../infra/local/state-dir.ts';
 import { STACK_OUTPUTS, topology } from '../infra/topology.ts';
@@ -14,7 +15,6 @@ import { Queue } from '../lib/aws/queue.ts';
 import { readStackOutputs } from '../lib/aws/stack-outputs.ts';
 import { type AwsTarget, LOCAL_CREDENTIALS } from '../lib/aws/target.ts';
 import { configHash, defaultConfig } from '../lib/config/parse.ts';
-import type { PixelmillConfig } from '../lib/config/schema.ts';
 import { UsageError } from '../lib/ops/errors.ts';
 import type { OperatorContext } from '../lib/ops/operator-context.ts';
 import type { PipelineResources } from '../lib/ops/resources.ts';

@@ -2,12 +2,13 @@
  * Runs the image worker on this machine: the Lambda handler (workers/process-handler.ts) driven by
  * the local SQS event-source mapping, against the local cloud or a deployed stack's queue.
  */
+
+import type { PixelmillConfig } from '../events/config/schema.ts';
 import type { ImageRow } from '../events/image-row.ts';
 import type { RetryBackoff } from '../events/retry-schedule.ts';
 import { LOCAL_ACCOUNT } from '../infra/local/cloud.ts';
 import { type EventSourceMapping, startEventSource } from '../infra/local/event-source.ts';
 import { topology } from '../infra/topology.ts';
-import type { PixelmillConfig } from '../lib/config/schema.ts';
 import { defaultLeasePolicy } from '../lib/pipeline/lease.ts';
 import { defaultBatchOptions } from '../lib/pipeline/process-batch.ts';
 import { createProcessHandler } from '../workers/process-handler.ts';

@@ -5,9 +5,10 @@
  * `presets` the built-in presets apply, without `limits` the built-in limits (the construct always
  * passes `limits`, because it sized the function for them).
  */
+
+import type { PixelmillConfig } from '../events/config/schema.ts';
 import { defaultConfigInput } from '../lib/config/defaults.ts';
 import { defaultConfig, parseConfig, parseConfigText } from '../lib/config/parse.ts';
-import type { PixelmillConfig } from '../lib/config/schema.ts';
 import { WORKER_ENV } from './env.ts';
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

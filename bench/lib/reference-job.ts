@@ -8,8 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { PixelmillConfig } from '../../events/config/schema.ts';
 import { parseConfig } from '../../lib/config/parse.ts';
-import type { PixelmillConfig } from '../../lib/config/schema.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const REFERENCE = join(REPO, '..', 'shared', 'bench-reference');

@@ -23,12 +23,7 @@ import {
 import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import type { Topology } from '../topology.ts';
-import {
-  type ImagePipelineProps,
-  type ImagePipelineSettings,
-  resolveImagePipelineSettings,
-  workerEnvironment,
-} from './image-pipeline-props.ts';
+import type { ImagePipelineProps } from './image-pipeline-props.ts';
 import { createImageTable } from './image-table.ts';
 import { ImageWorker } from './image-worker.ts';
 import { acknowledge } from './nag.ts';
@@ -37,7 +32,9 @@ import { PipelineAlarms } from './pipeline-alarms.ts';
 import { PipelineDashboard } from './pipeline-dashboard.ts';
 import { ScheduledAudit } from './scheduled-audit.ts';
 import { createSecureBucket } from './secure-bucket.ts';
+import { type ImagePipelineSettings, resolveImagePipelineSettings } from './settings/resolve.ts';
 import { WorkQueues } from './work-queues.ts';
+import { workerEnvironment } from './worker-environment.ts';
 
 /** Incomplete multipart uploads are invisible and billed; nothing of ours resumes one a week on. */
 const ABORT_INCOMPLETE_UPLOADS_AFTER = Duration.days(7);

@@ -37,7 +37,7 @@ import {
   RUNBOOK_ANCHORS,
 } from '../../events/alarm-conditions.ts';
 import { METRIC_DIMENSIONS, METRIC_NAMESPACE, METRICS } from '../../events/metrics.ts';
-import type { ResolvedAlarmSettings } from './image-pipeline-props.ts';
+import type { ResolvedAlarmSettings } from './settings/alarms.ts';
 
 export {
   ALARM_KEYS,

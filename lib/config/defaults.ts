@@ -1,4 +1,4 @@
-import type { PixelmillConfigInput } from './schema.ts';
+import type { PixelmillConfigInput } from '../../events/config/schema.ts';
 
 /**
  * Three widths, fit inside, never enlarged, each as JPEG q80 and WebP q80: six renditions per

@@ -1,39 +1,17 @@
 import { createHash } from 'node:crypto';
-import type { z } from 'zod';
+import { describeIssue } from '../../events/config/issues.ts';
+import { configSchema, type PixelmillConfig, type Preset } from '../../events/config/schema.ts';
 import { defaultConfigInput } from './defaults.ts';
 import { InvalidConfigError } from './errors.ts';
-import { configSchema, type PixelmillConfig, type Preset } from './schema.ts';
-
-function describeIssue(issue: z.core.$ZodIssue): string {
-  const path = `config${issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}`;
-  const field = String(issue.path.at(-1) ?? 'config');
-  if (issue.code === 'unrecognized_keys') {
-    const keys = issue.keys.map((k) => `"${k}"`).join(', ');
-    return `${path}: unknown key${issue.keys.length > 1 ? 's' : ''} ${keys}`;
-  }
-  if (issue.code === 'invalid_type') {
-    return `${path}: Expected ${issue.expected} for ${field} but received ${describeValue(issue.input)}`;
-  }
-  if (issue.code === 'too_small' || issue.code === 'too_big') {
-    const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum;
-    const op =
-      issue.code === 'too_small' ? (issue.inclusive ? '>=' : '>') : issue.inclusive ? '<=' : '<';
-    const what = issue.origin === 'array' ? 'array length' : issue.origin;
-    return `${path}: Expected ${what} ${op} ${String(bound)} for ${field} but received ${describeValue(issue.input)}`;
-  }
-  return `${path}: ${issue.message}`;
-}
-
-function describeValue(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  return `${JSON.stringify(value)} of type ${Array.isArray(value) ? 'array' : typeof value}`;
-}
 
 /** Validates a config value (already parsed from JSON), applying defaults. */
 export function parseConfig(value: unknown, source: string): PixelmillConfig {
   const result = configSchema.safeParse(value, { reportInput: true });
   if (!result.success) {
-    throw new InvalidConfigError(source, result.error.issues.map(describeIssue));
+    throw new InvalidConfigError(
+      source,
+      result.error.issues.map((issue) => describeIssue(issue)),
+    );
   }
   return result.data;
 }

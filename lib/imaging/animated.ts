@@ -4,7 +4,7 @@
  * for those outputs; the frame count and frames × pixels were checked against the limits first.
  */
 import sharp from 'sharp';
-import type { ConcreteOutputSpec, PixelmillConfig, Preset } from '../config/schema.ts';
+import type { ConcreteOutputSpec, PixelmillConfig, Preset } from '../../events/config/schema.ts';
 import { rejectionFromDecoderError } from './classify-decoder-error.ts';
 import { encodeAs } from './encode.ts';
 import { fitFormatCap } from './format-caps.ts';

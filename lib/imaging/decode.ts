@@ -4,7 +4,7 @@
  * every preset can be made from, using the decoder's shrink-on-load where the format has it.
  */
 import sharp from 'sharp';
-import type { PixelmillConfig } from '../config/schema.ts';
+import type { PixelmillConfig } from '../../events/config/schema.ts';
 import { rejectionFromDecoderError } from './classify-decoder-error.ts';
 import { intermediateSize } from './plan.ts';
 import type { ImageHeader } from './probe.ts';

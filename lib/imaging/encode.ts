@@ -8,7 +8,7 @@ import type {
   OutputFormat,
   OutputPolicy,
   OutputSpec,
-} from '../config/schema.ts';
+} from '../../events/config/schema.ts';
 import type { SourceFormat } from './loader-policy.ts';
 
 export const contentTypes: Record<OutputFormat, string> = {

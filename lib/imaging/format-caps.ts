@@ -5,7 +5,7 @@
  * fitted inside the cap with its aspect ratio kept, and says so in its `note` — never a false
  * `corrupt`. The values are sharp's own checks (AssertImageTypeDimensions) and libjpeg's 65,500.
  */
-import type { OutputFormat } from '../config/schema.ts';
+import type { OutputFormat } from '../../events/config/schema.ts';
 
 export const formatMaxSide: Readonly<Record<OutputFormat, number>> = {
   jpeg: 65_500,

@@ -6,7 +6,7 @@
  * https://sharp.pixelplumbing.com/api-utility#block
  */
 import sharp from 'sharp';
-import type { InputFormat } from '../config/schema.ts';
+import type { InputFormat } from '../../events/config/schema.ts';
 import type { SniffedFormat } from './sniff.ts';
 
 /** The formats pixelmill can decode, and the libvips loader class behind each. */

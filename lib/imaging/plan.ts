@@ -3,7 +3,7 @@
  * preset can still be made at full quality. Decoding once at that size (with the decoder's own
  * shrink-on-load) replaces one full decode per output.
  */
-import type { Preset } from '../config/schema.ts';
+import type { Preset } from '../../events/config/schema.ts';
 
 /** The scale (≤ 1) at which a preset needs the source. */
 function requiredScale(preset: Preset, width: number, height: number): number {

@@ -8,7 +8,7 @@
  * container says the decoder will decode (heif-decode-cost.ts), not only against `ispe`.
  */
 import sharp, { type FailOnOptions, type Metadata } from 'sharp';
-import type { PixelmillConfig } from '../config/schema.ts';
+import type { PixelmillConfig } from '../../events/config/schema.ts';
 import { rejectionFromDecoderError } from './classify-decoder-error.ts';
 import { ImageRejectedError } from './errors.ts';
 import { BoxStructureError, heifDecodeCost } from './heif-decode-cost.ts';

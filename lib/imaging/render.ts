@@ -12,7 +12,7 @@ import type {
   OutputFormat,
   PixelmillConfig,
   Preset,
-} from '../config/schema.ts';
+} from '../../events/config/schema.ts';
 import { analyse, type DeclaredType, type ImageAnalysis } from './analyse.ts';
 import { animates, renderAnimated } from './animated.ts';
 import { rejectionFromDecoderError } from './classify-decoder-error.ts';

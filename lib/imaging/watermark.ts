@@ -6,7 +6,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import sharp, { type OverlayOptions } from 'sharp';
-import type { Gravity, Watermark } from '../config/schema.ts';
+import type { Gravity, Watermark } from '../../events/config/schema.ts';
 
 /** DejaVu Sans Bold, shipped in lib/imaging/fonts (licence beside it). */
 export const WATERMARK_FONT_FILE = fileURLToPath(

@@ -5,9 +5,9 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { relative, resolve, sep } from 'node:path';
+import type { OutputFormat, Preset } from '../../events/config/schema.ts';
 import type { RenditionRecord } from '../../events/image-row.ts';
 import type { ObjectStore } from '../aws/object-store.ts';
-import type { OutputFormat, Preset } from '../config/schema.ts';
 import { fileExtensions } from '../imaging/encode.ts';
 import { OpsError } from './errors.ts';
 import type { ManifestRendition } from './manifest.ts';

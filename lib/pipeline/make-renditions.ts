@@ -2,12 +2,13 @@
  * Fetch → render → store: the image work of one claimed object version. Throws
  * ImageRejectedError for anything that is the image's fault, anything else for SQS to retry.
  */
+
+import type { PixelmillConfig } from '../../events/config/schema.ts';
 import type { RenditionRecord } from '../../events/image-row.ts';
 import type { WorkItem } from '../../events/work-item.ts';
 import { ObjectNotFoundError } from '../aws/errors.ts';
 import { type ObjectStore, ObjectTooLargeError } from '../aws/object-store.ts';
 import { presetHash } from '../config/parse.ts';
-import type { PixelmillConfig } from '../config/schema.ts';
 import type { DeclaredType } from '../imaging/analyse.ts';
 import { ImageRejectedError, type ImageUsage } from '../imaging/errors.ts';
 import type { ImageAnalysis, RenderResult } from '../imaging/render.ts';

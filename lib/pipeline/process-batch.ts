@@ -19,6 +19,7 @@
  * image out of the pixel pool (killing the process if it was rendering) and keeps it from writing
  * anything more, so abandoned work holds no process a later image needs.
  */
+import { BATCH_TIMING } from '../../events/config/batch-timing.ts';
 import { deferralsOf, MAX_DEFERRALS } from '../../events/deferral.ts';
 import { EventParseError } from '../../events/errors.ts';
 import { backoffSeconds, RETRY_BACKOFF, type RetryBackoff } from '../../events/retry-schedule.ts';
@@ -40,12 +41,7 @@ export interface BatchOptions {
   readonly backoff: RetryBackoff;
 }
 
-export const defaultBatchOptions: BatchOptions = {
-  safetyMarginMs: 5_000,
-  minRecordMs: 5_000,
-  concurrency: 2,
-  backoff: RETRY_BACKOFF,
-};
+export const defaultBatchOptions: BatchOptions = { ...BATCH_TIMING, backoff: RETRY_BACKOFF };
 
 export interface InvocationClock {
   getRemainingTimeInMillis(): number;

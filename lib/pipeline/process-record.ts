@@ -8,6 +8,7 @@
  * acknowledged; anything else is recorded on the row and rethrown for SQS to deliver again.
  */
 import { randomUUID } from 'node:crypto';
+import type { PixelmillConfig } from '../../events/config/schema.ts';
 import type { RecordMessageAttributes } from '../../events/deferral.ts';
 import { WorkItemRefusedError } from '../../events/errors.ts';
 import { type ImageRow, imageRowKey, latestRowKey, sequencerKey } from '../../events/image-row.ts';
@@ -15,7 +16,6 @@ import { assertServed, parseWorkItem, type WorkItem } from '../../events/work-it
 import { ConditionFailedError } from '../aws/errors.ts';
 import type { ImageTable, RowKey } from '../aws/image-table.ts';
 import type { ObjectStore } from '../aws/object-store.ts';
-import type { PixelmillConfig } from '../config/schema.ts';
 import { ImageRejectedError } from '../imaging/errors.ts';
 import { errorCode, errorMessage, LeaseBusyError } from './errors.ts';
 import { defaultLeasePolicy, type LeasePolicy, leaseUntil, startLeaseHeartbeat } from './lease.ts';

@@ -17,8 +17,8 @@
  * hashed as UTF-16 under `_unsafe-keys/` whatever its length.)
  */
 import { createHash } from 'node:crypto';
+import type { OutputFormat, PixelmillConfig, Preset } from '../../events/config/schema.ts';
 import { presetHash } from '../config/parse.ts';
-import type { OutputFormat, PixelmillConfig, Preset } from '../config/schema.ts';
 import { fileExtensions } from '../imaging/encode.ts';
 
 /** S3 keys are at most 1,024 bytes of UTF-8. */

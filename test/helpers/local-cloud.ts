@@ -3,6 +3,7 @@
  * port, real fauxqs and dynalite, and SDK clients through the project's own adapters.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { PixelmillConfig } from '../../events/config/schema.ts';
 import {
   LOCAL_ACCOUNT,
   type LocalCloud,
@@ -21,7 +22,6 @@ import { ObjectStore } from '../../lib/aws/object-store.ts';
 import { Queue } from '../../lib/aws/queue.ts';
 import type { FaultPlan } from '../../lib/aws/target.ts';
 import { defaultConfig } from '../../lib/config/parse.ts';
-import type { PixelmillConfig } from '../../lib/config/schema.ts';
 import { createProcessHandler, type WorkerSettings } from '../../workers/process-handler.ts';
 import { tempDir } from './temp.ts';
 

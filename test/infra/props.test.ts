@@ -5,9 +5,9 @@ import { ImagePipeline } from '../../infra/cdk/image-pipeline.ts';
 import {
   type ImagePipelineProps,
   ImagePipelinePropsError,
-  LAMBDA_ENVIRONMENT_LIMIT_BYTES,
   type PresetJson,
 } from '../../infra/cdk/image-pipeline-props.ts';
+import { LAMBDA_ENVIRONMENT_LIMIT_BYTES } from '../../infra/cdk/worker-environment.ts';
 import {
   at,
   buildPipeline,
@@ -66,20 +66,44 @@ describe('ImagePipeline props', () => {
       /integer between 2 and 1000 for maxConcurrency but received 1/,
       /integer between 1 and 100000 for reservedConcurrency but received 0/,
       /memoryMb 512 is below the \d+ MB that 2 images at limits\.maxPixels 50000000 need/,
-      /integer between 1 and 600 for limits\.timeoutSeconds but received 0/,
-      /Unknown key "colour" in limits/,
+      // Limits and presets in the worker's own words: synth validates them with its schema.
+      /^limits\.timeoutSeconds: Expected number >= 1 for timeoutSeconds but received 0/,
+      /^limits: unknown key "colour"/,
       /integer between 1 and 1000 for maxReceiveCount but received 0/,
       /deadLetterRetentionSeconds must be longer than workQueueRetentionSeconds/,
       /Expected uploadsPrefix to end with "\/" but received uploads/,
       /from 0 to 1 for debugLogSampleRate but received 5/,
       /one of DEBUG, INFO, WARN, ERROR for logLevel but received "LOUD"/,
-      /1-32 characters of a-z, 0-9, "_" or "-" for presets\[0\]\.name but received "Big Hero"/,
-      /array of 1 to 6 formats for presets\[0\]\.formats but received {2}of type array/,
-      /1-32 characters of a-z, 0-9, "_" or "-" for presets\[1\]\.name/,
-      /array of 1 to 6 formats for presets\[1\]\.formats but received undefined/,
+      /^presets\[0\]\.name: Expected 1-32 characters of a-z, 0-9, "_" or "-" for name/,
+      /^presets\[0\]\.formats: Expected array length >= 1 for formats but received \[\]/,
+      /^presets\[0\]: Expected width, height or both/,
+      /^presets\[1\]\.name: Expected 1-32 characters of a-z, 0-9, "_" or "-" for name/,
+      /^presets\[1\]\.formats: Expected array for formats but received nothing/,
       /e-mail address for alarms\.email but received "on-call"/,
       /number above 0 and at most 1 for alarms\.durationAlarmRatio but received 2/,
       /integer between 1 and \d+ for alarms\.queueDepthThreshold but received 0/,
+    ]);
+  });
+
+  it('validates presets and limits with the worker’s own config schema, as its cold start would', () => {
+    const preset = { name: 'hero', width: 800, formats: [{ format: 'jpeg' as const }] };
+    assertProblems(
+      problemsOf({
+        presets: [
+          { ...preset, formats: [{ format: 'jpeg', quality: 101 }] },
+          { ...preset, name: 'thumb', fit: 'inside', position: 'north' },
+        ],
+        limits: { maxMemoryMb: 128, maxFrames: Lazy.number({ produce: () => 5 }) },
+      }),
+      [
+        /^presets\[0\]\.formats\[0\]\.quality: Expected number <= 100 for quality but received 101/,
+        /^presets\[1\]\.position: position only applies to fit "cover"/,
+        /^limits\.maxMemoryMb: Expected number >= 256 for maxMemoryMb but received 128/,
+        /a value known at synth for limits\.maxFrames but received an unresolved token/,
+      ],
+    );
+    assertProblems(problemsOf({ presets: [preset, preset] }), [
+      /^presets\[1\]\.name: Duplicate preset name "hero"/,
     ]);
   });
 

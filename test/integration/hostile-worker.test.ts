@@ -5,13 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { PixelmillConfig } from '../../events/config/schema.ts';
 import { DLQ_ATTRIBUTES } from '../../events/dead-letter.ts';
 import { type ImageRow, imageRowKey } from '../../events/image-row.ts';
 import { buildJobMessage } from '../../events/job-message.ts';
 import { buildObjectCreatedEvent } from '../../events/object-created.ts';
 import { expectedEtag } from '../../lib/aws/object-store.ts';
 import { configHash, parseConfig } from '../../lib/config/parse.ts';
-import type { PixelmillConfig } from '../../lib/config/schema.ts';
 import { defaultBatchOptions } from '../../lib/pipeline/process-batch.ts';
 import { fixture, photoLike } from '../fixtures/catalogue.ts';
 import { jpegScanBomb } from '../fixtures/jpeg-scans.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { limitsSchema } from '../../lib/config/schema.ts';
+import { limitsSchema } from '../../events/config/schema.ts';
 import { UsageError } from '../../lib/ops/errors.ts';
 import { archiveLimits, defaultArchiveLimits } from '../../lib/ops/sources/limits.ts';
 import { ArchiveBudget, EntryMeter } from '../../lib/ops/sources/meter.ts';

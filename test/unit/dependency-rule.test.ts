@@ -65,6 +65,11 @@ describe('the dependency rule', () => {
   it('finds the imports it checks', () => {
     assert.ok(all.length > 100, `only ${all.length} imports found: is the scanner broken?`);
     assert.ok(all.some((i) => i.file.startsWith('cli/') && i.target === 'infra/local/cloud.ts'));
+    // One config contract: synth and the worker validate with the same schema, in events/.
+    assert.ok(
+      all.some((i) => i.file.startsWith('infra/cdk/') && i.target === 'events/config/schema.ts'),
+    );
+    assert.ok(all.some((i) => i.file.startsWith('lib/') && i.target === 'events/config/schema.ts'));
   });
 
   it('lets each layer import only the layers below it', () => {

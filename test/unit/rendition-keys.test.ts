@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
+import type { OutputFormat } from '../../events/config/schema.ts';
 import { defaultConfig, presetHash } from '../../lib/config/parse.ts';
-import type { OutputFormat } from '../../lib/config/schema.ts';
 import { fileExtensions } from '../../lib/imaging/encode.ts';
 import { isUnsafeKeyPrefix, renditionKey } from '../../lib/pipeline/rendition-keys.ts';
 

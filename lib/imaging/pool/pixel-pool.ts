@@ -29,7 +29,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import type { PixelmillConfig } from '../../config/schema.ts';
+import type { PixelmillConfig } from '../../../events/config/schema.ts';
 import type { DeclaredType } from '../analyse.ts';
 import { ImageRejectedError, type ImageUsage, PixelPoolError } from '../errors.ts';
 import type { RenderResult } from '../render.ts';

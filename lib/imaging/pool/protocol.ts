@@ -4,8 +4,9 @@
  * nothing is JSON-encoded). The child knows nothing but these messages: no environment, no
  * network, no storage.
  */
+
+import type { OutputFormat, PixelmillConfig } from '../../../events/config/schema.ts';
 import type { RejectionReason } from '../../../events/rejection-reasons.ts';
-import type { OutputFormat, PixelmillConfig } from '../../config/schema.ts';
 import type { DeclaredType, ImageAnalysis } from '../analyse.ts';
 
 /** Sent once, first: what the child renders with and how many libvips threads it may use. */

@@ -6,7 +6,7 @@
  * own limits (`limits.maxBytes`, …) still apply to every upload.
  */
 import { z } from 'zod';
-import { limitsSchema } from '../../config/schema.ts';
+import { limitsSchema } from '../../../events/config/schema.ts';
 import { UsageError } from '../errors.ts';
 
 export interface ArchiveLimits {

@@ -3,6 +3,11 @@
  * policy), what they carry (output policy, watermark) and the limits applied to untrusted input.
  * Every object rejects unknown keys, so a typo (`"widht"`) is an error that names the key
  * instead of a silently ignored setting.
+ *
+ * One contract for everything that reads a config: the worker validates PIXELMILL_CONFIG with it
+ * at cold start (lib/config/parse.ts), and `cdk synth` validates the ImagePipeline's presets and
+ * limits with it (infra/cdk/settings/image-config.ts) and sizes the function from the limits'
+ * defaults here. It depends on zod only, so both may import it (DESIGN.md's dependency rule).
  */
 import { z } from 'zod';
 
@@ -212,6 +217,10 @@ export type InputPolicy = z.infer<typeof inputSchema>;
 export type OutputPolicy = z.infer<typeof outputPolicySchema>;
 export type Watermark = z.infer<typeof watermarkSchema>;
 export type Limits = z.infer<typeof limitsSchema>;
+/** Limits as a user writes them: each one may be left out. */
+export type LimitsInput = z.input<typeof limitsSchema>;
+/** A preset as a user writes it. */
+export type PresetInput = z.input<typeof presetSchema>;
 export type PixelmillConfig = z.infer<typeof configSchema>;
 /** A config as a user writes it: defaults may be left out. */
 export type PixelmillConfigInput = z.input<typeof configSchema>;
