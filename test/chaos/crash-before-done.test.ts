@@ -17,13 +17,12 @@ import { sleep } from '../helpers/temp.ts';
 import {
   CHAOS_FULL,
   chaosSize,
-  type ExpectedVersion,
-  expectNothingLostOrDoubled,
   RENDITIONS_PER_IMAGE,
+  SCENARIO_TIMEOUT_MS,
+  settleAndJudge,
   snapshot,
-  waitUntilSettled,
+  uploadChaosImages,
 } from './harness.ts';
-import { chaosImages } from './images.ts';
 import {
   killAllOnExit,
   readLog,
@@ -44,16 +43,10 @@ const WAVE_TIMEOUT_MS = 15_000;
 
 describe('chaos: crash between the last rendition write and the DONE write', () => {
   it(`${CRASHES} crashes over ${IMAGES} images: 0 lost, 0 inconsistent rows`, {
-    timeout: CHAOS_FULL ? 600_000 : 180_000,
+    timeout: SCENARIO_TIMEOUT_MS,
   }, async (t) => {
     const env = await startTestCloud(t, { visibilityTimeoutSeconds: VISIBILITY_SECONDS });
-    const bucket = env.cloud.topology.uploadsBucket;
-    const expected: ExpectedVersion[] = [];
-    for (const image of await chaosImages(IMAGES)) {
-      const key = `uploads/crash/${image.name}`;
-      await env.store.put(bucket, key, image.body);
-      expected.push({ key, version: image.etag, status: 'DONE' });
-    }
+    const expected = await uploadChaosImages(env, 'crash', IMAGES);
     const all: WorkerProcess[] = [];
     killAllOnExit(t, () => all);
 
@@ -95,13 +88,17 @@ describe('chaos: crash between the last rendition write and the DONE write', () 
       spawnWorker(env.stateDir, { concurrency: 2 }),
     ];
     all.push(...healthy);
-    await waitUntilSettled(env, expected, CHAOS_FULL ? 480_000 : 150_000);
-    await expectNothingLostOrDoubled(t, env, {
-      scenario: 'crash before DONE',
-      faults: crashes,
-      faultDetail: 'SIGKILL between the last rendition write and the DONE write',
-      expected,
-    });
+    await settleAndJudge(
+      t,
+      env,
+      {
+        scenario: 'crash before DONE',
+        faults: crashes,
+        faultDetail: 'SIGKILL between the last rendition write and the DONE write',
+        expected,
+      },
+      chaosSize(150_000, 480_000),
+    );
     for (const exit of await stopWorkers(healthy)) assert.equal(exit.code, 0, exit.stderr);
     const log = await readLog(env.stateDir);
     assert.equal(

@@ -6,37 +6,22 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startTestCloud, startTestWorker } from '../helpers/local-cloud.ts';
-import {
-  CHAOS_FULL,
-  chaosSize,
-  type ExpectedVersion,
-  expectNothingLostOrDoubled,
-  waitUntilSettled,
-} from './harness.ts';
-import { chaosImages } from './images.ts';
+import { chaosSize, SCENARIO_TIMEOUT_MS, settleAndJudge, uploadChaosImages } from './harness.ts';
 
 const IMAGES = chaosSize(30, 300);
 const DELIVERIES = 3;
 
 describe('chaos: duplicate deliveries', () => {
   it(`${IMAGES} images, each event delivered ${DELIVERIES}×: one row and one rendition set each`, {
-    timeout: CHAOS_FULL ? 600_000 : 180_000,
+    timeout: SCENARIO_TIMEOUT_MS,
   }, async (t) => {
     const env = await startTestCloud(t, { cloud: { deliveries: DELIVERIES } });
     const worker = startTestWorker(t, env, { concurrency: 2 });
-    const images = await chaosImages(IMAGES);
-    const bucket = env.cloud.topology.uploadsBucket;
-    const expected: ExpectedVersion[] = [];
-    for (const image of images) {
-      const key = `uploads/duplicates/${image.name}`;
-      await env.store.put(bucket, key, image.body);
-      expected.push({ key, version: image.etag, status: 'DONE' });
-    }
+    const expected = await uploadChaosImages(env, 'duplicates', IMAGES);
     assert.equal(env.cloud.bridge.counts.delivered, IMAGES, 'every upload raised its event');
 
-    await waitUntilSettled(env, expected, CHAOS_FULL ? 540_000 : 150_000);
     const deliveries = IMAGES * DELIVERIES;
-    const state = await expectNothingLostOrDoubled(t, env, {
+    const state = await settleAndJudge(t, env, {
       scenario: 'duplicates',
       faults: deliveries - IMAGES,
       faultDetail: `extra deliveries: ${deliveries} messages for ${IMAGES} events`,

@@ -1,8 +1,12 @@
 /**
- * What every chaos scenario shares: its size (reduced under `npm test`, full under
- * `npm run chaos`), waiting until the pipeline has settled, and the end of the scenario: read the
- * whole metadata table, the whole renditions bucket and both queues, judge them (verdict.ts),
- * print the scenario's figure and fail on anything lost, doubled, stuck or misplaced.
+ * What every chaos scenario shares, the skeleton start → upload → settle → verdict:
+ * - its size and time (reduced under `npm test`, full under `npm run chaos`): chaosSize,
+ *   SCENARIO_TIMEOUT_MS;
+ * - the upload of its images, each expected to end DONE: uploadChaosImages;
+ * - its end, settleAndJudge: wait until the pipeline has settled, read the whole metadata table,
+ *   the whole renditions bucket and both queues, judge them (verdict.ts), print the scenario's
+ *   figure and fail on anything lost, doubled, stuck or misplaced.
+ * The scenario itself starts the cloud and its workers, and injects its faults, in between.
  */
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
@@ -10,6 +14,7 @@ import { type ImageRow, isLatestRow, isVersionRow } from '../../events/image-row
 import type { ReceivedMessage } from '../../lib/aws/queue.ts';
 import type { TestCloud } from '../helpers/local-cloud.ts';
 import { eventually } from '../helpers/temp.ts';
+import { chaosImages } from './images.ts';
 import {
   type ExpectedVersion,
   figure,
@@ -27,6 +32,29 @@ export const CHAOS_FULL = process.env.PIXELMILL_CHAOS === 'full';
 
 export function chaosSize(reduced: number, full: number): number {
   return CHAOS_FULL ? full : reduced;
+}
+
+/** A scenario's test timeout, and how long its end waits for the pipeline to settle. */
+export const SCENARIO_TIMEOUT_MS = chaosSize(180_000, 600_000);
+export const SETTLE_TIMEOUT_MS = chaosSize(150_000, 540_000);
+
+/**
+ * Uploads `count` distinct chaos images under `uploads/<folder>/` through the test's own
+ * clients, one after another, and returns the versions expected to end DONE.
+ */
+export async function uploadChaosImages(
+  env: TestCloud,
+  folder: string,
+  count: number,
+): Promise<ExpectedVersion[]> {
+  const bucket = env.cloud.topology.uploadsBucket;
+  const expected: ExpectedVersion[] = [];
+  for (const image of await chaosImages(count)) {
+    const key = `uploads/${folder}/${image.name}`;
+    await env.store.put(bucket, key, image.body);
+    expected.push({ key, version: image.etag, status: 'DONE' });
+  }
+  return expected;
 }
 
 /** Reads everything, through the test's own clients (never the faulty ones). */
@@ -138,7 +166,18 @@ export async function assertVerdict(
   assert.deepEqual(verdict.latest.slice(0, 20), [], 'LATEST rows');
 }
 
-/** Snapshot, judge, print the figure, assert: the end of every scenario. */
+/** Waits until the pipeline has settled, then judges it: the end of every scenario. */
+export async function settleAndJudge(
+  t: TestContext,
+  env: TestCloud,
+  options: VerifyOptions,
+  settleMs: number = SETTLE_TIMEOUT_MS,
+): Promise<PipelineSnapshot> {
+  await waitUntilSettled(env, options.expected, settleMs);
+  return expectNothingLostOrDoubled(t, env, options);
+}
+
+/** Snapshot, judge, print the figure, assert (once the pipeline has settled). */
 export async function expectNothingLostOrDoubled(
   t: TestContext,
   env: TestCloud,

@@ -12,13 +12,7 @@ import { buildJobMessage } from '../../events/job-message.ts';
 import { buildObjectCreatedEvent } from '../../events/object-created.ts';
 import { LOCAL_ACCOUNT } from '../../infra/local/cloud.ts';
 import { startTestCloud, startTestWorker, type TestCloud } from '../helpers/local-cloud.ts';
-import {
-  CHAOS_FULL,
-  chaosSize,
-  type ExpectedVersion,
-  expectNothingLostOrDoubled,
-  waitUntilSettled,
-} from './harness.ts';
+import { chaosSize, type ExpectedVersion, SCENARIO_TIMEOUT_MS, settleAndJudge } from './harness.ts';
 import { chaosImages } from './images.ts';
 
 const GOOD = chaosSize(100, 1000);
@@ -72,7 +66,7 @@ function poison(env: TestCloud, n: number): Poison {
 
 describe('chaos: poison messages', () => {
   it(`${POISON} poison messages among ${GOOD} good uploads: 0 good lost, poison REJECTED or in the DLQ`, {
-    timeout: CHAOS_FULL ? 600_000 : 180_000,
+    timeout: SCENARIO_TIMEOUT_MS,
   }, async (t) => {
     const env = await startTestCloud(t);
     const worker = startTestWorker(t, env, { concurrency: 2 });
@@ -94,8 +88,7 @@ describe('chaos: poison messages', () => {
     }
     assert.equal(expected.length + deadLetterBodies.size, GOOD + POISON);
 
-    await waitUntilSettled(env, expected, CHAOS_FULL ? 540_000 : 150_000);
-    await expectNothingLostOrDoubled(t, env, {
+    await settleAndJudge(t, env, {
       scenario: 'poison',
       faults: POISON,
       faultDetail: `${deadLetterBodies.size} not work items, ${POISON - deadLetterBodies.size} for missing objects`,

@@ -8,14 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FaultRule } from '../../lib/aws/target.ts';
 import { startTestCloud, startTestWorker } from '../helpers/local-cloud.ts';
-import {
-  CHAOS_FULL,
-  chaosSize,
-  type ExpectedVersion,
-  expectNothingLostOrDoubled,
-  waitUntilSettled,
-} from './harness.ts';
-import { chaosImages } from './images.ts';
+import { chaosSize, SCENARIO_TIMEOUT_MS, settleAndJudge, uploadChaosImages } from './harness.ts';
 import { chaosSeed } from './random.ts';
 
 const IMAGES = chaosSize(40, 300);
@@ -23,7 +16,7 @@ const RATE = 0.2;
 
 describe('chaos: throttling', () => {
   it(`${RATE * 100} % of S3 and DynamoDB calls throttled over ${IMAGES} images: 0 lost, 0 in the DLQ`, {
-    timeout: CHAOS_FULL ? 600_000 : 180_000,
+    timeout: SCENARIO_TIMEOUT_MS,
   }, async (t) => {
     const seed = chaosSeed();
     t.diagnostic(
@@ -39,16 +32,9 @@ describe('chaos: throttling', () => {
       concurrency: 2,
       faults: { seed, rules, onInjected: (rule) => injected[rule.service]++ },
     });
-    const bucket = env.cloud.topology.uploadsBucket;
-    const expected: ExpectedVersion[] = [];
-    for (const image of await chaosImages(IMAGES)) {
-      const key = `uploads/throttled/${image.name}`;
-      await env.store.put(bucket, key, image.body);
-      expected.push({ key, version: image.etag, status: 'DONE' });
-    }
+    const expected = await uploadChaosImages(env, 'throttled', IMAGES);
 
-    await waitUntilSettled(env, expected, CHAOS_FULL ? 540_000 : 150_000);
-    const state = await expectNothingLostOrDoubled(t, env, {
+    const state = await settleAndJudge(t, env, {
       scenario: 'throttling',
       faults: injected.s3 + injected.dynamodb,
       faultDetail: `${injected.s3} on S3, ${injected.dynamodb} on DynamoDB`,
