@@ -20,16 +20,16 @@ import {
   type aws_dynamodb as dynamodb,
   aws_lambda_event_sources as eventSources,
   aws_iam as iam,
-  aws_lambda as lambda,
-  aws_logs as logs,
-  aws_lambda_nodejs as nodejs,
+  type aws_lambda as lambda,
+  type aws_logs as logs,
+  type aws_lambda_nodejs as nodejs,
   type RemovalPolicy,
   type aws_s3 as s3,
   type aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { acknowledge, wildcardResourceFinding } from './nag.ts';
-import { LOCK_FILE, REPO_ROOT } from './paths.ts';
+import { createOwnFunction } from './own-function.ts';
 import { workerBundling } from './worker-bundling.ts';
 
 export interface ImageWorkerProps {
@@ -79,37 +79,22 @@ export class ImageWorker extends Construct {
   constructor(scope: Construct, id: string, props: ImageWorkerProps) {
     super(scope, id);
 
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: props.logRetention,
-      removalPolicy: props.removalPolicy,
-    });
-    // Its own role, so no AWS managed policy (AWSLambdaBasicExecutionRole allows writing to any
-    // log group): it writes its log group only.
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'pixelmill worker: read uploads, write renditions and its table rows',
-    });
-    this.logGroup.grantWrite(this.role);
-
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
+    const own = createOwnFunction(this, {
       description: 'pixelmill worker: uploads → renditions + metadata row',
+      roleDescription: 'pixelmill worker: read uploads, write renditions and its table rows',
       entry: props.entry,
-      handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_24_X,
       architecture: props.architecture,
-      timeout: Duration.seconds(props.timeoutSeconds),
-      memorySize: props.memoryMb,
-      ...(props.reservedConcurrency !== undefined
-        ? { reservedConcurrentExecutions: props.reservedConcurrency }
-        : {}),
-      role: this.role,
-      logGroup: this.logGroup,
-      // Resolved from this file, not the working directory (see paths.ts).
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: LOCK_FILE,
+      timeoutSeconds: props.timeoutSeconds,
+      memoryMb: props.memoryMb,
+      reservedConcurrency: props.reservedConcurrency,
       bundling: workerBundling(props.architecture),
       environment: props.environment,
+      logRetention: props.logRetention,
+      removalPolicy: props.removalPolicy,
     });
+    this.function = own.function;
+    this.role = own.role;
+    this.logGroup = own.logGroup;
 
     // Lambda deletes the records it is not told about and leaves `batchItemFailures` on the queue
     // to reappear after the visibility timeout; SQS's redrive policy then moves repeat failures

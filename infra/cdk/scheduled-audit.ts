@@ -15,8 +15,8 @@ import {
   type aws_dynamodb as dynamodb,
   aws_events as events,
   aws_iam as iam,
-  aws_lambda as lambda,
-  aws_logs as logs,
+  type aws_lambda as lambda,
+  type aws_logs as logs,
   aws_lambda_nodejs as nodejs,
   type RemovalPolicy,
   type aws_s3 as s3,
@@ -27,7 +27,7 @@ import { Construct } from 'constructs';
 import { AUDIT_ITEMS_PK } from '../../events/image-row.ts';
 import { AUDIT_ENV } from '../../events/worker-environment.ts';
 import { acknowledge, wildcardResourceFinding } from './nag.ts';
-import { LOCK_FILE, REPO_ROOT } from './paths.ts';
+import { createOwnFunction } from './own-function.ts';
 import { ESM_REQUIRE_BANNER } from './worker-bundling.ts';
 
 export interface ScheduledAuditConstructProps {
@@ -73,7 +73,7 @@ export const AUDIT_ACTIONS = {
  * Lambda's longest timeout. A pass over a big bucket spans invocations: each stops starting pages
  * near its timeout and the next scheduled run resumes from the checkpoint.
  */
-const AUDIT_TIMEOUT = Duration.minutes(15);
+const AUDIT_TIMEOUT_SECONDS = 15 * 60;
 const AUDIT_MEMORY_MB = 1024;
 /** Where renditions of source keys too long or unsafe to be a prefix live (hashed keys). */
 const HASHED_RENDITION_PREFIXES = ['_long-keys/', '_unsafe-keys/'] as const;
@@ -91,33 +91,15 @@ export class ScheduledAudit extends Construct {
 
   constructor(scope: Construct, id: string, props: ScheduledAuditConstructProps) {
     super(scope, id);
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: props.logRetention,
-      removalPolicy: props.removalPolicy,
-    });
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description:
-        'pixelmill audit: list uploads and renditions, read rows, peek the DLQ, re-enqueue gaps',
-    });
-    this.logGroup.grantWrite(this.role);
-
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
+    const own = createOwnFunction(this, {
       description: 'pixelmill audit: every upload DONE, REJECTED, in flight or in the DLQ',
+      roleDescription:
+        'pixelmill audit: list uploads and renditions, read rows, peek the DLQ, re-enqueue gaps',
       entry: props.entry,
-      handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_24_X,
       architecture: props.architecture,
-      timeout: AUDIT_TIMEOUT,
-      memorySize: AUDIT_MEMORY_MB,
-      // Opt-in: a reservation fails the deploy in accounts with a small concurrency quota.
-      ...(props.reservedConcurrency !== undefined
-        ? { reservedConcurrentExecutions: props.reservedConcurrency }
-        : {}),
-      role: this.role,
-      logGroup: this.logGroup,
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: LOCK_FILE,
+      timeoutSeconds: AUDIT_TIMEOUT_SECONDS,
+      memoryMb: AUDIT_MEMORY_MB,
+      reservedConcurrency: props.reservedConcurrency,
       // No native modules: the audit never decodes an image.
       bundling: {
         format: nodejs.OutputFormat.ESM,
@@ -125,6 +107,8 @@ export class ScheduledAudit extends Construct {
         mainFields: ['module', 'main'],
         bundleAwsSDK: true,
       },
+      logRetention: props.logRetention,
+      removalPolicy: props.removalPolicy,
       environment: {
         [AUDIT_ENV.uploadsBucket]: props.uploadsBucket.bucketName,
         [AUDIT_ENV.uploadsPrefix]: props.uploadsPrefix,
@@ -139,6 +123,9 @@ export class ScheduledAudit extends Construct {
         POWERTOOLS_SERVICE_NAME: props.serviceName,
       },
     });
+    this.function = own.function;
+    this.role = own.role;
+    this.logGroup = own.logGroup;
 
     const statement = (sid: string, actions: readonly string[], resources: string[]) =>
       this.role.addToPrincipalPolicy(
