@@ -11,8 +11,8 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { archiveLimits } from '../lib/ops/sources/limits.ts';
-import { readSource } from '../lib/ops/sources/read-source.ts';
+import { archiveLimits } from '../lib/ingest/sources/limits.ts';
+import { readSource } from '../lib/ingest/sources/read-source.ts';
 import { deflatedZeros, writeTar, writeZip, type ZipEntrySpec } from '../test/fixtures/archives.ts';
 import { saveResult, table } from './lib/report.ts';
 

@@ -3,8 +3,8 @@
  * sizes are known (files and archives), the share done and an ETA. Off a terminal: nothing.
  */
 import { basename } from 'node:path';
-import type { IngestProgress } from '../lib/ops/ingest.ts';
-import { displayName } from '../lib/ops/sources/entry-names.ts';
+import type { IngestProgress } from '../lib/ingest/ingest.ts';
+import { displayName } from '../lib/ingest/sources/entry-names.ts';
 import { age } from './format.ts';
 import { writeControl } from './output.ts';
 

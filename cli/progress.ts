@@ -5,7 +5,7 @@
  * escaped all the same: it comes from a row).
  */
 import { printable } from '../lib/ops/printable.ts';
-import type { RunProgress } from '../lib/ops/run-job.ts';
+import type { RunProgress } from '../lib/run/run-job.ts';
 import { writeControl } from './output.ts';
 
 const WIDTH = 28;

@@ -1,14 +1,18 @@
 /** `pixelmill ingest`: files, directories, archives and S3 prefixes into the pipeline. */
 import { join, resolve, sep } from 'node:path';
 import { DEFAULT_STATE_DIR } from '../../infra/local/state-dir.ts';
+import { IngestCheckpoint, ingestJobId } from '../../lib/ingest/checkpoint.ts';
+import { ingest, type SourceReport } from '../../lib/ingest/ingest.ts';
+import { displayName } from '../../lib/ingest/sources/entry-names.ts';
+import { archiveLimits, defaultArchiveLimits } from '../../lib/ingest/sources/limits.ts';
+import {
+  type Refusal,
+  type RefusalReason,
+  refusalReasons,
+} from '../../lib/ingest/sources/source.ts';
+import { sourceKindOf } from '../../lib/ingest/sources/source-kind.ts';
 import { UsageError } from '../../lib/ops/errors.ts';
-import { ingest, type SourceReport } from '../../lib/ops/ingest.ts';
-import { IngestCheckpoint, ingestJobId } from '../../lib/ops/ingest-checkpoint.ts';
 import { printable } from '../../lib/ops/printable.ts';
-import { displayName } from '../../lib/ops/sources/entry-names.ts';
-import { archiveLimits, defaultArchiveLimits } from '../../lib/ops/sources/limits.ts';
-import { type Refusal, type RefusalReason, refusalReasons } from '../../lib/ops/sources/source.ts';
-import { sourceKindOf } from '../../lib/ops/sources/source-kind.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import { columns } from '../format.ts';
 import { createIngestProgress } from '../ingest-progress.ts';

@@ -1,6 +1,6 @@
 /** `pixelmill report`: one self-contained HTML page about the pipeline's images. */
 import { resolve } from 'node:path';
-import { REPORT_FILE, writeReport } from '../../lib/ops/write-report.ts';
+import { REPORT_FILE, writeReport } from '../../lib/report/write-report.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import { prefixWarning, selectedKeyPrefix } from '../key-prefix.ts';
 import { writeErr, writeJson, writeOut } from '../output.ts';

@@ -2,7 +2,7 @@
 
 import { UsageError } from '../../lib/ops/errors.ts';
 import { printable } from '../../lib/ops/printable.ts';
-import { writeSamples } from '../../lib/ops/samples.ts';
+import { writeSamples } from '../../lib/run/samples.ts';
 import { parseCommandArgs } from '../args.ts';
 import { writeOut } from '../output.ts';
 import { assertWritableDir } from '../writable-path.ts';

@@ -6,12 +6,12 @@
  * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html
  */
 import { type ImageRow, imageRowKey, isVersionRow } from '../../events/image-row.ts';
+import { mapPool } from '../async/pool.ts';
 import { rowId } from '../aws/image-table.ts';
 import type { AuditGap, AuditObject } from './audit.ts';
 import { type AuditCounts, emptyCounts } from './audit-checkpoint.ts';
 import { compareKeys } from './audit-segments.ts';
 import type { OperatorContext } from './operator-context.ts';
-import { mapPool } from './pool.ts';
 
 export interface PageRules {
   /** Epoch ms the audit judges ages against. */

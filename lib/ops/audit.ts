@@ -27,6 +27,7 @@
 import type { ImageRow } from '../../events/image-row.ts';
 import { buildJobMessage } from '../../events/job-message.ts';
 import { RETRY_BACKOFF } from '../../events/retry-schedule.ts';
+import { mapPool } from '../async/pool.ts';
 import {
   type AuditCheckpoint,
   type AuditCheckpointStore,
@@ -44,7 +45,6 @@ import { isPastSegment, splitSegments } from './audit-segments.ts';
 import { peekDeadLetters } from './dead-letters.ts';
 import { flushCountsQuietly } from './flush-counts.ts';
 import type { OperatorContext } from './operator-context.ts';
-import { mapPool } from './pool.ts';
 
 export const gapKinds = ['no-row', 'stuck', 'failed-not-in-dlq', 'missing-renditions'] as const;
 export type GapKind = (typeof gapKinds)[number];

@@ -7,9 +7,9 @@
 import { DLQ_ATTRIBUTES } from '../../events/dead-letter.ts';
 import { type ImageRow, isVersionRow, type LastError } from '../../events/image-row.ts';
 import { parseWorkItem, type WorkItem } from '../../events/work-item.ts';
+import { mapPool } from '../async/pool.ts';
 import type { ReceivedMessage } from '../aws/queue.ts';
 import type { OperatorContext } from './operator-context.ts';
-import { mapPool } from './pool.ts';
 
 export interface DeadLetter {
   readonly messageId: string;

@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isVersionRow } from '../../events/image-row.ts';
-import type { SourceReport } from '../../lib/ops/ingest.ts';
-import { mapPool } from '../../lib/ops/pool.ts';
+import { mapPool } from '../../lib/async/pool.ts';
+import type { SourceReport } from '../../lib/ingest/ingest.ts';
 import { chaosImages } from '../chaos/images.ts';
 import { runCli } from '../helpers/cli.ts';
 import { startTestCloud, startTestWorker } from '../helpers/local-cloud.ts';

@@ -5,7 +5,7 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
-import type { Manifest } from '../../lib/ops/manifest.ts';
+import type { Manifest } from '../../lib/run/manifest.ts';
 import { fixtures, reasonMatches } from '../fixtures/catalogue.ts';
 import { runCli, writeFixtures } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/temp.ts';

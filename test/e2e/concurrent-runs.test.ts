@@ -12,7 +12,7 @@ import { describe, it } from 'node:test';
 import { isVersionRow } from '../../events/image-row.ts';
 import { topology } from '../../infra/topology.ts';
 import { ImageTable } from '../../lib/aws/image-table.ts';
-import type { Manifest } from '../../lib/ops/manifest.ts';
+import type { Manifest } from '../../lib/run/manifest.ts';
 import { photoLike } from '../fixtures/catalogue.ts';
 import { finished, spawnCli } from '../helpers/cli.ts';
 import { startCliStack, stopCli } from '../helpers/cli-stack.ts';

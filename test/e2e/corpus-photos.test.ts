@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { defaultConfig } from '../../lib/config/parse.ts';
-import type { Manifest } from '../../lib/ops/manifest.ts';
+import type { Manifest } from '../../lib/run/manifest.ts';
 import { runCli } from '../helpers/cli.ts';
 import { corpusMissing, corpusPath } from '../helpers/corpus.ts';
 import { meanAbsDiff } from '../helpers/perceptual.ts';

@@ -19,7 +19,7 @@ import { Queue } from '../../lib/aws/queue.ts';
 import { defaultConfig, parseConfig } from '../../lib/config/parse.ts';
 import { ImageRejectedError } from '../../lib/imaging/errors.ts';
 import { renderImage } from '../../lib/imaging/render.ts';
-import type { Manifest } from '../../lib/ops/manifest.ts';
+import type { Manifest } from '../../lib/run/manifest.ts';
 import { runCli } from '../helpers/cli.ts';
 import { corpusMissing, corpusPath, hostileManifest } from '../helpers/corpus.ts';
 import { tempDir } from '../helpers/temp.ts';

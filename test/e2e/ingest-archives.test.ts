@@ -21,7 +21,7 @@ import { topology } from '../../infra/topology.ts';
 import { ImageTable } from '../../lib/aws/image-table.ts';
 import { ObjectStore } from '../../lib/aws/object-store.ts';
 import { Queue } from '../../lib/aws/queue.ts';
-import type { SourceReport } from '../../lib/ops/ingest.ts';
+import type { SourceReport } from '../../lib/ingest/ingest.ts';
 import { type ChaosImage, chaosImages } from '../chaos/images.ts';
 import { writeTar, writeZip } from '../fixtures/archives.ts';
 import { finished, spawnCli } from '../helpers/cli.ts';

@@ -12,7 +12,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ListBucketsCommand } from '@aws-sdk/client-s3';
-import type { SourceReport } from '../../lib/ops/ingest.ts';
+import type { SourceReport } from '../../lib/ingest/ingest.ts';
 import { finished, spawnCli } from '../helpers/cli.ts';
 import { corpusMissing, corpusPath, hostileManifest } from '../helpers/corpus.ts';
 import { startTestCloud } from '../helpers/local-cloud.ts';

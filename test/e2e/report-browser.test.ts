@@ -16,8 +16,8 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import sharp from 'sharp';
-import type { ReportData } from '../../lib/ops/report-data.ts';
-import { renderReport } from '../../lib/ops/report-html.ts';
+import type { ReportData } from '../../lib/report/data.ts';
+import { renderReport } from '../../lib/report/html.ts';
 import { buildReportData, HOSTILE_KEY } from '../fixtures/report-data.ts';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -14,7 +14,7 @@ import { topology } from '../../infra/topology.ts';
 import { createAwsClients } from '../../lib/aws/clients.ts';
 import { ImageTable } from '../../lib/aws/image-table.ts';
 import { ObjectStore } from '../../lib/aws/object-store.ts';
-import type { Manifest } from '../../lib/ops/manifest.ts';
+import type { Manifest } from '../../lib/run/manifest.ts';
 import { photoLike } from '../fixtures/catalogue.ts';
 import { finished, spawnCli } from '../helpers/cli.ts';
 import { eventually, tempDir } from '../helpers/temp.ts';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { Manifest } from '../../lib/ops/manifest.ts';
+import type { Manifest } from '../../lib/run/manifest.ts';
 import { photoLike } from '../fixtures/catalogue.ts';
 import { runCli } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/temp.ts';

@@ -11,10 +11,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { EntryAbandonedError, SourceUsageError } from '../../lib/ops/sources/errors.ts';
-import { archiveLimits } from '../../lib/ops/sources/limits.ts';
-import { readSource } from '../../lib/ops/sources/read-source.ts';
-import { sourceKindOf } from '../../lib/ops/sources/source-kind.ts';
+import { EntryAbandonedError, SourceUsageError } from '../../lib/ingest/sources/errors.ts';
+import { archiveLimits } from '../../lib/ingest/sources/limits.ts';
+import { readSource } from '../../lib/ingest/sources/read-source.ts';
+import { sourceKindOf } from '../../lib/ingest/sources/source-kind.ts';
 import { TINY_PNG } from '../fixtures/archives.ts';
 import {
   assertLetsGoOfFile,

@@ -15,9 +15,9 @@ import { ObjectStore } from '../../lib/aws/object-store.ts';
 import { Queue } from '../../lib/aws/queue.ts';
 import type { AwsTarget } from '../../lib/aws/target.ts';
 import type { OperatorContext } from '../../lib/ops/operator-context.ts';
-import type { CollectOptions } from '../../lib/ops/report-collect.ts';
-import type { ReportData } from '../../lib/ops/report-data.ts';
 import type { PipelineResources } from '../../lib/ops/resources.ts';
+import type { CollectOptions } from '../../lib/report/collect.ts';
+import type { ReportData } from '../../lib/report/data.ts';
 
 export interface ProbeInput {
   readonly target: AwsTarget;
@@ -69,8 +69,8 @@ class SampledTable extends ImageTable {
 
 const input = JSON.parse(process.argv[2] ?? '') as ProbeInput;
 const collector = (await import(
-  input.collector ?? new URL('../../lib/ops/report-collect.ts', import.meta.url).href
-)) as typeof import('../../lib/ops/report-collect.ts');
+  input.collector ?? new URL('../../lib/report/collect.ts', import.meta.url).href
+)) as typeof import('../../lib/report/collect.ts');
 const clients = createAwsClients(input.target);
 const table = new SampledTable(clients.dynamo, input.resources.table);
 table.every = input.every;

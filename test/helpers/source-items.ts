@@ -1,14 +1,14 @@
 /** Reads a source to the end the way the ingest engine does, recording what each item became. */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
-import { EntryAbandonedError, refusalOf } from '../../lib/ops/sources/errors.ts';
-import { readSource } from '../../lib/ops/sources/read-source.ts';
+import { EntryAbandonedError, refusalOf } from '../../lib/ingest/sources/errors.ts';
+import { readSource } from '../../lib/ingest/sources/read-source.ts';
 import type {
   ReadSourceOptions,
   Refusal,
   SourceEntry,
   SourceProgress,
-} from '../../lib/ops/sources/source.ts';
+} from '../../lib/ingest/sources/source.ts';
 import { eventually } from './temp.ts';
 
 export type Outcome =

@@ -13,8 +13,8 @@ import {
   type RenditionRecord,
 } from '../../events/image-row.ts';
 import type { RejectionReason } from '../../events/rejection-reasons.ts';
+import { mapPool } from '../../lib/async/pool.ts';
 import type { ImageTable } from '../../lib/aws/image-table.ts';
-import { mapPool } from '../../lib/ops/pool.ts';
 
 export interface RowSpec {
   readonly key: string;

@@ -7,12 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { mapPool } from '../../lib/async/pool.ts';
 import { expectedEtag } from '../../lib/aws/object-store.ts';
 import { configHash, defaultConfig } from '../../lib/config/parse.ts';
 import { type AuditReport, runAudit } from '../../lib/ops/audit.ts';
 import { tableCheckpointStore } from '../../lib/ops/audit-checkpoint.ts';
 import { splitSegments } from '../../lib/ops/audit-segments.ts';
-import { mapPool } from '../../lib/ops/pool.ts';
 import { startTestCloud, type TestCloud } from '../helpers/local-cloud.ts';
 import { operatorContext } from '../helpers/operator.ts';
 import { type RowSpec, renditionsOf, writeRows } from '../helpers/table-rows.ts';

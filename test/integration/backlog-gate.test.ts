@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BacklogGate } from '../../lib/ops/backlog-gate.ts';
+import { BacklogGate } from '../../lib/run/backlog-gate.ts';
 import { startTestCloud } from '../helpers/local-cloud.ts';
 
 const OPTIONS = { high: 20, low: 10, every: 1, pollMs: 20 } as const;

@@ -14,7 +14,7 @@ import sharp from 'sharp';
 import { type ImageRow, isVersionRow } from '../../events/image-row.ts';
 import type { RejectionReason } from '../../events/rejection-reasons.ts';
 import { configHash, defaultConfig } from '../../lib/config/parse.ts';
-import { collectReportData } from '../../lib/ops/report-collect.ts';
+import { collectReportData } from '../../lib/report/collect.ts';
 import { photoLike } from '../fixtures/catalogue.ts';
 import { pngBombHeader, truncate } from '../fixtures/crafted.ts';
 import { startTestCloud, startTestWorker } from '../helpers/local-cloud.ts';

@@ -10,8 +10,8 @@ import { DeleteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamod
 import { backlogThresholds } from '../../events/alarm-conditions.ts';
 import { imageRowKey } from '../../events/image-row.ts';
 import { recountTable } from '../../lib/ops/recount.ts';
-import { collectReportData } from '../../lib/ops/report-collect.ts';
 import { readStatus, type StatusSources } from '../../lib/ops/status.ts';
+import { collectReportData } from '../../lib/report/collect.ts';
 import { startTestCloud, type TestCloud } from '../helpers/local-cloud.ts';
 import { operatorContext } from '../helpers/operator.ts';
 import { doneRow, putRows, type RowSpec, writeRows } from '../helpers/table-rows.ts';

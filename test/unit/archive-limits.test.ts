@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { limitsSchema } from '../../events/config/schema.ts';
+import { archiveLimits, defaultArchiveLimits } from '../../lib/ingest/sources/limits.ts';
+import { ArchiveBudget, EntryMeter } from '../../lib/ingest/sources/meter.ts';
 import { UsageError } from '../../lib/ops/errors.ts';
-import { archiveLimits, defaultArchiveLimits } from '../../lib/ops/sources/limits.ts';
-import { ArchiveBudget, EntryMeter } from '../../lib/ops/sources/meter.ts';
 
 const MiB = 1024 * 1024;
 

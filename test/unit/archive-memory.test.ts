@@ -8,8 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { archiveLimits } from '../../lib/ops/sources/limits.ts';
-import { readSource } from '../../lib/ops/sources/read-source.ts';
+import { archiveLimits } from '../../lib/ingest/sources/limits.ts';
+import { readSource } from '../../lib/ingest/sources/read-source.ts';
 import { deflatedZeros, writeTar, writeZip } from '../fixtures/archives.ts';
 
 const MiB = 1024 * 1024;

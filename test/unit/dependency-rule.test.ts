@@ -1,7 +1,10 @@
 /**
  * DESIGN.md's one dependency rule, enforced on every import of every source file:
  * events ← lib ← {workers, cli, infra/local}; infra/cdk imports events and infra/topology.ts only;
- * the AWS SDK only in lib/aws; no environment variables read in events/ or lib/.
+ * the AWS SDK only in lib/aws; no environment variables read in events/ or lib/. Inside lib/, the
+ * operator jobs sit above the engine: ops/ (the operator core: DLQ, redrive, audit, status, and
+ * the errors and context the jobs share), ingest/, report/ and run/ import the engine (aws/,
+ * imaging/, config/, async/) and never the other way round.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -61,6 +64,21 @@ const allowed: Record<string, readonly string[]> = {
   package: [],
 };
 
+/** The module of a file under lib/ (`lib/ingest/sources/zip.ts` → `ingest`). */
+function libModuleOf(path: string): string | undefined {
+  return path.startsWith('lib/') ? path.split('/')[1] : undefined;
+}
+
+/** The operator jobs inside lib/, and which other lib modules each may import. */
+const operatorJobs: Record<string, readonly string[]> = {
+  ops: ['aws', 'config', 'async'],
+  ingest: ['ops', 'aws', 'config', 'async'],
+  report: ['ops', 'aws', 'async'],
+  run: ['ops', 'ingest', 'report', 'aws', 'config', 'imaging', 'async'],
+};
+/** Shared plumbing that imports no other lib module. */
+const leafModules = ['async'];
+
 describe('the dependency rule', () => {
   it('finds the imports it checks', () => {
     assert.ok(all.length > 100, `only ${all.length} imports found: is the scanner broken?`);
@@ -79,6 +97,23 @@ describe('the dependency rule', () => {
         const from = layerOf(i.file);
         const to = layerOf(i.target ?? '');
         return from !== to && !(allowed[from] ?? []).includes(to);
+      })
+      .map((i) => `${i.file} imports ${i.specifier}`);
+    assert.deepEqual(violations, []);
+  });
+
+  it('keeps the operator jobs in lib/ above the engine, each importing only what it lists', () => {
+    const violations = all
+      .filter((i) => i.target?.startsWith('lib/') && i.file.startsWith('lib/'))
+      .filter((i) => {
+        const from = libModuleOf(i.file) ?? '';
+        const to = libModuleOf(i.target ?? '') ?? '';
+        if (from === to) return false;
+        if (leafModules.includes(from)) return true;
+        const mayImport = operatorJobs[from];
+        // The engine's own modules never reach up into an operator job.
+        if (mayImport === undefined) return to in operatorJobs;
+        return !mayImport.includes(to);
       })
       .map((i) => `${i.file} imports ${i.specifier}`);
     assert.deepEqual(violations, []);

@@ -4,7 +4,7 @@ import { lstat, mkdir, mkdtemp, rename, rm, stat, symlink, writeFile } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { openFound } from '../../lib/ops/sources/open-found.ts';
+import { openFound } from '../../lib/ingest/sources/open-found.ts';
 import { assertLetsGoOfFile, collect, noFdTable, summary } from '../helpers/source-items.ts';
 
 async function tree(root: string, files: Record<string, string>): Promise<void> {

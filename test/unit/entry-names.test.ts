@@ -10,8 +10,8 @@ import {
   displayName,
   fitsKey,
   isNestedArchiveName,
-} from '../../lib/ops/sources/entry-names.ts';
-import { NameRegistry } from '../../lib/ops/sources/name-registry.ts';
+} from '../../lib/ingest/sources/entry-names.ts';
+import { NameRegistry } from '../../lib/ingest/sources/name-registry.ts';
 import { unicodePathExtra } from '../fixtures/archives.ts';
 
 const nameOf = (raw: string) => {

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultConfig } from '../../lib/config/parse.ts';
-import { ExportPaths, ignoresCase } from '../../lib/ops/export-paths.ts';
-import { renditionFileNames } from '../../lib/ops/export-renditions.ts';
+import { ExportPaths, ignoresCase } from '../../lib/run/export-paths.ts';
+import { renditionFileNames } from '../../lib/run/export-renditions.ts';
 import { tempDir } from '../helpers/temp.ts';
 
 const files = renditionFileNames(defaultConfig().presets);

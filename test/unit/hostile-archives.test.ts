@@ -6,9 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fitsKey } from '../../lib/ops/sources/entry-names.ts';
-import { archiveLimits } from '../../lib/ops/sources/limits.ts';
-import { sourceKindOf } from '../../lib/ops/sources/source-kind.ts';
+import { fitsKey } from '../../lib/ingest/sources/entry-names.ts';
+import { archiveLimits } from '../../lib/ingest/sources/limits.ts';
+import { sourceKindOf } from '../../lib/ingest/sources/source-kind.ts';
 import { corpusMissing, corpusPath, hostileManifest } from '../helpers/corpus.ts';
 import { collect, type Outcome, summary } from '../helpers/source-items.ts';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
-import { IngestCheckpoint, ingestJobId } from '../../lib/ops/ingest-checkpoint.ts';
+import { IngestCheckpoint, ingestJobId } from '../../lib/ingest/checkpoint.ts';
 import { tempDir } from '../helpers/temp.ts';
 
 describe('the ingest checkpoint', () => {

@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BoundedSelection } from '../../lib/ops/bounded-selection.ts';
-import { InstantHistogram } from '../../lib/ops/instant-histogram.ts';
 import { KeyPrefixes } from '../../lib/ops/key-prefixes.ts';
+import { BoundedSelection } from '../../lib/report/bounded-selection.ts';
+import { InstantHistogram } from '../../lib/report/instant-histogram.ts';
 
 /** Deterministic pseudo-random numbers in [0, 1) (mulberry32). */
 function random(seed: number): () => number {

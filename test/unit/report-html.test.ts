@@ -5,12 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { throughput, timelineSamples } from '../../lib/ops/report-charts.ts';
-import type { ReportData, ReportImage, TimelinePoint } from '../../lib/ops/report-data.ts';
-import { formatBytes, formatCount, formatDuration } from '../../lib/ops/report-format.ts';
-import { renderReport } from '../../lib/ops/report-html.ts';
-import { escapeHtml } from '../../lib/ops/report-markup.ts';
-import { sharedFolder, tileName } from '../../lib/ops/report-names.ts';
+import { throughput, timelineSamples } from '../../lib/report/charts.ts';
+import type { ReportData, ReportImage, TimelinePoint } from '../../lib/report/data.ts';
+import { formatBytes, formatCount, formatDuration } from '../../lib/report/format.ts';
+import { renderReport } from '../../lib/report/html.ts';
+import { escapeHtml } from '../../lib/report/markup.ts';
+import { sharedFolder, tileName } from '../../lib/report/names.ts';
 import { buildReportData, emptyReportData, HOSTILE_KEY } from '../fixtures/report-data.ts';
 
 /** Every URL-ish reference a browser could fetch: attributes, CSS url() and @import. */

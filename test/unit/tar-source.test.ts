@@ -4,8 +4,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { archiveLimits } from '../../lib/ops/sources/limits.ts';
-import { sourceKindOf } from '../../lib/ops/sources/source-kind.ts';
+import { archiveLimits } from '../../lib/ingest/sources/limits.ts';
+import { sourceKindOf } from '../../lib/ingest/sources/source-kind.ts';
 import {
   gzipBytes,
   type TarEntrySpec,

@@ -3,10 +3,10 @@ import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { SourceKindError } from '../../lib/ingest/sources/errors.ts';
+import { archiveLimits } from '../../lib/ingest/sources/limits.ts';
+import { sourceKindOf } from '../../lib/ingest/sources/source-kind.ts';
 import { UsageError } from '../../lib/ops/errors.ts';
-import { SourceKindError } from '../../lib/ops/sources/errors.ts';
-import { archiveLimits } from '../../lib/ops/sources/limits.ts';
-import { sourceKindOf } from '../../lib/ops/sources/source-kind.ts';
 import {
   deflatedZeros,
   TINY_PNG,

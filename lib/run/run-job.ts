@@ -12,6 +12,10 @@ import type { ImageTable } from '../aws/image-table.ts';
 import { rowId } from '../aws/image-table.ts';
 import type { ObjectStore } from '../aws/object-store.ts';
 import type { Queue } from '../aws/queue.ts';
+import type { ArchiveLimits } from '../ingest/sources/limits.ts';
+import type { PipelineResources } from '../ops/resources.ts';
+import type { RowTally } from '../report/collect.ts';
+import { REPORT_FILE } from '../report/write-report.ts';
 import { BacklogGate, type BacklogGateOptions, DEFAULT_BACKLOG } from './backlog-gate.ts';
 import { ExportPaths, ignoresCase } from './export-paths.ts';
 import { exportRenditions, imageDirFor } from './export-renditions.ts';
@@ -19,16 +23,12 @@ import type { RunSource } from './inputs.ts';
 import type { ManifestAnalysis, ManifestImage, ManifestRendition } from './manifest.ts';
 import { type ManifestTotals, ManifestWriter } from './manifest-writer.ts';
 import { type OutcomeProgress, OutcomeTracker, type TrackedImage } from './outcome-tracker.ts';
-import type { RowTally } from './report-collect.ts';
-import type { PipelineResources } from './resources.ts';
-import type { ArchiveLimits } from './sources/limits.ts';
 import {
   type InputOutcome,
   listExisting,
   type UploadProgress,
   uploadInputs,
 } from './upload-inputs.ts';
-import { REPORT_FILE } from './write-report.ts';
 
 export interface RunDeps {
   readonly store: ObjectStore;

@@ -7,8 +7,8 @@
  */
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { printableJson } from '../ops/printable.ts';
 import { isNotImage, type ManifestImage, type ManifestSummary } from './manifest.ts';
-import { printableJson } from './printable.ts';
 
 /** How many not-DONE images are kept for the terminal summary. */
 export const NOT_DONE_SHOWN = 20;

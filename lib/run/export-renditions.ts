@@ -9,7 +9,7 @@ import type { OutputFormat, Preset } from '../../events/config/schema.ts';
 import type { RenditionRecord } from '../../events/image-row.ts';
 import type { ObjectStore } from '../aws/object-store.ts';
 import { fileExtensions } from '../imaging/encode.ts';
-import { OpsError } from './errors.ts';
+import { OpsError } from '../ops/errors.ts';
 import type { ManifestRendition } from './manifest.ts';
 
 function extensionOf(format: string): string {

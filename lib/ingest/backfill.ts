@@ -12,9 +12,9 @@
 import { imageRowKey } from '../../events/image-row.ts';
 import { buildJobMessage } from '../../events/job-message.ts';
 import { rowId } from '../aws/image-table.ts';
-import { UsageError } from './errors.ts';
-import type { SourceTracker } from './ingest-checkpoint.ts';
-import type { OperatorContext } from './operator-context.ts';
+import { UsageError } from '../ops/errors.ts';
+import type { OperatorContext } from '../ops/operator-context.ts';
+import type { SourceTracker } from './checkpoint.ts';
 
 export interface S3Location {
   readonly bucket: string;

@@ -2,22 +2,22 @@
  * `pixelmill report`'s page: ReportData → one self-contained HTML document. Pure (same data, same
  * page). Opens with no network: the CSS is inline, images are data: URLs, there is no script and
  * no web font, and the Content-Security-Policy forbids fetching anything else, so even a bug here
- * cannot make the page phone home. Every value from the data is escaped (see report-markup.ts);
+ * cannot make the page phone home. Every value from the data is escaped (see markup.ts);
  * keys are user-controlled.
  */
-import { renderTimeline } from './report-charts.ts';
+import { renderTimeline } from './charts.ts';
 import type {
   ReportData,
   ReportDeadLetter,
   ReportImage,
   ReportSummary,
   SlowImage,
-} from './report-data.ts';
-import { formatBytes, formatCount, formatDuration, formatMs, formatUtc } from './report-format.ts';
-import { placeholderImage, safeColour, safeThumbnail } from './report-images.ts';
-import { html, type Markup, raw } from './report-markup.ts';
-import { sharedFolder, tileName } from './report-names.ts';
-import { REPORT_CSS } from './report-style.ts';
+} from './data.ts';
+import { formatBytes, formatCount, formatDuration, formatMs, formatUtc } from './format.ts';
+import { placeholderImage, safeColour, safeThumbnail } from './images.ts';
+import { html, type Markup, raw } from './markup.ts';
+import { sharedFolder, tileName } from './names.ts';
+import { REPORT_CSS } from './style.ts';
 
 /** Nothing but inline styles and data: images; no script at all. */
 const CONTENT_SECURITY_POLICY =

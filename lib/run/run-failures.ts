@@ -16,9 +16,9 @@
  *   only removed from the DLQ, as by `pixelmill redrive`.
  */
 import type { Queue } from '../aws/queue.ts';
-import { KeyPrefixes } from './key-prefixes.ts';
-import type { OperatorContext } from './operator-context.ts';
-import { type RedriveReport, redrive } from './redrive.ts';
+import { KeyPrefixes } from '../ops/key-prefixes.ts';
+import type { OperatorContext } from '../ops/operator-context.ts';
+import { type RedriveReport, redrive } from '../ops/redrive.ts';
 
 /** Moves per second when a rerun redrives its own failures (one run's worth, not a backlog). */
 const RERUN_REDRIVE_RATE = 500;

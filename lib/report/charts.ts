@@ -4,9 +4,9 @@
  * `finished`). Both share the time axis, labelled in UTC; each has a text summary and the samples
  * as a table, so the numbers are there without sight of the chart.
  */
-import type { ReportData, TimelinePoint } from './report-data.ts';
-import { formatCount, formatDuration, formatUtc } from './report-format.ts';
-import { html, type Markup } from './report-markup.ts';
+import type { ReportData, TimelinePoint } from './data.ts';
+import { formatCount, formatDuration, formatUtc } from './format.ts';
+import { html, type Markup } from './markup.ts';
 
 export interface Sample {
   /** Epoch milliseconds. */

@@ -1,5 +1,5 @@
 /** Errors of the source readers (files, directories, zip, tar, tar.gz). */
-import { OpsError, UsageError } from '../errors.ts';
+import { OpsError, UsageError } from '../../ops/errors.ts';
 import type { Refusal, RefusalReason } from './source.ts';
 
 export class SourceError extends OpsError {

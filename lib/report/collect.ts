@@ -15,14 +15,13 @@
 import type { ImageRow, RenditionRecord } from '../../events/image-row.ts';
 import { isVersionRow } from '../../events/image-row.ts';
 import { isRejectionReason, rejectionReasons } from '../../events/rejection-reasons.ts';
+import { mapPool } from '../async/pool.ts';
 import type { CountsReading, MinuteCount } from '../aws/image-counts.ts';
 import { TIMELINE_DAYS } from '../aws/image-counts.ts';
+import { peekDeadLetters } from '../ops/dead-letters.ts';
+import { KeyPrefixes } from '../ops/key-prefixes.ts';
+import type { OperatorContext } from '../ops/operator-context.ts';
 import { BoundedSelection } from './bounded-selection.ts';
-import { peekDeadLetters } from './dead-letters.ts';
-import { InstantHistogram } from './instant-histogram.ts';
-import { KeyPrefixes } from './key-prefixes.ts';
-import type { OperatorContext } from './operator-context.ts';
-import { mapPool } from './pool.ts';
 import type {
   RejectionGroup,
   ReportData,
@@ -31,7 +30,8 @@ import type {
   ReportSummary,
   SlowImage,
   TimelinePoint,
-} from './report-data.ts';
+} from './data.ts';
+import { InstantHistogram } from './instant-histogram.ts';
 
 export interface PendingImages {
   /** How many of the run's images have no row in the metadata table. */

@@ -13,7 +13,7 @@
  */
 import { rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { NameRegistry } from './sources/name-registry.ts';
+import { NameRegistry } from '../ingest/sources/name-registry.ts';
 
 /**
  * Whether the file system of `dir` (which must exist) takes `A` and `a` for one name: a probe

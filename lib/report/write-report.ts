@@ -1,9 +1,9 @@
 /** Collects the report's data and writes the page: what `pixelmill report` and `run` share. */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { OperatorContext } from './operator-context.ts';
-import { type CollectOptions, collectReportData, type RowTally } from './report-collect.ts';
-import { renderReport } from './report-html.ts';
+import type { OperatorContext } from '../ops/operator-context.ts';
+import { type CollectOptions, collectReportData, type RowTally } from './collect.ts';
+import { renderReport } from './html.ts';
 
 export const REPORT_FILE = 'report.html';
 

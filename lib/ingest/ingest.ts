@@ -14,10 +14,10 @@
  */
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
+import { UsageError } from '../ops/errors.ts';
+import type { OperatorContext } from '../ops/operator-context.ts';
 import { type BackfillReport, backfill, parseS3Uri } from './backfill.ts';
-import { UsageError } from './errors.ts';
-import type { IngestCheckpoint, SourceTracker } from './ingest-checkpoint.ts';
-import type { OperatorContext } from './operator-context.ts';
+import type { IngestCheckpoint, SourceTracker } from './checkpoint.ts';
 import { refusalOf } from './sources/errors.ts';
 import type { ArchiveLimits } from './sources/limits.ts';
 import { readSource } from './sources/read-source.ts';

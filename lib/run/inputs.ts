@@ -1,14 +1,14 @@
 /**
- * What `pixelmill run` reads: the paths the user names, each a source of `lib/ops/sources` (a
+ * What `pixelmill run` reads: the paths the user names, each a source of `lib/ingest/sources` (a
  * file, a directory, a zip, tar or tar.gz archive), so that `run` and `ingest` share one name,
  * link and archive policy. Checked before any cloud is started: a path that does not exist, is
  * not a file or directory, or is not the archive its name says is a usage error, and so are two
  * paths whose keys would share a root (`a/photos` and `b/photos`, or `photos/` and `photos.zip`).
  */
 import { basename, resolve } from 'node:path';
-import { UsageError } from './errors.ts';
-import type { SourceKind } from './sources/source.ts';
-import { sourceKindOf, stripArchiveExtension } from './sources/source-kind.ts';
+import type { SourceKind } from '../ingest/sources/source.ts';
+import { sourceKindOf, stripArchiveExtension } from '../ingest/sources/source-kind.ts';
+import { UsageError } from '../ops/errors.ts';
 
 export interface RunSource {
   /** The path as the user typed it: what the manifest's `source` starts with. */

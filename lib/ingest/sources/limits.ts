@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { limitsSchema } from '../../../events/config/schema.ts';
-import { UsageError } from '../errors.ts';
+import { UsageError } from '../../ops/errors.ts';
 
 export interface ArchiveLimits {
   /** Most entries read from one archive (directories and hidden entries count); then it ends. */

@@ -1,7 +1,7 @@
 /**
  * What `pixelmill report` knows about a run or a pipeline: everything the HTML page shows, as
  * data. Collected from the manifest, the metadata table, the queues and the renditions bucket
- * (report-collect.ts), rendered by report-html.ts into one self-contained page.
+ * (collect.ts), rendered by html.ts into one self-contained page.
  */
 import type { ImageStatus } from '../../events/image-row.ts';
 

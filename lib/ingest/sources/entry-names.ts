@@ -15,7 +15,7 @@
  * Length (`fitsKey`), collisions and entry types are the readers' business.
  */
 import { crc32 } from 'node:zlib';
-import { printable } from '../printable.ts';
+import { printable } from '../../ops/printable.ts';
 import type { RefusalReason } from './source.ts';
 
 export type NameVerdict =

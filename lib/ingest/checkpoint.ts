@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { UsageError } from './errors.ts';
+import { UsageError } from '../ops/errors.ts';
 
 const sourceSchema = z.object({
   /** What the source was when the checkpoint was written (path, size, modification time). */

@@ -5,7 +5,7 @@
  * run of any length keeps an even, bounded record.
  */
 import type { Queue } from '../aws/queue.ts';
-import type { TimelinePoint } from './report-data.ts';
+import type { TimelinePoint } from './data.ts';
 
 export interface QueueSampler {
   /** Stops sampling (after one last sample) and returns the points, oldest first; idempotent. */

@@ -1,6 +1,6 @@
 /**
  * `pixelmill run`'s inputs into the uploads bucket: each source read by the source readers
- * (`lib/ops/sources`: the same names, links and archive defences as `pixelmill ingest`), each
+ * (`lib/ingest/sources`: the same names, links and archive defences as `pixelmill ingest`), each
  * entry streamed up as it is read, `concurrency` at once. Every input ends as exactly one
  * `InputOutcome`, handed to `onOutcome` as it settles (nothing is kept here): uploaded, refused
  * (by the readers, or because its renditions would collide in the output directory), or failed
@@ -11,12 +11,12 @@
  */
 import type { Readable } from 'node:stream';
 import type { ObjectStore } from '../aws/object-store.ts';
+import { refusalOf, SourceReadError } from '../ingest/sources/errors.ts';
+import type { ArchiveLimits } from '../ingest/sources/limits.ts';
+import { readSource } from '../ingest/sources/read-source.ts';
+import type { RefusalReason, SourceEntry } from '../ingest/sources/source.ts';
 import type { RunSource } from './inputs.ts';
 import type { RunReason } from './manifest.ts';
-import { refusalOf, SourceReadError } from './sources/errors.ts';
-import type { ArchiveLimits } from './sources/limits.ts';
-import { readSource } from './sources/read-source.ts';
-import type { RefusalReason, SourceEntry } from './sources/source.ts';
 
 export type InputOutcome =
   | {
