@@ -3,14 +3,11 @@ import { dirname, resolve } from 'node:path';
 import type { PixelmillConfig } from '../events/config/schema.ts';
 import { InvalidConfigError } from '../lib/config/errors.ts';
 import { defaultConfig, parseConfig, parseConfigText } from '../lib/config/parse.ts';
+import { contentTypes, formatOfName, type NamedFormat } from '../lib/imaging/content-types.ts';
 import { UsageError } from '../lib/ops/errors.ts';
 
-const imageTypes: Record<string, string> = {
-  png: 'image/png',
-  jpg: 'image/jpeg',
-  jpeg: 'image/jpeg',
-  webp: 'image/webp',
-};
+/** The formats a watermark image may be given in. */
+const WATERMARK_FORMATS: readonly NamedFormat[] = ['png', 'jpeg', 'webp'];
 
 /**
  * Reads `--config FILE`, or the built-in defaults. A bad config is a usage error (exit 2). A
@@ -30,8 +27,8 @@ export async function loadConfig(path: string | undefined): Promise<PixelmillCon
     const image = config.watermark?.image;
     if (!image || image.startsWith('data:')) return config;
     const file = resolve(dirname(path), image);
-    const type = imageTypes[file.split('.').pop()?.toLowerCase() ?? ''];
-    if (!type)
+    const format = formatOfName(file);
+    if (!format || !WATERMARK_FORMATS.includes(format))
       throw new InvalidConfigError(path, [
         `config.watermark.image: Expected a .png, .jpg or .webp file but received ${image}`,
       ]);
@@ -42,7 +39,10 @@ export async function loadConfig(path: string | undefined): Promise<PixelmillCon
     });
     const inlined = {
       ...config,
-      watermark: { ...config.watermark, image: `data:${type};base64,${bytes.toString('base64')}` },
+      watermark: {
+        ...config.watermark,
+        image: `data:${contentTypes[format]};base64,${bytes.toString('base64')}`,
+      },
     };
     return parseConfig(inlined, path);
   } catch (error) {

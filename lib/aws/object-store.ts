@@ -1,11 +1,7 @@
 /** S3 adapter: the calls pixelmill makes on its buckets, with errors in the adapter taxonomy. */
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
   CreateBucketCommand,
-  CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -14,9 +10,10 @@ import {
   type ListObjectVersionsCommandOutput,
   PutObjectCommand,
   type S3Client,
-  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { AwsAdapterError, toAdapterError } from './errors.ts';
+import { DEFAULT_PART_SIZE, md5, unquoteEtag } from './etag.ts';
+import { PartReader, uploadParts } from './multipart-upload.ts';
 
 export interface ObjectLocation {
   readonly bucket: string;
@@ -45,27 +42,6 @@ export interface ListedObject {
 /** The object is bigger than the caller will read. */
 export class ObjectTooLargeError extends AwsAdapterError {
   override readonly name = 'ObjectTooLargeError';
-}
-
-/** Parts of 8 MiB: over S3's 5 MiB minimum, under the local emulator's 11 MiB request limit. */
-export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
-
-/** The ETag S3 gives a body uploaded by `upload()`: MD5, or MD5 of part MD5s plus `-<parts>`. */
-export function expectedEtag(body: Buffer, partSize = DEFAULT_PART_SIZE): string {
-  if (body.length <= partSize) return createHash('md5').update(body).digest('hex');
-  const digests: Buffer[] = [];
-  for (let offset = 0; offset < body.length; offset += partSize) {
-    digests.push(
-      createHash('md5')
-        .update(body.subarray(offset, offset + partSize))
-        .digest(),
-    );
-  }
-  return `${createHash('md5').update(Buffer.concat(digests)).digest('hex')}-${digests.length}`;
-}
-
-export function unquoteEtag(etag: string | undefined): string {
-  return (etag ?? '').replaceAll('"', '');
 }
 
 export class ObjectStore {
@@ -162,68 +138,6 @@ export class ObjectStore {
   }
 
   /**
-   * Uploads a whole body, in parts when it is larger than `partSize` (S3 takes at most 5 GiB in
-   * one PutObject; the local emulator takes 11 MiB per request).
-   */
-  async upload(
-    bucket: string,
-    key: string,
-    body: Buffer,
-    options: { contentType?: string; partSize?: number } = {},
-  ): Promise<{ etag: string; versionId?: string | undefined }> {
-    const partSize = options.partSize ?? DEFAULT_PART_SIZE;
-    if (body.length <= partSize) {
-      return this.put(bucket, key, body, {
-        contentType: options.contentType,
-        contentLength: body.length,
-      });
-    }
-    const operation = `MultipartUpload s3://${bucket}/${key}`;
-    let uploadId: string | undefined;
-    try {
-      const created = await this.#s3.send(
-        new CreateMultipartUploadCommand({
-          Bucket: bucket,
-          Key: key,
-          ContentType: options.contentType,
-        }),
-      );
-      uploadId = created.UploadId;
-      const parts: { ETag: string; PartNumber: number }[] = [];
-      for (let offset = 0, n = 1; offset < body.length; offset += partSize, n++) {
-        const chunk = body.subarray(offset, offset + partSize);
-        const r = await this.#s3.send(
-          new UploadPartCommand({
-            Bucket: bucket,
-            Key: key,
-            UploadId: uploadId,
-            PartNumber: n,
-            Body: chunk,
-            ContentLength: chunk.length,
-          }),
-        );
-        parts.push({ ETag: r.ETag ?? '', PartNumber: n });
-      }
-      const done = await this.#s3.send(
-        new CompleteMultipartUploadCommand({
-          Bucket: bucket,
-          Key: key,
-          UploadId: uploadId,
-          MultipartUpload: { Parts: parts },
-        }),
-      );
-      return { etag: unquoteEtag(done.ETag), versionId: done.VersionId };
-    } catch (error) {
-      if (uploadId) {
-        await this.#s3
-          .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))
-          .catch(() => undefined);
-      }
-      throw toAdapterError(operation, error);
-    }
-  }
-
-  /**
    * Uploads a body read from a stream, holding at most `partsAtOnce` parts in memory: one
    * PutObject when it fits in a part, a multipart upload otherwise. With `unlessSame`, an object
    * already at the key with the ETag this upload would give is left alone (a multipart upload is
@@ -250,50 +164,20 @@ export class ObjectStore {
     alreadyThere: boolean;
   }> {
     const partSize = options.partSize ?? DEFAULT_PART_SIZE;
-    const partsAtOnce = Math.max(1, options.partsAtOnce ?? 4);
-    const operation = `MultipartUpload s3://${bucket}/${key}`;
-    const iterator = body[Symbol.asyncIterator]();
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
-    let ended = false;
-    // An error reading the body (the caller's: a limit, a broken archive) is passed on as it is.
-    let bodyFailed = false;
-    const read = () =>
-      iterator.next().catch((error: unknown) => {
-        bodyFailed = true;
-        throw error;
-      });
-    /** The next part's bytes, or undefined at the end of the body. */
-    const nextPart = async (): Promise<Buffer | undefined> => {
-      while (!ended && pendingBytes < partSize) {
-        const r = await read();
-        if (r.done) ended = true;
-        else {
-          pending.push(r.value);
-          pendingBytes += r.value.length;
-        }
-      }
-      if (pendingBytes === 0) return undefined;
-      const all = Buffer.concat(pending, pendingBytes);
-      const part = all.subarray(0, Math.min(partSize, all.length));
-      const rest = all.subarray(part.length);
-      pending = rest.length > 0 ? [rest] : [];
-      pendingBytes = rest.length;
-      return part;
-    };
+    const reader = new PartReader(body, partSize);
     const same = async (etag: string) => {
       const known = options.unlessSame;
       if (known === true) return (await this.head(bucket, key))?.etag === etag;
       return typeof known === 'string' && known === etag;
     };
 
-    const first = (await nextPart()) ?? Buffer.alloc(0);
-    const second = await nextPart();
+    const first = (await reader.next()) ?? Buffer.alloc(0);
+    const second = await reader.next();
     if (!second) {
       // Hashed only to compare: nothing to compare with (a key known to be absent), the PUT's
       // ETag is the answer.
       if (options.unlessSame === true || typeof options.unlessSame === 'string') {
-        const etag = createHash('md5').update(first).digest('hex');
+        const etag = md5(first).toString('hex');
         if (await same(etag)) return { etag, bytes: first.length, alreadyThere: true };
       }
       const put = await this.put(bucket, key, first, {
@@ -302,84 +186,19 @@ export class ObjectStore {
       });
       return { ...put, bytes: first.length, alreadyThere: false };
     }
-
-    let uploadId: string | undefined;
+    const request = {
+      bucket,
+      key,
+      contentType: options.contentType,
+      partsAtOnce: Math.max(1, options.partsAtOnce ?? 4),
+      same,
+    };
     try {
-      const created = await this.#s3.send(
-        new CreateMultipartUploadCommand({
-          Bucket: bucket,
-          Key: key,
-          ContentType: options.contentType,
-        }),
-      );
-      uploadId = created.UploadId;
-      const digests: Buffer[] = [];
-      const parts: { ETag: string; PartNumber: number }[] = [];
-      const inFlight = new Set<Promise<void>>();
-      let bytes = 0;
-      const send = (chunk: Buffer, n: number) => {
-        digests[n - 1] = createHash('md5').update(chunk).digest();
-        bytes += chunk.length;
-        const sent: Promise<void> = this.#s3
-          .send(
-            new UploadPartCommand({
-              Bucket: bucket,
-              Key: key,
-              UploadId: uploadId,
-              PartNumber: n,
-              Body: chunk,
-              ContentLength: chunk.length,
-            }),
-          )
-          .then((r) => {
-            parts.push({ ETag: r.ETag ?? '', PartNumber: n });
-          })
-          .finally(() => inFlight.delete(sent));
-        // Handled here so that a part failing after another has already failed is not unhandled.
-        sent.catch(() => undefined);
-        inFlight.add(sent);
-      };
-      let n = 1;
-      for (
-        let chunk: Buffer | undefined = first;
-        chunk;
-        chunk = n === 2 ? second : await nextPart()
-      ) {
-        send(chunk, n++);
-        while (inFlight.size >= partsAtOnce) await Promise.race(inFlight);
-      }
-      await Promise.all(inFlight);
-      const etag = `${createHash('md5').update(Buffer.concat(digests)).digest('hex')}-${digests.length}`;
-      if (await same(etag)) {
-        await this.#abort(bucket, key, uploadId);
-        return { etag, bytes, alreadyThere: true };
-      }
-      parts.sort((a, b) => a.PartNumber - b.PartNumber);
-      const done = await this.#s3.send(
-        new CompleteMultipartUploadCommand({
-          Bucket: bucket,
-          Key: key,
-          UploadId: uploadId,
-          MultipartUpload: { Parts: parts },
-        }),
-      );
-      return {
-        etag: unquoteEtag(done.ETag),
-        versionId: done.VersionId,
-        bytes,
-        alreadyThere: false,
-      };
+      return await uploadParts(this.#s3, request, [first, second], reader);
     } catch (error) {
-      if (uploadId) await this.#abort(bucket, key, uploadId);
-      if (bodyFailed || error instanceof AwsAdapterError) throw error;
-      throw toAdapterError(operation, error);
+      if (reader.bodyFailed || error instanceof AwsAdapterError) throw error;
+      throw toAdapterError(`MultipartUpload s3://${bucket}/${key}`, error);
     }
-  }
-
-  async #abort(bucket: string, key: string, uploadId: string | undefined): Promise<void> {
-    await this.#s3
-      .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))
-      .catch(() => undefined);
   }
 
   /** Every object under a prefix, in key order; with `startAfter`, only keys after it. */

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { rgbaToThumbHash } from 'thumbhash';
 import { greyOnMidGrey, insideBox, resampleRgba } from './area-resample.ts';
+import { formatOfExtension } from './content-types.ts';
 import { dominantColour } from './dominant-colour.ts';
 import { perceptualHash } from './phash.ts';
 import type { ImageHeader } from './probe.ts';
@@ -41,23 +42,10 @@ export interface ImageAnalysis {
   readonly typeMismatch: boolean;
 }
 
-const extensionFormats: Record<string, string> = {
-  jpg: 'jpeg',
-  jpeg: 'jpeg',
-  jpe: 'jpeg',
-  png: 'png',
-  webp: 'webp',
-  gif: 'gif',
-  avif: 'avif',
-  tif: 'tiff',
-  tiff: 'tiff',
-  svg: 'svg',
-};
-
 function claimedFormats(declared: DeclaredType | undefined): string[] {
   const claims: string[] = [];
-  const ext = declared?.extension?.toLowerCase();
-  if (ext && extensionFormats[ext]) claims.push(extensionFormats[ext]);
+  const claimed = declared?.extension ? formatOfExtension(declared.extension) : undefined;
+  if (claimed) claims.push(claimed);
   const type = declared?.contentType?.toLowerCase().split(';')[0]?.trim();
   if (type?.startsWith('image/'))
     claims.push(type.slice(6).replace('svg+xml', 'svg').replace('jpg', 'jpeg'));

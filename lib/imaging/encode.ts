@@ -11,14 +11,6 @@ import type {
 } from '../../events/config/schema.ts';
 import type { SourceFormat } from './loader-policy.ts';
 
-export const contentTypes: Record<OutputFormat, string> = {
-  jpeg: 'image/jpeg',
-  webp: 'image/webp',
-  avif: 'image/avif',
-  png: 'image/png',
-  gif: 'image/gif',
-};
-
 export const fileExtensions: Record<OutputFormat, string> = {
   jpeg: 'jpg',
   webp: 'webp',

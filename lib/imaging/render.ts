@@ -16,8 +16,9 @@ import type {
 import { analyse, type DeclaredType, type ImageAnalysis } from './analyse.ts';
 import { animates, renderAnimated } from './animated.ts';
 import { rejectionFromDecoderError } from './classify-decoder-error.ts';
+import { contentTypes } from './content-types.ts';
 import { type Decoded, decodeIntermediate } from './decode.ts';
-import { contentTypes, encodeAs, type KeptMetadata, resolveOutput } from './encode.ts';
+import { encodeAs, type KeptMetadata, resolveOutput } from './encode.ts';
 import { ImageRejectedError, type ImageUsage } from './errors.ts';
 import { readExifText } from './exif-text.ts';
 import { fitFormatCap } from './format-caps.ts';

@@ -11,6 +11,7 @@
 
 import { imageRowKey } from '../../events/image-row.ts';
 import { buildJobMessage } from '../../events/job-message.ts';
+import { Pacer } from '../async/pacer.ts';
 import { rowId } from '../aws/image-table.ts';
 import { UsageError } from '../ops/errors.ts';
 import type { OperatorContext } from '../ops/operator-context.ts';
@@ -77,8 +78,7 @@ export async function backfill(
   const prefix = checkLocation(ctx, at);
   const started = performance.now();
   const progress = { listed: 0, enqueued: 0, alreadyFinished: 0 };
-  const interval = 1000 / options.ratePerSecond;
-  let nextAt = Date.now();
+  const pacer = new Pacer(options.ratePerSecond);
   let batch: { key: string; size: number; etag: string; versionId?: string | undefined }[] = [];
 
   /** Queues the listed batch; false when interrupted part-way. */
@@ -106,10 +106,8 @@ export async function backfill(
     for (let i = 0; i < todo.length; i += SQS_BATCH) {
       const chunk = todo.slice(i, i + SQS_BATCH);
       // Paced per message: a batch of n waits n intervals after the previous one.
-      const wait = nextAt - Date.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      await pacer.take(chunk.length);
       if (options.signal?.aborted) return false;
-      nextAt = Math.max(Date.now(), nextAt) + interval * chunk.length;
       const bodies = chunk.map((o) =>
         JSON.stringify(
           buildJobMessage({

@@ -12,8 +12,11 @@
  * file's are read again and compared with what the bucket holds (same content: not uploaded,
  * no event), because files may have been added to a directory since.
  */
+
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
+import { TaskPool } from '../async/pool.ts';
+import { contentTypeOfName } from '../imaging/content-types.ts';
 import { UsageError } from '../ops/errors.ts';
 import type { OperatorContext } from '../ops/operator-context.ts';
 import { type BackfillReport, backfill, parseS3Uri } from './backfill.ts';
@@ -23,6 +26,7 @@ import type { ArchiveLimits } from './sources/limits.ts';
 import { readSource } from './sources/read-source.ts';
 import type { Refusal, SourceEntry, SourceKind } from './sources/source.ts';
 import { sourceKindOf, stripArchiveExtension } from './sources/source-kind.ts';
+import { uploadWhileReading } from './sources/upload-while-reading.ts';
 
 export interface IngestOptions {
   /** The key prefix every name goes under (the uploads prefix and the user's `--prefix`). */
@@ -85,23 +89,6 @@ class Tally {
   sourceBytesTotal = 0;
 }
 
-const CONTENT_TYPES: Record<string, string> = {
-  jpg: 'image/jpeg',
-  jpeg: 'image/jpeg',
-  png: 'image/png',
-  webp: 'image/webp',
-  gif: 'image/gif',
-  avif: 'image/avif',
-  tif: 'image/tiff',
-  tiff: 'image/tiff',
-};
-
-/** A hint for whoever downloads the original; pixelmill itself trusts only the bytes. */
-function contentTypeOf(name: string): string | undefined {
-  const dot = name.lastIndexOf('.');
-  return dot < 0 ? undefined : CONTENT_TYPES[name.slice(dot + 1).toLowerCase()];
-}
-
 /** A local source, sniffed and stat'ed once. */
 interface LocalSource {
   readonly path: string;
@@ -149,14 +136,14 @@ async function ingestFileSource(
     report(path, p.totalBytes === undefined ? 0 : p.bytesRead);
   };
 
-  const running = new Set<Promise<void>>();
+  const pool = new TaskPool(options.concurrency);
   const upload = async (entry: SourceEntry, body: ReturnType<SourceEntry['open']>) => {
     try {
       const r = await ctx.store.uploadStream(
         ctx.resources.uploadsBucket,
         `${options.keyPrefix}${entry.name}`,
         body,
-        { contentType: contentTypeOf(entry.name), unlessSame: true, partsAtOnce: 2 },
+        { contentType: contentTypeOfName(entry.name), unlessSame: true, partsAtOnce: 2 },
       );
       if (r.alreadyThere) alreadyThere++;
       else uploaded++;
@@ -196,21 +183,9 @@ async function ingestFileSource(
       progress();
       continue;
     }
-    while (running.size >= options.concurrency) await Promise.race(running);
-    const { entry } = item;
-    const body = entry.open();
-    // The next entry may only be read once this body has been (tar is sequential); the upload
-    // itself goes on in the background, up to `concurrency` at once.
-    const consumed = new Promise<void>((done) => {
-      body.once('end', done);
-      body.once('close', done);
-      body.once('error', () => done());
-    });
-    const task: Promise<void> = upload(entry, body).finally(() => running.delete(task));
-    running.add(task);
-    await consumed;
+    await uploadWhileReading(pool, item.entry, upload);
   }
-  await Promise.all(running);
+  await pool.idle();
   // A source with failed entries is not finished: `--resume` goes through it again.
   if (!interrupted && !options.signal?.aborted && failed.length === 0) tracker.finish();
   const p = reader.progress();

@@ -11,6 +11,7 @@
  * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-configure-dead-letter-queue-redrive.html
  */
 
+import { Pacer } from '../async/pacer.ts';
 import type { DeadLetter } from './dead-letters.ts';
 import { peekDeadLetters } from './dead-letters.ts';
 import { flushCountsQuietly } from './flush-counts.ts';
@@ -98,10 +99,9 @@ export async function redrive(
   const deletedFinished: RedriveItem[] = [];
   const failed: { letter: DeadLetter; error: string }[] = [];
   const done = new Set<string>();
-  const interval = 1000 / Math.max(0.001, options.ratePerSecond);
+  const pacer = new Pacer(options.ratePerSecond);
   try {
     if (!options.dryRun) {
-      let nextAt = Date.now();
       for (const item of items) {
         const { letter, decision } = item;
         if (decision.action === 'skip') continue;
@@ -110,9 +110,7 @@ export async function redrive(
             await ctx.deadLetterQueue.deleteBatch([letter.receiptHandle]);
             deletedFinished.push(item);
           } else {
-            const wait = nextAt - Date.now();
-            if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-            nextAt = Math.max(Date.now(), nextAt) + interval;
+            await pacer.take();
             if (letter.row) {
               await ctx.table.requeued(
                 { pk: letter.row.pk, sk: letter.row.sk },

@@ -12,12 +12,14 @@
  * which are not kept per prefix: without a run's own tally it scans the table once, tallying
  * each row and dropping it (memory bounded by the page, time growing with the table).
  */
+
 import type { ImageRow, RenditionRecord } from '../../events/image-row.ts';
 import { isVersionRow } from '../../events/image-row.ts';
 import { isRejectionReason, rejectionReasons } from '../../events/rejection-reasons.ts';
 import { mapPool } from '../async/pool.ts';
 import type { CountsReading, MinuteCount } from '../aws/image-counts.ts';
 import { TIMELINE_DAYS } from '../aws/image-counts.ts';
+import { contentTypeOf } from '../imaging/content-types.ts';
 import { peekDeadLetters } from '../ops/dead-letters.ts';
 import { KeyPrefixes } from '../ops/key-prefixes.ts';
 import type { OperatorContext } from '../ops/operator-context.ts';
@@ -78,13 +80,6 @@ const THUMBNAIL_MIN_WIDTH = 160;
 /** A rendition bigger than this is not embedded (the page would grow too much). */
 const THUMBNAIL_MAX_BYTES = 256 * 1024;
 const FORMAT_PREFERENCE = ['webp', 'jpeg', 'png', 'avif', 'gif'];
-const MIME: Record<string, string> = {
-  webp: 'image/webp',
-  jpeg: 'image/jpeg',
-  png: 'image/png',
-  avif: 'image/avif',
-  gif: 'image/gif',
-};
 const TIMELINE_POINTS = 120;
 const SLOWEST = 10;
 const EXAMPLES = 3;
@@ -259,7 +254,7 @@ function text(analysis: ImageRow['analysis'], name: string): string | undefined 
 
 async function thumbnail(ctx: OperatorContext, row: ImageRow): Promise<string | undefined> {
   const usable = (row.renditions ?? []).filter(
-    (r) => r.bytes <= THUMBNAIL_MAX_BYTES && MIME[r.format],
+    (r) => r.bytes <= THUMBNAIL_MAX_BYTES && contentTypeOf(r.format),
   );
   const byPreference = (a: RenditionRecord, b: RenditionRecord) =>
     FORMAT_PREFERENCE.indexOf(a.format) - FORMAT_PREFERENCE.indexOf(b.format);
@@ -274,7 +269,7 @@ async function thumbnail(ctx: OperatorContext, row: ImageRow): Promise<string | 
       { bucket: ctx.resources.renditionsBucket, key: pick.key },
       THUMBNAIL_MAX_BYTES,
     );
-    return `data:${MIME[pick.format]};base64,${bytes.toString('base64')}`;
+    return `data:${contentTypeOf(pick.format)};base64,${bytes.toString('base64')}`;
   } catch {
     // A missing rendition shows as its placeholder; the audit is what reports it.
     return undefined;

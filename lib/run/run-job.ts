@@ -5,9 +5,11 @@
  * ends in the manifest with its own outcome, whatever its name or type: a refused or failed input
  * is one entry, never the end of the run.
  */
+
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ImageRow } from '../../events/image-row.ts';
+import { TaskPool } from '../async/pool.ts';
 import type { ImageTable } from '../aws/image-table.ts';
 import { rowId } from '../aws/image-table.ts';
 import type { ObjectStore } from '../aws/object-store.ts';
@@ -108,7 +110,7 @@ export async function runJob(
   const paths = new ExportPaths([MANIFEST_FILE, REPORT_FILE], request.renditionFiles, {
     ignoreCase: await ignoresCase(request.outDir),
   });
-  const exports = new ExportQueue(request.exportConcurrency ?? 8);
+  const exports = new TaskPool(request.exportConcurrency ?? 8);
   const tracker = new OutcomeTracker(
     { table: deps.table, workQueue: deps.workQueue },
     {
@@ -192,45 +194,6 @@ export async function runJob(
 
 /** Images settled and not yet exported (each holding its rendition bytes) before uploads wait. */
 const EXPORTS_WAITING = 64;
-
-/** Runs at most `limit` tasks at once; `run` resolves when its own task has finished. */
-class ExportQueue {
-  readonly #limit: number;
-  #running = 0;
-  readonly #waiting: (() => void)[] = [];
-  readonly #all = new Set<Promise<void>>();
-
-  constructor(limit: number) {
-    this.#limit = Math.max(1, limit);
-  }
-
-  run(task: () => Promise<void>): Promise<void> {
-    const done = (async () => {
-      if (this.#running >= this.#limit) {
-        await new Promise<void>((resolve) => this.#waiting.push(resolve));
-      }
-      this.#running++;
-      try {
-        await task();
-      } finally {
-        this.#running--;
-        this.#waiting.shift()?.();
-      }
-    })();
-    this.#all.add(done);
-    void done.finally(() => this.#all.delete(done)).catch(() => undefined);
-    return done;
-  }
-
-  async idle(): Promise<void> {
-    while (this.#all.size > 0) await Promise.all([...this.#all]);
-  }
-
-  /** Resolves once fewer than `count` tasks are queued or running. */
-  async below(count: number): Promise<void> {
-    while (this.#all.size >= count) await Promise.race([...this.#all]);
-  }
-}
 
 /** A refused or failed input: REJECTED (`refused`) or FAILED, with no key, bytes or renditions. */
 function notUploaded(input: Exclude<InputOutcome, { kind: 'uploaded' }>): ManifestImage {

@@ -9,12 +9,16 @@
  * sends only what is missing, and raises no second event for what was sent. What is already
  * there comes from one listing per source (`existing`), not a HEAD per file.
  */
+
 import type { Readable } from 'node:stream';
+import { TaskPool } from '../async/pool.ts';
 import type { ObjectStore } from '../aws/object-store.ts';
+import { contentTypeOfName } from '../imaging/content-types.ts';
 import { refusalOf, SourceReadError } from '../ingest/sources/errors.ts';
 import type { ArchiveLimits } from '../ingest/sources/limits.ts';
 import { readSource } from '../ingest/sources/read-source.ts';
 import type { RefusalReason, SourceEntry } from '../ingest/sources/source.ts';
+import { uploadWhileReading } from '../ingest/sources/upload-while-reading.ts';
 import type { RunSource } from './inputs.ts';
 import type { RunReason } from './manifest.ts';
 
@@ -95,23 +99,6 @@ export async function listExisting(
   return found;
 }
 
-/** A hint for whoever downloads the original; pixelmill itself trusts only the bytes. */
-const contentTypeByExtension: Record<string, string> = {
-  jpg: 'image/jpeg',
-  jpeg: 'image/jpeg',
-  png: 'image/png',
-  webp: 'image/webp',
-  gif: 'image/gif',
-  avif: 'image/avif',
-  tif: 'image/tiff',
-  tiff: 'image/tiff',
-};
-
-function contentTypeOf(name: string): string | undefined {
-  const dot = name.lastIndexOf('.');
-  return dot < 0 ? undefined : contentTypeByExtension[name.slice(dot + 1).toLowerCase()];
-}
-
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -140,7 +127,7 @@ export async function uploadInputs(
     const listed = options.existing?.get(key);
     try {
       const r = await store.uploadStream(bucket, key, body, {
-        contentType: contentTypeOf(entry.name),
+        contentType: contentTypeOfName(entry.name),
         unlessSame: options.existing ? (listed?.etag ?? null) : true,
         partsAtOnce: 2,
       });
@@ -176,7 +163,7 @@ export async function uploadInputs(
     }
   };
 
-  const running = new Set<Promise<void>>();
+  const pool = new TaskPool(options.concurrency);
   for (const source of sources) {
     if (options.signal?.aborted) break;
     const reader = readSource(source.given, {
@@ -209,19 +196,7 @@ export async function uploadInputs(
           });
           continue;
         }
-        while (running.size >= options.concurrency) await Promise.race(running);
-        await options.ready?.();
-        const body = entry.open();
-        // The next entry may only be read once this body has been (tar is sequential); the
-        // upload itself goes on in the background, up to `concurrency` at once.
-        const consumed = new Promise<void>((done) => {
-          body.once('end', done);
-          body.once('close', done);
-          body.once('error', () => done());
-        });
-        const task: Promise<void> = upload(entry, body).finally(() => running.delete(task));
-        running.add(task);
-        await consumed;
+        await uploadWhileReading(pool, entry, upload, options.ready);
       }
     } catch (error) {
       // The source itself failed from here on (a directory became unreadable, an archive
@@ -234,6 +209,6 @@ export async function uploadInputs(
       });
     }
   }
-  await Promise.all(running);
+  await pool.idle();
   return counts;
 }

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mapPool } from '../../lib/async/pool.ts';
-import { expectedEtag } from '../../lib/aws/object-store.ts';
+import { expectedEtag } from '../../lib/aws/etag.ts';
 import { configHash, defaultConfig } from '../../lib/config/parse.ts';
 import { type AuditReport, runAudit } from '../../lib/ops/audit.ts';
 import { tableCheckpointStore } from '../../lib/ops/audit-checkpoint.ts';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type ImageRow, imageRowKey, isVersionRow } from '../../events/image-row.ts';
 import { buildObjectCreatedEvent } from '../../events/object-created.ts';
-import { expectedEtag } from '../../lib/aws/object-store.ts';
+import { expectedEtag } from '../../lib/aws/etag.ts';
 import { configHash, defaultConfig } from '../../lib/config/parse.ts';
 import { formDecodedKey } from '../../lib/pipeline/resolve-event-key.ts';
 import { photoLike } from '../fixtures/catalogue.ts';

@@ -10,7 +10,7 @@ import { DLQ_ATTRIBUTES } from '../../events/dead-letter.ts';
 import { type ImageRow, imageRowKey } from '../../events/image-row.ts';
 import { buildJobMessage } from '../../events/job-message.ts';
 import { buildObjectCreatedEvent } from '../../events/object-created.ts';
-import { expectedEtag } from '../../lib/aws/object-store.ts';
+import { expectedEtag } from '../../lib/aws/etag.ts';
 import { configHash, parseConfig } from '../../lib/config/parse.ts';
 import { defaultBatchOptions } from '../../lib/pipeline/process-batch.ts';
 import { fixture, photoLike } from '../fixtures/catalogue.ts';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { imageRowKey } from '../../events/image-row.ts';
 import { buildJobMessage } from '../../events/job-message.ts';
-import { expectedEtag } from '../../lib/aws/object-store.ts';
+import { expectedEtag } from '../../lib/aws/etag.ts';
 import { configHash, defaultConfig } from '../../lib/config/parse.ts';
 import { startLeaseHeartbeat } from '../../lib/pipeline/lease.ts';
 import { silentLogger } from '../../lib/pipeline/log.ts';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { expectedEtag } from '../../lib/aws/object-store.ts';
+import { expectedEtag } from '../../lib/aws/etag.ts';
 import { startTestCloud } from '../helpers/local-cloud.ts';
 
 const MiB = 1024 * 1024;

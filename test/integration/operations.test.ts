@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DLQ_ATTRIBUTES } from '../../events/dead-letter.ts';
 import { imageRowKey } from '../../events/image-row.ts';
-import { expectedEtag } from '../../lib/aws/object-store.ts';
+import { expectedEtag } from '../../lib/aws/etag.ts';
 import { configHash, defaultConfig } from '../../lib/config/parse.ts';
 import { repairAudit, runAudit } from '../../lib/ops/audit.ts';
 import { peekDeadLetters } from '../../lib/ops/dead-letters.ts';

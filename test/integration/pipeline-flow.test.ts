@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { imageRowKey } from '../../events/image-row.ts';
-import { expectedEtag } from '../../lib/aws/object-store.ts';
+import { expectedEtag } from '../../lib/aws/etag.ts';
 import { configHash, defaultConfig } from '../../lib/config/parse.ts';
 import { fixture } from '../fixtures/catalogue.ts';
 import { isUprightMarker } from '../fixtures/orientation.ts';

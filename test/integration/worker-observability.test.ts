@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { imageRowKey } from '../../events/image-row.ts';
 import { METRICS } from '../../events/metrics.ts';
-import { expectedEtag } from '../../lib/aws/object-store.ts';
+import { expectedEtag } from '../../lib/aws/etag.ts';
 import { configHash, defaultConfig } from '../../lib/config/parse.ts';
 import { fixture } from '../fixtures/catalogue.ts';
 import { startTestCloud, startTestWorker } from '../helpers/local-cloud.ts';
