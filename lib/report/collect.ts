@@ -13,76 +13,16 @@
  * each row and dropping it (memory bounded by the page, time growing with the table).
  */
 
-import type { ImageRow, RenditionRecord } from '../../events/image-row.ts';
+import type { ImageRow } from '../../events/image-row.ts';
 import { isVersionRow } from '../../events/image-row.ts';
-import { isRejectionReason, rejectionReasons } from '../../events/rejection-reasons.ts';
-import { mapPool } from '../async/pool.ts';
-import type { CountsReading, MinuteCount } from '../aws/image-counts.ts';
 import { TIMELINE_DAYS } from '../aws/image-counts.ts';
-import { contentTypeOf } from '../imaging/content-types.ts';
 import { peekDeadLetters } from '../ops/dead-letters.ts';
-import { KeyPrefixes } from '../ops/key-prefixes.ts';
 import type { OperatorContext } from '../ops/operator-context.ts';
-import { BoundedSelection } from './bounded-selection.ts';
-import type {
-  RejectionGroup,
-  ReportData,
-  ReportDeadLetter,
-  ReportImage,
-  ReportSummary,
-  SlowImage,
-  TimelinePoint,
-} from './data.ts';
-import { InstantHistogram } from './instant-histogram.ts';
-
-export interface PendingImages {
-  /** How many of the run's images have no row in the metadata table. */
-  readonly count: number;
-  /** Some of their keys (the contact sheet shows these after the rows, as room allows). */
-  readonly examples: readonly string[];
-}
-
-export interface CollectOptions {
-  readonly title: string;
-  readonly target: string;
-  /**
-   * Only keys under any of these (`[]`: none); by default every key. A run passes one per input:
-   * a directory's or archive's root prefix (`uploads/photos/`), or a file's own key. Any number
-   * costs one binary search per row; the derived timeline lists each of them (or, past 32, their
-   * common prefix) in the uploads bucket.
-   */
-  readonly prefixes?: readonly string[] | undefined;
-  /**
-   * The run's images that have no row in the table yet (their event not taken): counted as
-   * pending. The run knows them; the collector does not look for them. An image whose row is
-   * there but not finished (PROCESSING, RETRYING) is a row: the collector counts it itself, so
-   * it must not be in here too.
-   */
-  readonly pending?: PendingImages | undefined;
-  /** Only keys under this prefix (`pixelmill report --prefix`), with any of the above. */
-  readonly prefix?: string | undefined;
-  /** Samples taken during a run; without them the timeline is derived. */
-  readonly timeline?: readonly TimelinePoint[] | undefined;
-  /** The run's wall time. */
-  readonly seconds?: number | undefined;
-  /**
-   * A run's own rate (the images it processed over the time it spent on them: manifest.json's);
-   * without it, the finished rows over `seconds`.
-   */
-  readonly imagesPerSecond?: number | undefined;
-  readonly maxImages?: number | undefined;
-  readonly maxThumbnails?: number | undefined;
-  readonly now?: Date | undefined;
-}
-
-/** Thumbnails come from the smallest rendition at least this wide. */
-const THUMBNAIL_MIN_WIDTH = 160;
-/** A rendition bigger than this is not embedded (the page would grow too much). */
-const THUMBNAIL_MAX_BYTES = 256 * 1024;
-const FORMAT_PREFERENCE = ['webp', 'jpeg', 'png', 'avif', 'gif'];
-const TIMELINE_POINTS = 120;
-const SLOWEST = 10;
-const EXAMPLES = 3;
+import { type CollectOptions, type PendingImages, type Scope, scopeOf } from './collect-options.ts';
+import type { ReportData, ReportDeadLetter, ReportSummary } from './data.ts';
+import { RowTally, rejectionGroups } from './row-tally.ts';
+import { sheetImages } from './sheet.ts';
+import { countedTimeline, derivedTimeline } from './timeline.ts';
 
 const ROW_ATTRIBUTES = [
   'pk',
@@ -104,21 +44,6 @@ const ROW_ATTRIBUTES = [
   'message',
   'lastError',
 ];
-
-/** Which keys the report is about: `prefix` and `prefixes` together. */
-interface Scope {
-  readonly has: (key: string) => boolean;
-  readonly prefixes: KeyPrefixes | undefined;
-}
-
-function scopeOf(options: CollectOptions): Scope {
-  const { prefix } = options;
-  const prefixes = options.prefixes ? new KeyPrefixes(options.prefixes) : undefined;
-  return {
-    prefixes,
-    has: (key) => (!prefix || key.startsWith(prefix)) && (!prefixes || prefixes.has(key)),
-  };
-}
 
 /**
  * Every version row that counts, once per object version, in one pass over the table. With a
@@ -146,198 +71,6 @@ async function* versionRows(ctx: OperatorContext, scope: Scope): AsyncGenerator<
     if (!known || known.updatedAt < row.updatedAt) newest.set(row.version, row);
   }
   yield* newest.values();
-}
-
-const ORDER: Record<string, number> = { DONE: 0, REJECTED: 1, FAILED: 2 };
-/** `localeCompare` without arguments, made once (it is asked once per row). */
-const byKey = new Intl.Collator().compare;
-
-/** A row in the page's order: by status (DONE, REJECTED, FAILED, the rest), key, scan order. */
-interface SheetEntry {
-  readonly rank: number;
-  readonly seq: number;
-  readonly row: ImageRow;
-}
-
-function sheetOrder(a: SheetEntry, b: SheetEntry): number {
-  return a.rank - b.rank || byKey(a.row.key, b.row.key) || a.seq - b.seq;
-}
-
-interface SlowEntry {
-  readonly seq: number;
-  readonly ms: number;
-  readonly row: ImageRow;
-}
-
-function slowOrder(a: SlowEntry, b: SlowEntry): number {
-  return b.ms - a.ms || a.seq - b.seq;
-}
-
-/**
- * What the page needs from the rows, gathered one row at a time in memory that does not grow
- * with them: counts; per rejection reason a count and the first EXAMPLES (one entry per distinct
- * reason code: the fixed list, in practice); the SLOWEST DONE images and the first `maxImages`
- * rows in the page's order (bounded selections); finish times binned (InstantHistogram).
- */
-export class RowTally {
-  rows = 0;
-  done = 0;
-  rejected = 0;
-  failed = 0;
-  readonly rejections = new Map<
-    string,
-    { count: number; examples: { key: string; message: string }[] }
-  >();
-  readonly slowest = new BoundedSelection<SlowEntry>(SLOWEST, slowOrder);
-  readonly sheet: BoundedSelection<SheetEntry>;
-  readonly finishes = new InstantHistogram();
-
-  constructor(maxImages: number) {
-    this.sheet = new BoundedSelection<SheetEntry>(maxImages, sheetOrder);
-  }
-
-  add(row: ImageRow): void {
-    const seq = this.rows++;
-    if (row.status === 'DONE') this.done++;
-    else if (row.status === 'REJECTED') this.rejected++;
-    else if (row.status === 'FAILED') this.failed++;
-    if (row.status === 'DONE' || row.status === 'REJECTED') {
-      this.finishes.add(new Date(row.updatedAt).getTime());
-    }
-    if (row.status === 'REJECTED') {
-      const reason = row.reason ?? 'unknown';
-      let group = this.rejections.get(reason);
-      if (!group) {
-        group = { count: 0, examples: [] };
-        this.rejections.set(reason, group);
-      }
-      group.count++;
-      if (group.examples.length < EXAMPLES) {
-        group.examples.push({ key: row.key, message: row.message ?? '' });
-      }
-    }
-    if (row.status === 'DONE' && typeof row.processingMs === 'number') {
-      this.slowest.offer({ seq, ms: row.processingMs, row });
-    }
-    this.sheet.offer({ rank: ORDER[row.status] ?? 3, seq, row });
-  }
-
-  rejectionGroups(): RejectionGroup[] {
-    return [...this.rejections.entries()]
-      .map(([reason, group]) => ({
-        reason,
-        description: isRejectionReason(reason)
-          ? rejectionReasons[reason]
-          : 'not a known reason code',
-        count: group.count,
-        examples: group.examples,
-      }))
-      .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
-  }
-
-  slowImages(): SlowImage[] {
-    return this.slowest.sorted().map(({ ms, row }) => ({
-      key: row.key,
-      ms,
-      width: row.width,
-      height: row.height,
-      format: row.format,
-      bytes: row.bytes,
-    }));
-  }
-}
-
-function text(analysis: ImageRow['analysis'], name: string): string | undefined {
-  const value = analysis?.[name];
-  return typeof value === 'string' ? value : undefined;
-}
-
-async function thumbnail(ctx: OperatorContext, row: ImageRow): Promise<string | undefined> {
-  const usable = (row.renditions ?? []).filter(
-    (r) => r.bytes <= THUMBNAIL_MAX_BYTES && contentTypeOf(r.format),
-  );
-  const byPreference = (a: RenditionRecord, b: RenditionRecord) =>
-    FORMAT_PREFERENCE.indexOf(a.format) - FORMAT_PREFERENCE.indexOf(b.format);
-  // The smallest wide enough; for a small source (never enlarged), its largest rendition.
-  const wide = usable
-    .filter((r) => r.width >= THUMBNAIL_MIN_WIDTH)
-    .sort((a, b) => a.width - b.width || byPreference(a, b));
-  const pick = wide[0] ?? [...usable].sort((a, b) => b.width - a.width || byPreference(a, b))[0];
-  if (!pick) return undefined;
-  try {
-    const bytes = await ctx.store.getBytes(
-      { bucket: ctx.resources.renditionsBucket, key: pick.key },
-      THUMBNAIL_MAX_BYTES,
-    );
-    return `data:${contentTypeOf(pick.format)};base64,${bytes.toString('base64')}`;
-  } catch {
-    // A missing rendition shows as its placeholder; the audit is what reports it.
-    return undefined;
-  }
-}
-
-function reportImage(row: ImageRow): ReportImage {
-  return {
-    key: row.key,
-    status: row.status,
-    width: row.width,
-    height: row.height,
-    format: row.format,
-    bytes: row.bytes,
-    placeholder: text(row.analysis, 'placeholder'),
-    dominantColour: text(row.analysis, 'dominantColour'),
-    reason: row.status === 'REJECTED' ? row.reason : row.lastError?.code,
-    message: row.status === 'REJECTED' ? row.message : row.lastError?.message,
-  };
-}
-
-/** Past this many roots the derived timeline lists their common prefix once and filters. */
-const LISTINGS = 32;
-
-/** Where upload times are listed: one listing per root of the scope (or their common prefix). */
-function listings(ctx: OperatorContext, options: CollectOptions, scope: Scope): string[] {
-  const prefix = options.prefix ?? ctx.resources.uploadsPrefix;
-  if (!scope.prefixes) return [prefix];
-  const roots = scope.prefixes.within(prefix);
-  return roots.roots.length > LISTINGS ? [roots.common()] : [...roots.roots];
-}
-
-/**
- * The backlog over time without samples: an image waits from its upload until its row is
- * finished. Upload times come from the uploads bucket's listing. Both series are binned
- * (InstantHistogram: fixed memory, the x axis exact from the first to the last instant, each
- * count short by at most one bin of ≤ 1/2048 of the range — a fraction of one of the 120 steps).
- */
-async function derivedTimeline(
-  ctx: OperatorContext,
-  tally: RowTally,
-  options: CollectOptions,
-  scope: Scope,
-  now: number,
-): Promise<TimelinePoint[]> {
-  const arrivals = new InstantHistogram();
-  for (const prefix of listings(ctx, options, scope)) {
-    for await (const o of ctx.store.listVersions(ctx.resources.uploadsBucket, prefix)) {
-      if (!scope.has(o.key)) continue;
-      if (o.lastModified) arrivals.add(o.lastModified.getTime());
-    }
-  }
-  const { finishes } = tally;
-  if (arrivals.count === 0 && finishes.count === 0) return [];
-  const start = Math.min(arrivals.min ?? now, finishes.min ?? now);
-  const end = Math.max(start + 1000, finishes.count === tally.rows ? (finishes.max ?? now) : now);
-  const step = (end - start) / (TIMELINE_POINTS - 1);
-  const at = Array.from({ length: TIMELINE_POINTS }, (_, i) => start + step * i);
-  const arrived = arrivals.countsAt(at);
-  const finished = finishes.countsAt(at);
-  return at.map((t, i) => {
-    const f = finished[i] ?? 0;
-    return {
-      at: new Date(t).toISOString(),
-      waiting: Math.max(0, (arrived[i] ?? 0) - f),
-      finished: f,
-    };
-  });
 }
 
 async function deadLetters(
@@ -384,51 +117,21 @@ async function sampleRows(ctx: OperatorContext, maxImages: number): Promise<RowT
   return tally;
 }
 
-function groupsOf(counts: CountsReading): RejectionGroup[] {
-  return [...counts.rejected.entries()]
-    .filter(([, r]) => r.n > 0)
-    .map(([reason, r]) => ({
-      reason,
-      description: isRejectionReason(reason) ? rejectionReasons[reason] : 'not a known reason code',
-      count: r.n,
-      examples: r.examples,
-    }))
-    .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
-}
-
-/**
- * The timeline from the per-minute counts: images finished so far and images taken but not
- * finished, at up to TIMELINE_POINTS instants. Minutes before the window (expired, or older than
- * TIMELINE_DAYS) are carried in as an offset, so the last point agrees with the totals.
- */
-export function countedTimeline(
-  minutes: readonly MinuteCount[],
-  totals: { readonly rows: number; readonly finished: number },
-): TimelinePoint[] {
-  const first = minutes[0];
-  const last = minutes.at(-1);
-  if (!first || !last) return [];
-  const start = Date.parse(`${first.minute}:00Z`);
-  const end = Date.parse(`${last.minute}:00Z`) + 60_000;
-  let started = totals.rows - minutes.reduce((n, m) => n + m.started, 0);
-  let finished = totals.finished - minutes.reduce((n, m) => n + m.finished, 0);
-  const cumulative: { t: number; started: number; finished: number }[] = [
-    { t: start, started, finished },
-  ];
-  for (const m of minutes) {
-    started += m.started;
-    finished += m.finished;
-    cumulative.push({ t: Date.parse(`${m.minute}:00Z`) + 60_000, started, finished });
-  }
-  const step = Math.max(1, Math.ceil(cumulative.length / TIMELINE_POINTS));
-  const picked = cumulative.filter((_, i) => i % step === 0 || i === cumulative.length - 1);
-  return picked
-    .filter((p) => p.t <= end)
-    .map((p) => ({
-      at: new Date(p.t).toISOString(),
-      waiting: Math.max(0, p.started - p.finished),
-      finished: Math.max(0, p.finished),
-    }));
+/** The summary's numbers; the rate is the run's own, or the finished rows over `seconds`. */
+function summaryOf(
+  counts: { total: number; done: number; rejected: number; failed: number; pending: number },
+  options: CollectOptions,
+): ReportSummary {
+  const finished = counts.done + counts.rejected;
+  return {
+    ...counts,
+    seconds: options.seconds,
+    imagesPerSecond:
+      options.imagesPerSecond ??
+      (options.seconds && options.seconds > 0
+        ? Math.round((finished / options.seconds) * 100) / 100
+        : undefined),
+  };
 }
 
 /**
@@ -458,19 +161,16 @@ async function collectFromCounts(
   const rows = g.done + g.rejected + g.failed + g.inProgress;
   const pending: PendingImages = options.pending ?? { count: 0, examples: [] };
   const finished = g.done + g.rejected;
-  const summary: ReportSummary = {
-    total: rows + pending.count,
-    done: g.done,
-    rejected: g.rejected,
-    failed: g.failed,
-    pending: g.inProgress + pending.count,
-    seconds: options.seconds,
-    imagesPerSecond:
-      options.imagesPerSecond ??
-      (options.seconds && options.seconds > 0
-        ? Math.round((finished / options.seconds) * 100) / 100
-        : undefined),
-  };
+  const summary = summaryOf(
+    {
+      total: rows + pending.count,
+      done: g.done,
+      rejected: g.rejected,
+      failed: g.failed,
+      pending: g.inProgress + pending.count,
+    },
+    options,
+  );
   const images = await sheetImages(ctx, options, sample, maxImages);
   return {
     title: options.title,
@@ -482,31 +182,12 @@ async function collectFromCounts(
     sampled: true,
     timeline: options.timeline ?? countedTimeline(minutes, { rows, finished }),
     timelineSource: options.timeline ? 'measured' : 'counted',
-    rejections: groupsOf(counts),
+    rejections: rejectionGroups(
+      [...counts.rejected].map(([reason, r]) => [reason, { count: r.n, examples: r.examples }]),
+    ),
     deadLetters: await deadLetters(ctx, options, scope),
     slowest: counts.slowest.map((e) => ({ ...e })),
   };
-}
-
-/** The sheet's tiles, with thumbnails for the first `maxThumbnails` DONE images. */
-async function sheetImages(
-  ctx: OperatorContext,
-  options: CollectOptions,
-  tally: RowTally,
-  maxImages: number,
-): Promise<ReportImage[]> {
-  const pending: PendingImages = options.pending ?? { count: 0, examples: [] };
-  const maxThumbnails = options.maxThumbnails ?? 200;
-  const shown = tally.sheet.sorted();
-  const images: ReportImage[] = await mapPool(shown, 8, async ({ row }, i) => {
-    const image = reportImage(row);
-    if (row.status !== 'DONE' || i >= maxThumbnails) return image;
-    const thumb = await thumbnail(ctx, row);
-    return thumb ? { ...image, thumbnail: thumb } : image;
-  });
-  const room = Math.max(0, Math.min(maxImages - images.length, pending.count));
-  for (const key of pending.examples.slice(0, room)) images.push({ key, status: 'PENDING' });
-  return images;
 }
 
 /**
@@ -536,19 +217,16 @@ export async function collectReportData(
   const pending: PendingImages = options.pending ?? { count: 0, examples: [] };
 
   const finished = tally.done + tally.rejected;
-  const summary: ReportSummary = {
-    total: tally.rows + pending.count,
-    done: tally.done,
-    rejected: tally.rejected,
-    failed: tally.failed,
-    pending: tally.rows - finished - tally.failed + pending.count,
-    seconds: options.seconds,
-    imagesPerSecond:
-      options.imagesPerSecond ??
-      (options.seconds && options.seconds > 0
-        ? Math.round((finished / options.seconds) * 100) / 100
-        : undefined),
-  };
+  const summary = summaryOf(
+    {
+      total: tally.rows + pending.count,
+      done: tally.done,
+      rejected: tally.rejected,
+      failed: tally.failed,
+      pending: tally.rows - finished - tally.failed + pending.count,
+    },
+    options,
+  );
 
   const images = await sheetImages(ctx, options, tally, maxImages);
 

@@ -2,8 +2,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { OperatorContext } from '../ops/operator-context.ts';
-import { type CollectOptions, collectReportData, type RowTally } from './collect.ts';
+import { collectReportData } from './collect.ts';
+import type { CollectOptions } from './collect-options.ts';
 import { renderReport } from './html.ts';
+import type { RowTally } from './row-tally.ts';
 
 export const REPORT_FILE = 'report.html';
 

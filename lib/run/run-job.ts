@@ -16,7 +16,7 @@ import type { ObjectStore } from '../aws/object-store.ts';
 import type { Queue } from '../aws/queue.ts';
 import type { ArchiveLimits } from '../ingest/sources/limits.ts';
 import type { PipelineResources } from '../ops/resources.ts';
-import type { RowTally } from '../report/collect.ts';
+import type { RowTally } from '../report/row-tally.ts';
 import { REPORT_FILE } from '../report/write-report.ts';
 import { BacklogGate, type BacklogGateOptions, DEFAULT_BACKLOG } from './backlog-gate.ts';
 import { ExportPaths, ignoresCase } from './export-paths.ts';

@@ -16,7 +16,7 @@ import { Queue } from '../../lib/aws/queue.ts';
 import type { AwsTarget } from '../../lib/aws/target.ts';
 import type { OperatorContext } from '../../lib/ops/operator-context.ts';
 import type { PipelineResources } from '../../lib/ops/resources.ts';
-import type { CollectOptions } from '../../lib/report/collect.ts';
+import type { CollectOptions } from '../../lib/report/collect-options.ts';
 import type { ReportData } from '../../lib/report/data.ts';
 
 export interface ProbeInput {
