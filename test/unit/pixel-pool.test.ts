@@ -9,7 +9,8 @@ import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { defaultConfig, parseConfig } from '../../lib/config/parse.ts';
 import { ImageRejectedError, PixelPoolError } from '../../lib/imaging/errors.ts';
-import { PixelPool, type PixelPoolOptions } from '../../lib/imaging/pool/pixel-pool.ts';
+import { PixelPool } from '../../lib/imaging/pool/pixel-pool.ts';
+import type { PixelPoolOptions } from '../../lib/imaging/pool/pool-types.ts';
 import { renderImage } from '../../lib/imaging/render.ts';
 import { fixture, photoPixels } from '../fixtures/catalogue.ts';
 

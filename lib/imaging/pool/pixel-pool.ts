@@ -27,89 +27,24 @@
  * Without procfs (macOS, Windows) there is no meter: the timeout is wall-clock time and there is
  * no memory cap.
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import type { PixelmillConfig } from '../../../events/config/schema.ts';
 import type { DeclaredType } from '../analyse.ts';
-import { ImageRejectedError, type ImageUsage, PixelPoolError } from '../errors.ts';
+import { type ImageUsage, PixelPoolError } from '../errors.ts';
 import type { RenderResult } from '../render.ts';
+import { MIB, measure, overLimit } from './image-verdict.ts';
+import type {
+  Child,
+  Job,
+  Measured,
+  PixelPoolOptions,
+  PixelPoolStats,
+  Running,
+} from './pool-types.ts';
 import { type ProcessMeter, type ProcessReading, processMeter } from './process-meter.ts';
-import type { FromChild, ToChild } from './protocol.ts';
+import { answerOf, type FromChild, type ToChild } from './protocol.ts';
 
-export interface PixelPoolOptions {
-  readonly config: PixelmillConfig;
-  /** The child's entry file (workers/pixel-child.ts, or its bundle on Lambda). */
-  readonly childModule: string | URL;
-  /** Child processes. @default the CPU cores */
-  readonly size?: number;
-  /** libvips threads per child. @default 1 (one image per core beats one image on every core) */
-  readonly threadsPerChild?: number;
-  /** @default 25 */
-  readonly sampleMs?: number;
-  /** Told about processes started, killed and lost (the worker logs them). */
-  readonly onEvent?: (event: PixelPoolEvent) => void;
-  /**
-   * The child's environment (MALLOC_ARENA_MAX is added). The caller chooses what to pass: a
-   * process that parses untrusted images should see no credentials.
-   * @default none
-   */
-  readonly env?: Readonly<Record<string, string | undefined>>;
-  /** Replaces the procfs meter (tests of the non-Linux fallback pass `null`). */
-  readonly meter?: ProcessMeter | null;
-}
-
-export type PixelPoolEvent =
-  | { readonly kind: 'started'; readonly pid: number }
-  | {
-      readonly kind: 'killed';
-      readonly pid: number;
-      readonly reason: 'timeout' | 'memory-limit' | 'starved' | 'recycled' | 'abandoned' | 'closed';
-      readonly cpuSeconds?: number;
-      readonly peakMb?: number;
-    }
-  | { readonly kind: 'crashed'; readonly pid: number; readonly detail: string };
-
-export interface PixelPoolStats {
-  rendered: number;
-  started: number;
-  killed: Record<'timeout' | 'memory-limit' | 'starved' | 'recycled' | 'abandoned', number>;
-  crashed: number;
-}
-
-interface Job {
-  readonly input: Buffer;
-  readonly declared: DeclaredType | undefined;
-  resolve(result: RenderResult): void;
-  reject(error: Error): void;
-}
-
-interface Running {
-  readonly id: number;
-  readonly job: Job;
-  readonly startedAt: number;
-  readonly cpuAtStart: number;
-}
-
-interface Measured {
-  readonly wallSeconds: number;
-  readonly reading: ProcessReading | undefined;
-  readonly cpuSeconds: number;
-  readonly peakMb: number;
-}
-
-interface Child {
-  readonly process: ChildProcess;
-  readonly pid: number;
-  ready: boolean;
-  running?: Running | undefined;
-  /** Why the pool killed it, so its exit is not taken for a crash. */
-  killedFor?: string | undefined;
-}
-
-const MIB = 1024 * 1024;
 const STARTUP_FAILURES_BEFORE_GIVING_UP = 3;
-
-const toBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 
 export class PixelPool {
   readonly stats: PixelPoolStats = {
@@ -123,7 +58,6 @@ export class PixelPool {
   readonly #meter: ProcessMeter | undefined;
   readonly #children = new Set<Child>();
   readonly #queue: Job[] = [];
-  readonly #timeoutSeconds: number;
   readonly #memoryBytes: number;
   #nextId = 1;
   #sampler: NodeJS.Timeout | undefined;
@@ -136,7 +70,6 @@ export class PixelPool {
     this.#options = options;
     this.#size = Math.max(1, options.size ?? availableParallelism());
     this.#meter = options.meter === null ? undefined : (options.meter ?? processMeter());
-    this.#timeoutSeconds = options.config.limits.timeoutSeconds;
     this.#memoryBytes = options.config.limits.maxMemoryMb * MIB;
     this.#fill();
   }
@@ -265,28 +198,17 @@ export class PixelPool {
     }
     const running = child.running;
     if (!running || running.id !== message.id) return;
-    const measured = this.#measure(child, running);
+    const measured = measure(this.#meter, child.pid, running);
     const verdict = this.#verdict(child, measured, true);
     child.running = undefined;
     const usage: ImageUsage | undefined = measured.reading
       ? { cpuMs: Math.round(measured.cpuSeconds * 1000), peakMb: Math.round(measured.peakMb) }
       : undefined;
-    if (verdict) {
-      running.job.reject(verdict);
-    } else if (message.kind === 'done') {
+    const answer = verdict ? { error: verdict } : answerOf(message, usage);
+    if ('result' in answer) {
       this.stats.rendered++;
-      running.job.resolve({
-        analysis: message.analysis,
-        renditions: message.renditions.map((r) => ({ ...r, data: toBuffer(r.data) })),
-        ...(usage ? { usage } : {}),
-      });
-    } else if (message.kind === 'rejected') {
-      running.job.reject(new ImageRejectedError(message.reason, message.message, { usage }));
-    } else {
-      const error = new Error(message.message);
-      error.name = message.name;
-      running.job.reject(error);
-    }
+      running.job.resolve(answer.result);
+    } else running.job.reject(answer.error);
     this.#afterJob(child, measured.reading);
   }
 
@@ -375,7 +297,7 @@ export class PixelPool {
     for (const child of this.#children) {
       const running = child.running;
       if (!running || child.killedFor) continue;
-      const verdict = this.#verdict(child, this.#measure(child, running), false);
+      const verdict = this.#verdict(child, measure(this.#meter, child.pid, running), false);
       if (!verdict) continue;
       child.running = undefined;
       running.job.reject(verdict);
@@ -386,58 +308,13 @@ export class PixelPool {
    * Whether an image is over a limit, killing its process if so. `finished`: its answer arrived,
    * so the process lives on unless the readings condemn it.
    */
-  #measure(child: Child, running: Running): Measured {
-    const wallSeconds = (performance.now() - running.startedAt) / 1000;
-    const reading = this.#meter?.read(child.pid);
-    return {
-      wallSeconds,
-      reading,
-      cpuSeconds: reading ? reading.cpuSeconds - running.cpuAtStart : 0,
-      peakMb: reading ? reading.peakBytes / MIB : 0,
-    };
-  }
-
   #verdict(child: Child, measured: Measured, finished: boolean): Error | undefined {
-    const { wallSeconds, reading, peakMb } = measured;
-    const cpu = measured.cpuSeconds;
-    const limit = this.#timeoutSeconds;
-    const usage = { cpuMs: Math.round(cpu * 1000), peakMb: Math.round(peakMb) };
-    if (!this.#meter) {
-      if (wallSeconds <= limit) return undefined;
-      this.#killFor(child, 'timeout');
-      return new ImageRejectedError(
-        'timeout',
-        `Processing took longer than the ${limit} s per-image limit (wall-clock time: this ` +
-          'platform has no per-process CPU accounting)',
-      );
-    }
-    if (!reading) return undefined; // exited: its 'exit' says why
-    if (reading.peakBytes > this.#memoryBytes) {
-      this.#killFor(child, 'memory-limit', cpu, peakMb);
-      return new ImageRejectedError(
-        'memory-limit',
-        `Processing needed ${Math.round(peakMb)} MiB, over the ${this.#options.config.limits.maxMemoryMb} MiB ` +
-          'per-image memory limit',
-        { usage },
-      );
-    }
-    if (cpu > limit) {
-      this.#killFor(child, 'timeout', cpu, peakMb);
-      return new ImageRejectedError(
-        'timeout',
-        `Processing used ${cpu.toFixed(2)} CPU seconds, over the ${limit} s per-image limit`,
-        { usage },
-      );
-    }
-    if (!finished && wallSeconds > 3 * limit + 5) {
-      this.#killFor(child, 'starved', cpu, peakMb);
-      return new PixelPoolError(
-        'pixel-worker-starved',
-        `The image got ${cpu.toFixed(1)} CPU seconds in ${wallSeconds.toFixed(0)} s: the machine ` +
-          'is overloaded (retried, not charged to the image)',
-      );
-    }
-    return undefined;
+    const limits = this.#options.config.limits;
+    const found = overLimit(measured, limits, this.#meter !== undefined, finished);
+    if (!found) return undefined;
+    if (this.#meter) this.#killFor(child, found.reason, measured.cpuSeconds, measured.peakMb);
+    else this.#killFor(child, found.reason);
+    return found.error;
   }
 
   #killFor(

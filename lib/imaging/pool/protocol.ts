@@ -8,6 +8,8 @@
 import type { OutputFormat, PixelmillConfig } from '../../../events/config/schema.ts';
 import type { RejectionReason } from '../../../events/rejection-reasons.ts';
 import type { DeclaredType, ImageAnalysis } from '../analyse.ts';
+import { ImageRejectedError, type ImageUsage } from '../errors.ts';
+import type { RenderResult } from '../render.ts';
 
 /** Sent once, first: what the child renders with and how many libvips threads it may use. */
 export interface InitMessage {
@@ -63,3 +65,27 @@ export interface FailedMessage {
 }
 
 export type FromChild = ReadyMessage | DoneMessage | RejectedMessage | FailedMessage;
+
+const toBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+
+/** A child's answer to a render as the caller sees it: the result, or the error to reject with. */
+export function answerOf(
+  message: DoneMessage | RejectedMessage | FailedMessage,
+  usage: ImageUsage | undefined,
+): { result: RenderResult } | { error: Error } {
+  if (message.kind === 'done') {
+    return {
+      result: {
+        analysis: message.analysis,
+        renditions: message.renditions.map((r) => ({ ...r, data: toBuffer(r.data) })),
+        ...(usage ? { usage } : {}),
+      },
+    };
+  }
+  if (message.kind === 'rejected') {
+    return { error: new ImageRejectedError(message.reason, message.message, { usage }) };
+  }
+  const error = new Error(message.message);
+  error.name = message.name;
+  return { error };
+}
