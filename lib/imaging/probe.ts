@@ -11,7 +11,8 @@ import sharp, { type FailOnOptions, type Metadata } from 'sharp';
 import type { PixelmillConfig } from '../../events/config/schema.ts';
 import { rejectionFromDecoderError } from './classify-decoder-error.ts';
 import { ImageRejectedError } from './errors.ts';
-import { BoxStructureError, heifDecodeCost } from './heif-decode-cost.ts';
+import { heifDecodeCost } from './heif-decode-cost.ts';
+import { BoxStructureError } from './iso-boxes.ts';
 import { isAllowedFormat, type SourceFormat } from './loader-policy.ts';
 import { sniffFormat } from './sniff.ts';
 
