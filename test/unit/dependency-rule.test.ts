@@ -72,8 +72,8 @@ function libModuleOf(path: string): string | undefined {
 /** The operator jobs inside lib/, and which other lib modules each may import. */
 const operatorJobs: Record<string, readonly string[]> = {
   ops: ['aws', 'config', 'async'],
-  ingest: ['ops', 'aws', 'config', 'async'],
-  report: ['ops', 'aws', 'async'],
+  ingest: ['ops', 'aws', 'config', 'imaging', 'async'],
+  report: ['ops', 'aws', 'imaging', 'async'],
   run: ['ops', 'ingest', 'report', 'aws', 'config', 'imaging', 'async'],
 };
 /** Shared plumbing that imports no other lib module. */
