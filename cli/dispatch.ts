@@ -6,6 +6,7 @@ import { writeErr, writeOut } from './output.ts';
 import { closest } from './suggest.ts';
 import { systemErrorLine } from './system-errors.ts';
 
+/** What every module under commands/ exports: its `run` (argv → exit code) and its `help`. */
 interface CommandModule {
   readonly run: (argv: readonly string[]) => Promise<number>;
   readonly help: string;
@@ -23,82 +24,52 @@ interface Command {
 
 const commands: Record<string, Command> = {
   run: {
-    load: async () => {
-      const m = await import('./commands/run.ts');
-      return { run: m.runCommand, help: m.runHelp };
-    },
+    load: () => import('./commands/run.ts'),
     usage: 'run',
     summary: 'process files and directories end to end on the local cloud',
   },
   ingest: {
-    load: async () => {
-      const m = await import('./commands/ingest.ts');
-      return { run: m.ingestCommand, help: m.ingestHelp };
-    },
+    load: () => import('./commands/ingest.ts'),
     usage: 'ingest',
     summary: 'upload files, directories and archives (zip, tar, tar.gz); backfill s3:// prefixes',
   },
   worker: {
-    load: async () => {
-      const m = await import('./commands/worker.ts');
-      return { run: m.workerCommand, help: m.workerHelp };
-    },
+    load: () => import('./commands/worker.ts'),
     usage: 'worker',
     summary: 'run the image worker in this process (several can run)',
   },
   stack: {
-    load: async () => {
-      const m = await import('./commands/stack.ts');
-      return { run: m.stackCommand, help: m.stackHelp };
-    },
+    load: () => import('./commands/stack.ts'),
     usage: 'stack up',
     summary: 'run the embedded local cloud in the foreground',
   },
   status: {
-    load: async () => {
-      const m = await import('./commands/status.ts');
-      return { run: m.statusCommand, help: m.statusHelp };
-    },
+    load: () => import('./commands/status.ts'),
     usage: 'status',
     summary: 'queues, images, throughput, ETA and alarm conditions (--watch)',
   },
   dlq: {
-    load: async () => {
-      const m = await import('./commands/dlq.ts');
-      return { run: m.dlqCommand, help: m.dlqHelp };
-    },
+    load: () => import('./commands/dlq.ts'),
     usage: 'dlq',
     summary: 'list the dead-letter queue, show one message’s story, delete or purge',
   },
   redrive: {
-    load: async () => {
-      const m = await import('./commands/redrive.ts');
-      return { run: m.redriveCommand, help: m.redriveHelp };
-    },
+    load: () => import('./commands/redrive.ts'),
     usage: 'redrive',
     summary: 'move dead letters back to the work queue, selectively',
   },
   audit: {
-    load: async () => {
-      const m = await import('./commands/audit.ts');
-      return { run: m.auditCommand, help: m.auditHelp };
-    },
+    load: () => import('./commands/audit.ts'),
     usage: 'audit',
     summary: 'prove every upload has an outcome; --repair the gaps',
   },
   report: {
-    load: async () => {
-      const m = await import('./commands/report.ts');
-      return { run: m.reportCommand, help: m.reportHelp };
-    },
+    load: () => import('./commands/report.ts'),
     usage: 'report',
     summary: 'write one self-contained HTML page: contact sheet, charts, reasons, DLQ',
   },
   samples: {
-    load: async () => {
-      const m = await import('./commands/samples.ts');
-      return { run: m.samplesCommand, help: m.samplesHelp };
-    },
+    load: () => import('./commands/samples.ts'),
     usage: 'samples',
     summary: 'write generated sample images into a directory',
   },

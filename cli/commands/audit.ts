@@ -8,7 +8,7 @@ import { columns } from '../format.ts';
 import { writeJson, writeOut } from '../output.ts';
 import { resolveTarget, targetHelp, targetOptionSpec } from '../target.ts';
 
-export const auditHelp = `Usage: pixelmill audit [--repair] [--grace SECONDS] [--skip-renditions] [--json]
+export const help = `Usage: pixelmill audit [--repair] [--grace SECONDS] [--skip-renditions] [--json]
                       [--concurrency N] [--page-size N] [--time-limit SECONDS] [--resume]
                       [--state DIR | --stack NAME]
 
@@ -39,7 +39,7 @@ ${targetHelp}
   -h, --help
 `;
 
-export async function auditCommand(argv: readonly string[]): Promise<number> {
+export async function run(argv: readonly string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     ...targetOptionSpec,
     repair: { type: 'boolean', default: false },
@@ -53,7 +53,7 @@ export async function auditCommand(argv: readonly string[]): Promise<number> {
     help: { type: 'boolean', short: 'h', default: false },
   });
   if (values.help) {
-    await writeOut(auditHelp);
+    await writeOut(help);
     return 0;
   }
   // 0 is allowed: right after a drill, every upload without a row is a gap.

@@ -11,7 +11,7 @@ import { writeErr, writeJson, writeOut } from '../output.ts';
 import { closest } from '../suggest.ts';
 import { resolveTarget, targetHelp, targetOptionSpec } from '../target.ts';
 
-export const dlqHelp = `Usage: pixelmill dlq list [--max N] [--json] [--state DIR | --stack NAME]
+export const help = `Usage: pixelmill dlq list [--max N] [--json] [--state DIR | --stack NAME]
        pixelmill dlq show <message-id|key> [--json] [--state DIR | --stack NAME]
        pixelmill dlq delete <message-id|key> [--dry-run] [--json] [--state DIR | --stack NAME]
        pixelmill dlq purge [--yes] [--json] [--state DIR | --stack NAME]
@@ -51,7 +51,7 @@ function summary(letter: DeadLetter) {
   };
 }
 
-export async function dlqCommand(argv: readonly string[]): Promise<number> {
+export async function run(argv: readonly string[]): Promise<number> {
   const [sub, ...rest] = argv;
   const { values, positionals } = parseCommandArgs(rest, {
     ...targetOptionSpec,
@@ -62,7 +62,7 @@ export async function dlqCommand(argv: readonly string[]): Promise<number> {
     help: { type: 'boolean', short: 'h', default: false },
   });
   if (values.help || sub === undefined || sub === '--help' || sub === '-h') {
-    await writeOut(dlqHelp);
+    await writeOut(help);
     return 0;
   }
   if (!DLQ_COMMANDS.includes(sub)) {

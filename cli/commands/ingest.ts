@@ -1,4 +1,5 @@
 /** `pixelmill ingest`: files, directories, archives and S3 prefixes into the pipeline. */
+
 import { join, resolve, sep } from 'node:path';
 import { DEFAULT_STATE_DIR } from '../../infra/local/state-dir.ts';
 import { IngestCheckpoint, ingestJobId } from '../../lib/ingest/checkpoint.ts';
@@ -16,12 +17,13 @@ import { printable } from '../../lib/ops/printable.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import { columns } from '../format.ts';
 import { createIngestProgress } from '../ingest-progress.ts';
+import { listenForInterrupt } from '../interrupt.ts';
 import { ingestKeyPrefix } from '../key-prefix.ts';
 import { writeErr, writeJson, writeOut } from '../output.ts';
 import { peakRssBytes } from '../peak-rss.ts';
 import { resolveTarget, targetHelp, targetOptionSpec } from '../target.ts';
 
-export const ingestHelp = `Usage: pixelmill ingest <source>... [--prefix P] [--concurrency N] [--resume] [--rate N] [--json] [--state DIR | --stack NAME]
+export const help = `Usage: pixelmill ingest <source>... [--prefix P] [--concurrency N] [--resume] [--rate N] [--json] [--state DIR | --stack NAME]
 
 Feed the pipeline and return (watch it with \`pixelmill status\`). A source is:
   a file or a directory   uploaded (directories recursively; hidden files skipped; links
@@ -119,7 +121,7 @@ function summary(reports: readonly SourceReport[], seconds: number, where: strin
   return `${lines.join('\n')}\n`;
 }
 
-export async function ingestCommand(argv: readonly string[]): Promise<number> {
+export async function run(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, {
     ...targetOptionSpec,
     prefix: { type: 'string' },
@@ -134,7 +136,7 @@ export async function ingestCommand(argv: readonly string[]): Promise<number> {
     help: { type: 'boolean', short: 'h', default: false },
   });
   if (values.help) {
-    await writeOut(ingestHelp);
+    await writeOut(help);
     return 0;
   }
   if (positionals.length === 0) throw new UsageError('Expected at least one source');
@@ -154,10 +156,7 @@ export async function ingestCommand(argv: readonly string[]): Promise<number> {
     ...caps,
     ...(target.config ? { maxEntryBytes: target.config.limits.maxBytes } : {}),
   });
-  const interrupted = new AbortController();
-  const onSignal = () => interrupted.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const interrupted = listenForInterrupt();
   const progress = createIngestProgress();
   try {
     const keyPrefix = ingestKeyPrefix(values.prefix, target.resources.uploadsPrefix);
@@ -206,8 +205,7 @@ export async function ingestCommand(argv: readonly string[]): Promise<number> {
     return reports.some((r) => r.refused.length > 0 || r.failed.length > 0) ? 1 : 0;
   } finally {
     progress.done();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupted.release();
     await target.close();
   }
 }

@@ -9,7 +9,7 @@ import { prefixWarning, selectedKeyPrefix } from '../key-prefix.ts';
 import { writeErr, writeJson, writeOut } from '../output.ts';
 import { resolveTarget, targetHelp, targetOptionSpec } from '../target.ts';
 
-export const redriveHelp = `Usage: pixelmill redrive [--dry-run] [--reason CODE] [--prefix P] [--since T] [--max N] [--rate N] [--json]
+export const help = `Usage: pixelmill redrive [--dry-run] [--reason CODE] [--prefix P] [--since T] [--max N] [--rate N] [--json]
 
 Move messages from the dead-letter queue back to the work queue: those matching every filter
 given, at most --rate per second, each move written on the image's row (history, redrives).
@@ -32,7 +32,7 @@ ${targetHelp}
   -h, --help
 `;
 
-export async function redriveCommand(argv: readonly string[]): Promise<number> {
+export async function run(argv: readonly string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     ...targetOptionSpec,
     'dry-run': { type: 'boolean', default: false },
@@ -45,7 +45,7 @@ export async function redriveCommand(argv: readonly string[]): Promise<number> {
     help: { type: 'boolean', short: 'h', default: false },
   });
   if (values.help) {
-    await writeOut(redriveHelp);
+    await writeOut(help);
     return 0;
   }
   const since = values.since === undefined ? undefined : parseSince(values.since);

@@ -7,7 +7,7 @@ import { writeErr, writeJson, writeOut } from '../output.ts';
 import { resolveTarget, targetHelp, targetOptionSpec } from '../target.ts';
 import { assertWritableFileDir } from '../writable-path.ts';
 
-export const reportHelp = `Usage: pixelmill report [--out FILE] [--prefix P] [--max-images N] [--title T] [--state DIR | --stack NAME]
+export const help = `Usage: pixelmill report [--out FILE] [--prefix P] [--max-images N] [--title T] [--state DIR | --stack NAME]
 
 Write one HTML page that opens anywhere without a network: a contact sheet (thumbnails of the
 renditions over each image's placeholder, with its dominant colour), the backlog and the
@@ -34,7 +34,7 @@ ${targetHelp}
   -h, --help
 `;
 
-export async function reportCommand(argv: readonly string[]): Promise<number> {
+export async function run(argv: readonly string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     ...targetOptionSpec,
     out: { type: 'string' },
@@ -45,7 +45,7 @@ export async function reportCommand(argv: readonly string[]): Promise<number> {
     help: { type: 'boolean', short: 'h', default: false },
   });
   if (values.help) {
-    await writeOut(reportHelp);
+    await writeOut(help);
     return 0;
   }
   const maxImages = positiveInt('max-images', values['max-images'], 300);

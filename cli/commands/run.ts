@@ -1,4 +1,5 @@
 /** `pixelmill run`: the whole pipeline over files and directories, on the embedded local cloud. */
+
 import { createReadStream } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -22,6 +23,7 @@ import { RetryingImages } from '../../lib/run/retrying-images.ts';
 import { redriveEarlierFailures, waitForDeadLetters } from '../../lib/run/run-failures.ts';
 import { MANIFEST_FILE, type RunResult, runJob } from '../../lib/run/run-job.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
+import { listenForInterrupt } from '../interrupt.ts';
 import { loadConfig } from '../load-config.ts';
 import { openLogFile } from '../log-file.ts';
 import { writeErr, writeOut } from '../output.ts';
@@ -32,7 +34,7 @@ import { FAULTS_ENV, readTestFaults } from '../test-faults.ts';
 import { startWorkers } from '../workers.ts';
 import { assertWritableDir } from '../writable-path.ts';
 
-export const runHelp = `Usage: pixelmill run <file|dir|zip|tar|tgz>... --out DIR [options]
+export const help = `Usage: pixelmill run <file|dir|zip|tar|tgz>... --out DIR [options]
 
 Process images end to end on the embedded local cloud: upload every input to the local uploads
 bucket, let the workers make the renditions, wait until every image is DONE, REJECTED or FAILED
@@ -147,7 +149,7 @@ function summaryText(
   return `${lines.join('\n')}\n`;
 }
 
-export async function runCommand(argv: readonly string[]): Promise<number> {
+export async function run(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, {
     out: { type: 'string' },
     config: { type: 'string' },
@@ -157,7 +159,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     help: { type: 'boolean', short: 'h', default: false },
   });
   if (values.help) {
-    await writeOut(runHelp);
+    await writeOut(help);
     return 0;
   }
   if (!values.out) throw new UsageError('Expected --out DIR');
@@ -206,10 +208,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     },
   });
   const progress = createProgress();
-  const interrupted = new AbortController();
-  const onSignal = () => interrupted.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const interrupted = listenForInterrupt();
   let finished = 0;
   const sampler = startQueueSampler({
     workQueue: target.workQueue,
@@ -281,8 +280,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   } finally {
     await sampler.stop();
     progress.done();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupted.release();
     await workers.stop();
     await target.close();
     await logFile.close();

@@ -7,19 +7,19 @@ import { parseCommandArgs } from '../args.ts';
 import { writeOut } from '../output.ts';
 import { assertWritableDir } from '../writable-path.ts';
 
-export const samplesHelp = `Usage: pixelmill samples <dir>
+export const help = `Usage: pixelmill samples <dir>
 
 Write a few generated sample images into <dir> (a landscape, an EXIF-rotated portrait, a logo
 with transparency, a WebP, a small GIF and one damaged JPEG that must be rejected).
 Then: pixelmill run <dir> --out out
 `;
 
-export async function samplesCommand(argv: readonly string[]): Promise<number> {
+export async function run(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, {
     help: { type: 'boolean', short: 'h', default: false },
   });
   if (values.help) {
-    await writeOut(samplesHelp);
+    await writeOut(help);
     return 0;
   }
   const [dir, ...extra] = positionals;

@@ -6,10 +6,11 @@ import { DEFAULT_STATE_DIR } from '../../infra/local/state-dir.ts';
 import { UsageError } from '../../lib/ops/errors.ts';
 import { printable } from '../../lib/ops/printable.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
+import { listenForInterrupt } from '../interrupt.ts';
 import { openLogFile } from '../log-file.ts';
 import { writeErr, writeJson, writeOut } from '../output.ts';
 
-export const stackHelp = `Usage: pixelmill stack up [--state DIR] [--port N] [--json]
+export const help = `Usage: pixelmill stack up [--state DIR] [--port N] [--json]
 
 Run the embedded local cloud (S3, SQS, DynamoDB and the S3 → EventBridge → SQS hop) in the
 foreground until Ctrl-C. Other pixelmill processes on the same state directory find it
@@ -29,7 +30,7 @@ Options:
   -h, --help
 `;
 
-export async function stackCommand(argv: readonly string[]): Promise<number> {
+export async function run(argv: readonly string[]): Promise<number> {
   const [sub, ...rest] = argv;
   const { values } = parseCommandArgs(rest, {
     state: { type: 'string' },
@@ -38,7 +39,7 @@ export async function stackCommand(argv: readonly string[]): Promise<number> {
     help: { type: 'boolean', short: 'h', default: false },
   });
   if (values.help || sub === '--help' || sub === '-h') {
-    await writeOut(stackHelp);
+    await writeOut(help);
     return 0;
   }
   if (sub !== 'up') throw new UsageError('Expected `pixelmill stack up`');
@@ -75,10 +76,9 @@ export async function stackCommand(argv: readonly string[]): Promise<number> {
         'Ctrl-C to stop.\n',
     );
   }
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  const interrupted = listenForInterrupt();
+  await interrupted.requested;
+  interrupted.release();
   await cloud.stop();
   await logFile.close();
   return 0;

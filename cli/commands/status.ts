@@ -1,4 +1,5 @@
 /** `pixelmill status`: queues, images, throughput, ETA and the alarm conditions, once or live. */
+
 import { availableParallelism } from 'node:os';
 import {
   backlogThresholds,
@@ -12,10 +13,11 @@ import { recountTable } from '../../lib/ops/recount.ts';
 import { type PipelineStatus, readStatus, type StatusSources } from '../../lib/ops/status.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import { age, columns } from '../format.ts';
+import { listenForInterrupt } from '../interrupt.ts';
 import { writeControl, writeErr, writeJson, writeOut } from '../output.ts';
 import { type ResolvedTarget, resolveTarget, targetHelp, targetOptionSpec } from '../target.ts';
 
-export const statusHelp = `Usage: pixelmill status [--watch] [--interval SECONDS] [--json] [--recount] [--state DIR | --stack NAME]
+export const help = `Usage: pixelmill status [--watch] [--interval SECONDS] [--json] [--recount] [--state DIR | --stack NAME]
 
 One reading of the pipeline: the work queue (visible, in flight, delayed, age of the oldest
 message), the dead-letter queues, images by status in the metadata table, images finished in
@@ -154,7 +156,7 @@ function sourcesFor(target: ResolvedTarget): StatusSources {
   };
 }
 
-export async function statusCommand(argv: readonly string[]): Promise<number> {
+export async function run(argv: readonly string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     ...targetOptionSpec,
     watch: { type: 'boolean', default: false },
@@ -164,7 +166,7 @@ export async function statusCommand(argv: readonly string[]): Promise<number> {
     help: { type: 'boolean', short: 'h', default: false },
   });
   if (values.help) {
-    await writeOut(statusHelp);
+    await writeOut(help);
     return 0;
   }
   const interval = positiveInt('interval', values.interval, values.stack ? 30 : 2);
@@ -183,23 +185,18 @@ export async function statusCommand(argv: readonly string[]): Promise<number> {
       else await writeOut(render(status));
       return status.alarms.some((a) => a.state === 'ALARM') ? 1 : 0;
     }
-    let stopped = false;
+    const interrupted = listenForInterrupt();
     let wake: () => void = () => undefined;
-    const stop = () => {
-      stopped = true;
-      wake();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    void interrupted.requested.then(() => wake());
     const redraw = process.stdout.isTTY && !values.json;
-    while (!stopped) {
+    while (!interrupted.signal.aborted) {
       const status = await readStatus(sources);
       if (values.json) await writeJson(status, { compact: true });
       else {
         if (redraw) writeControl(process.stdout, '\x1b[H\x1b[2J');
         await writeOut(render(status));
       }
-      if (stopped) break;
+      if (interrupted.signal.aborted) break;
       // A timer that holds the event loop: joined to a cloud another process runs, nothing else
       // does, and an unref'd timer let Node exit mid-await (exit 13) after the first reading.
       await new Promise<void>((resolve) => {
@@ -210,8 +207,7 @@ export async function statusCommand(argv: readonly string[]): Promise<number> {
         };
       });
     }
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    interrupted.release();
     return 0;
   } finally {
     await target.close();

@@ -1,7 +1,9 @@
 /** `pixelmill worker`: one more process running the image worker against the pipeline's queue. */
+
 import { availableParallelism } from 'node:os';
 import { DEFAULT_STATE_DIR } from '../../infra/local/state-dir.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
+import { listenForInterrupt } from '../interrupt.ts';
 import { loadConfig } from '../load-config.ts';
 import { openLogFile } from '../log-file.ts';
 import { writeErr, writeOut } from '../output.ts';
@@ -10,7 +12,7 @@ import { checkLocalState, resolveTarget, targetHelp, targetOptionSpec } from '..
 import { FAULTS_ENV, readTestFaults } from '../test-faults.ts';
 import { SHORT_VISIBILITY_SECONDS, startWorkers } from '../workers.ts';
 
-export const workerHelp = `Usage: pixelmill worker [--concurrency N] [--state DIR | --stack NAME] [--config FILE]
+export const help = `Usage: pixelmill worker [--concurrency N] [--state DIR | --stack NAME] [--config FILE]
 
 Run the image worker in this process: the same handler Lambda runs, fed by a local SQS
 event-source mapping (long polls, batches, deletes successes, leaves failures to SQS). Runs
@@ -30,28 +32,21 @@ ${targetHelp}
   -h, --help
 `;
 
-export async function workerCommand(argv: readonly string[]): Promise<number> {
+export async function run(argv: readonly string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     ...targetOptionSpec,
     concurrency: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   });
   if (values.help) {
-    await writeOut(workerHelp);
+    await writeOut(help);
     return 0;
   }
   const concurrency = positiveInt('concurrency', values.concurrency, availableParallelism());
   // Listened for first: Ctrl-C (or SIGTERM) while the worker starts, or waits for its cloud,
   // stops it as cleanly as later, once it has started.
-  let stopping = false;
-  const stopRequested = new Promise<void>((resolve) => {
-    const stop = () => {
-      stopping = true;
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  const interrupted = listenForInterrupt();
+  const stopRequested = interrupted.requested;
   // Test-only fault injection (test/chaos); never set in production.
   const faults = readTestFaults(process.env[FAULTS_ENV]);
   // Before the log file, which would make the directory.
@@ -64,7 +59,7 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
     waitMs: Number.POSITIVE_INFINITY,
     log: logFile.logger('local-cloud'),
   });
-  if (stopping) {
+  if (interrupted.signal.aborted) {
     await target.close();
     await logFile.close();
     return 0;
