@@ -1,25 +1,25 @@
 /**
- * SDK errors turned into domain errors at the adapter boundary. The rest of lib/ decides on
- * `transient` alone: a transient error is retried through SQS, anything about the image is
- * decided by the imaging module, never here.
+ * SDK errors turned into domain errors at the adapter boundary. The class is the contract: the
+ * per-image flow turns ObjectNotFoundError and ObjectTooLargeError into REJECTED and
+ * ConditionFailedError into a lost lease; every other AwsAdapterError is transient, retried
+ * through SQS and, if it persists, dead-lettered with its code on the image's row. Anything about
+ * the image itself is decided by the imaging module, never here.
  */
 export class AwsAdapterError extends Error {
   override readonly name: string = 'AwsAdapterError';
   readonly operation: string;
   /** The SDK's error name, e.g. `ThrottlingException`, or a network code. */
   readonly code: string;
-  readonly transient: boolean;
   readonly httpStatus: number | undefined;
   constructor(
     operation: string,
     code: string,
     message: string,
-    options: ErrorOptions & { transient: boolean; httpStatus?: number | undefined },
+    options: ErrorOptions & { httpStatus?: number | undefined } = {},
   ) {
     super(`${operation} failed: ${code}: ${message}`, options);
     this.operation = operation;
     this.code = code;
-    this.transient = options.transient;
     this.httpStatus = options.httpStatus;
   }
 }
@@ -55,25 +55,13 @@ export function toAdapterError(operation: string, error: unknown): AwsAdapterErr
   const message = shape.message ?? String(error);
   const httpStatus = shape.$metadata?.httpStatusCode;
   if (NOT_FOUND.has(code) || httpStatus === 404 || httpStatus === 412) {
-    return new ObjectNotFoundError(operation, code, message, {
-      cause: error,
-      transient: false,
-      httpStatus,
-    });
+    return new ObjectNotFoundError(operation, code, message, { cause: error, httpStatus });
   }
   if (code === 'ConditionalCheckFailedException') {
-    return new ConditionFailedError(operation, code, message, {
-      cause: error,
-      transient: false,
-      httpStatus,
-    });
+    return new ConditionFailedError(operation, code, message, { cause: error, httpStatus });
   }
   // Everything else (throttling, 5xx, timeouts, refused connections, and also access denied or
   // a missing bucket, which an operator must fix) is retried through SQS and, if it persists,
   // lands in the DLQ with this error on the image's row: visible, never lost.
-  return new AwsAdapterError(operation, code, message, {
-    cause: error,
-    transient: true,
-    httpStatus,
-  });
+  return new AwsAdapterError(operation, code, message, { cause: error, httpStatus });
 }

@@ -32,7 +32,7 @@ export async function fetchLocalQueueMetrics(endpoint: string): Promise<LocalQue
       `GET ${url.href}`,
       'LocalMetricsUnavailable',
       error instanceof Error ? error.message : String(error),
-      { cause: error, transient: true },
+      { cause: error },
     );
   }
   return z.array(localQueueMetricsSchema).parse(body);

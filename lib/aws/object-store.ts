@@ -72,9 +72,7 @@ export class ObjectStore {
       const length = response.ContentLength ?? 0;
       if (length > maxBytes) {
         response.Body?.transformToWebStream().cancel();
-        throw new ObjectTooLargeError(operation, 'TooLarge', `${length} bytes > ${maxBytes}`, {
-          transient: false,
-        });
+        throw new ObjectTooLargeError(operation, 'TooLarge', `${length} bytes > ${maxBytes}`);
       }
       const bytes = await response.Body?.transformToByteArray();
       return {

@@ -27,9 +27,6 @@ export async function readStackOutputs(
         'DescribeStacks',
         'StackNotFound',
         `no stack named ${stackName} in ${target.region}`,
-        {
-          transient: false,
-        },
       );
     }
     return Object.fromEntries(
@@ -45,10 +42,7 @@ export async function readStackOutputs(
         'DescribeStacks',
         'StackNotFound',
         `no stack named ${stackName} in ${target.region}`,
-        {
-          transient: false,
-          cause: error,
-        },
+        { cause: error },
       );
     }
     throw toAdapterError(`DescribeStacks ${stackName}`, error);
