@@ -101,15 +101,16 @@ describe('the pixel pool', () => {
     const { pool: p, pids } = pool(t, { config: slowConfig({ timeoutSeconds: 1 }) });
     await p.render(await small()); // the process is up: what is timed is the image's work
     const slow = await slowToEncode();
-    const started = performance.now();
     await assert.rejects(p.render(slow), (error) => {
       assert.ok(error instanceof ImageRejectedError);
       assert.equal(error.reason, 'timeout');
-      assert.match(error.message, /used 1\.\d\d CPU seconds, over the 1 s per-image limit/);
+      // Stopped within a few meter samples of its budget, counted in CPU time (not in wall time,
+      // which a loaded machine stretches): the image's process used 1.0–1.5 CPU seconds.
+      const used = /used (\d+\.\d\d) CPU seconds, over the 1 s per-image limit/.exec(error.message);
+      assert.ok(used?.[1], error.message);
+      assert.ok(Number(used[1]) >= 1 && Number(used[1]) < 1.5, error.message);
       return true;
     });
-    const ms = performance.now() - started;
-    assert.ok(ms < 2500, `refused after ${Math.round(ms)} ms`);
     // The process doing it is gone, not decoding on in the background.
     const killed = pids[0];
     assert.ok(killed !== undefined);
