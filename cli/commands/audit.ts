@@ -1,6 +1,7 @@
 /** `pixelmill audit`: prove every upload has an outcome, and repair the gaps. */
 import { runAudit } from '../../lib/ops/audit.ts';
 import { tableCheckpointStore } from '../../lib/ops/audit-checkpoint.ts';
+import { readInventoryManifest } from '../../lib/ops/inventory-manifest.ts';
 import { printable } from '../../lib/ops/printable.ts';
 import { recountTable } from '../../lib/ops/recount.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
@@ -10,7 +11,7 @@ import { resolveTarget, targetHelp, targetOptionSpec } from '../target.ts';
 
 export const help = `Usage: pixelmill audit [--repair] [--grace SECONDS] [--skip-renditions] [--json]
                       [--concurrency N] [--page-size N] [--time-limit SECONDS] [--resume]
-                      [--state DIR | --stack NAME]
+                      [--inventory s3://BUCKET/…/manifest.json] [--state DIR | --stack NAME]
 
 List the uploads bucket and the metadata table and report every object version that is not
 DONE, not REJECTED, not visibly in flight and not in the dead-letter queue: lost events
@@ -25,15 +26,25 @@ continues the last unfinished pass (cut off by --time-limit, Ctrl-C or a crash) 
 starting over, counting every version once. Gap details: the first 100 (counts cover all).
 Exit status 1 when gaps remain or the pass is unfinished.
 
+--inventory reads the object versions from an S3 Inventory report (CSV, gzip) instead of
+listing the bucket: each data file is streamed and audited N at a time, a page at a time, and
+--resume continues from the file and row where the pass stopped. The report is as of its date:
+uploads since are not in it, and not audited (run the audit without --inventory for them).
+Only an inventory of the uploads bucket, in CSV, with the fields Size, LastModifiedDate and ETag
+(and VersionId, IsLatest, IsDeleteMarker for all versions) is read.
+
 Options:
   --repair              re-enqueue every gap (reopening DONE rows with missing renditions),
                         then rebuild the table's counts from its rows (as status --recount)
   --grace SECONDS       uploads younger than this with no row count as in flight (default 900)
   --skip-renditions     do not check that DONE rows' renditions exist (faster)
-  --concurrency N       key ranges audited at once (default 4)
+  --concurrency N       key ranges (or inventory files) audited at once (default 4)
   --page-size N         object versions per page, what each range holds at once (default 1000)
   --time-limit SECONDS  start no page after this long; the pass stays resumable
   --resume              continue the last unfinished pass instead of starting a new one
+  --inventory URI       audit from an S3 Inventory report: s3://BUCKET/KEY/manifest.json, or
+                        the prefix holding the reports (s3://BUCKET/PREFIX/SOURCE/CONFIG/):
+                        its newest manifest
   --json                machine-readable report
 ${targetHelp}
   -h, --help
@@ -49,6 +60,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     'page-size': { type: 'string' },
     'time-limit': { type: 'string' },
     resume: { type: 'boolean', default: false },
+    inventory: { type: 'string' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   });
@@ -66,6 +78,10 @@ export async function run(argv: readonly string[]): Promise<number> {
       : positiveInt('time-limit', values['time-limit'], 1);
   const target = await resolveTarget(values);
   try {
+    const inventory =
+      values.inventory === undefined
+        ? undefined
+        : await readInventoryManifest(target, values.inventory);
     const report = await runAudit(target, {
       graceSeconds,
       checkRenditions: !values['skip-renditions'],
@@ -75,6 +91,7 @@ export async function run(argv: readonly string[]): Promise<number> {
       checkpoint: tableCheckpointStore(target.table, 'operator'),
       resume: values.resume,
       ...(timeLimit !== undefined ? { deadline: Date.now() + timeLimit * 1000 } : {}),
+      ...(inventory ? { inventory } : {}),
     });
     const { repair } = report;
     // A repair also rebuilds the table's counts (status, report): whatever drifted is settled.
@@ -90,6 +107,11 @@ export async function run(argv: readonly string[]): Promise<number> {
     } else {
       const lines = [
         `Audit of ${printable(`s3://${target.resources.uploadsBucket}/${target.resources.uploadsPrefix}`)} in ${report.seconds} s: ${report.objects} object version(s)${report.sessions > 1 ? ` (over ${report.sessions} sessions)` : ''}`,
+        ...(report.inventory
+          ? [
+              `  from the inventory of ${report.inventory.createdAt} (${printable(report.inventory.manifest)}, ${report.inventory.files} file(s)): uploads since are not audited; run a listing audit (without --inventory) for them`,
+            ]
+          : []),
         `  DONE ${report.done} · REJECTED ${report.rejected} · in flight ${report.inFlight} · in the DLQ ${report.inDeadLetterQueue} · gaps ${report.gapCount}`,
       ];
       if (gaps.length > 0)

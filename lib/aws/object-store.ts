@@ -84,6 +84,21 @@ export class ObjectStore {
     }
   }
 
+  /**
+   * The object's body as a stream, for reading a big object a chunk at a time (an S3 Inventory
+   * file): the caller consumes or destroys it. Errors while streaming surface on the stream.
+   */
+  async getStream(bucket: string, key: string): Promise<Readable> {
+    const operation = `GetObject s3://${bucket}/${key}`;
+    try {
+      const response = await this.#s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      // In Node.js the SDK's body is an http.IncomingMessage (a Readable).
+      return response.Body as Readable;
+    } catch (error) {
+      throw toAdapterError(operation, error);
+    }
+  }
+
   /** The object (or its version `versionId`); undefined when there is none. */
   async head(
     bucket: string,

@@ -59,6 +59,8 @@ const segmentSchema = z.strictObject({
   through: z.string().optional(),
   /** The last object version finished: the listing resumes after it. */
   resumeAfter: z.strictObject({ key: z.string(), versionId: z.string() }).optional(),
+  /** A pass from an S3 Inventory (one segment per data file): rows of the file finished. */
+  rows: z.int().min(0).optional(),
   finished: z.boolean(),
   counts: countsSchema,
 });
@@ -104,9 +106,11 @@ export function auditCheckpointKey(name = 'default'): RowKey {
   return { pk: AUDIT_ITEMS_PK, sk: `checkpoint#${name}` };
 }
 
-export function auditScope(ctx: OperatorContext): string {
+/** With an inventory, its manifest is part of the scope: a pass over one report is not resumed on another. */
+export function auditScope(ctx: OperatorContext, inventoryUri?: string): string {
   const r = ctx.resources;
-  return JSON.stringify([r.uploadsBucket, r.uploadsPrefix, r.renditionsBucket, ctx.configHash]);
+  const scope = [r.uploadsBucket, r.uploadsPrefix, r.renditionsBucket, ctx.configHash];
+  return JSON.stringify(inventoryUri ? [...scope, inventoryUri] : scope);
 }
 
 /** The checkpoint in the metadata table. A document that does not parse is ignored (a new pass). */

@@ -22,6 +22,11 @@
  * and, with `repair`, each page's gaps are repaired as they are found. With a checkpoint store the
  * position of every segment is saved after each page (audit-checkpoint.ts), so a pass cut off by a
  * deadline continues in the next session.
+ *
+ * From an S3 Inventory report (`inventory`, read by inventory-manifest.ts) the versions come from
+ * the report's gzip CSV files instead of the listing: one segment per file, streamed a page at a
+ * time (inventory-rows.ts), its position the rows of the file done. The report is as of its date:
+ * uploads since are not in it and not audited (the report says so; a listing audit covers them).
  */
 
 import type { ImageRow } from '../../events/image-row.ts';
@@ -44,6 +49,8 @@ import { auditPage, identityOf } from './audit-page.ts';
 import { isPastSegment, splitSegments } from './audit-segments.ts';
 import { peekDeadLetters } from './dead-letters.ts';
 import { flushCountsQuietly } from './flush-counts.ts';
+import type { InventoryManifest } from './inventory-manifest.ts';
+import { inventoryRows } from './inventory-rows.ts';
 import type { OperatorContext } from './operator-context.ts';
 
 export const gapKinds = ['no-row', 'stuck', 'failed-not-in-dlq', 'missing-renditions'] as const;
@@ -86,6 +93,15 @@ export interface AuditReport {
   readonly pages: number;
   /** The most rows one page held at once: bounded by the page size, never by the table. */
   readonly peakHeldRows: number;
+  /**
+   * The inventory report the pass read instead of the listing: uploads after `createdAt` are not
+   * in it and were not audited (a listing audit covers them). Null: the bucket was listed.
+   */
+  readonly inventory: {
+    readonly manifest: string;
+    readonly createdAt: string;
+    readonly files: number;
+  } | null;
   /** With `repair`: gaps re-enqueued, and those skipped because their row changed meanwhile. */
   readonly repair: { readonly requeued: number; readonly skipped: number } | null;
   readonly seconds: number;
@@ -115,6 +131,11 @@ export interface AuditOptions {
   readonly deadline?: number;
   /** Start no more than this many pages in this session (a budget; tests cut a pass with it). */
   readonly maxPages?: number;
+  /**
+   * Audit the versions an S3 Inventory report lists instead of listing the bucket (one segment
+   * per data file; `segments` is ignored). Uploads after the report's date are not audited.
+   */
+  readonly inventory?: InventoryManifest;
 }
 
 const DEFAULTS = { pageSize: 1000, segments: 16, concurrency: 4, maxGapDetails: 100 } as const;
@@ -140,9 +161,18 @@ export async function runAudit(
   const { resources } = ctx;
   const store = options.checkpoint;
 
-  const scope = auditScope(ctx);
+  const { inventory } = options;
+  const scope = auditScope(ctx, inventory?.uri);
   let loaded = options.resume && store ? await store.load() : undefined;
   if (loaded && (loaded.scope !== scope || loaded.finished)) loaded = undefined;
+  // A report of an empty bucket lists no file: one finished segment stands for it.
+  const initialSegments = inventory
+    ? inventory.files.length === 0
+      ? [{ ...newSegmentState({}), finished: true }]
+      : inventory.files.map(() => ({ ...newSegmentState({}), rows: 0 }))
+    : splitSegments(resources.uploadsPrefix, options.segments ?? DEFAULTS.segments).map(
+        newSegmentState,
+      );
   const stamp = new Date(now).toISOString();
   const checkpoint: AuditCheckpoint = loaded ?? {
     version: 1,
@@ -151,9 +181,7 @@ export async function runAudit(
     updatedAt: stamp,
     sessions: 0,
     finished: false,
-    segments: splitSegments(resources.uploadsPrefix, options.segments ?? DEFAULTS.segments).map(
-      newSegmentState,
-    ),
+    segments: initialSegments,
     gaps: [],
   };
   checkpoint.sessions++;
@@ -185,12 +213,43 @@ export async function runAudit(
     (options.maxPages !== undefined && pagesStarted >= options.maxPages) ||
     (options.deadline !== undefined && Date.now() >= options.deadline);
 
-  const auditSegment = async (state: SegmentState) => {
+  /** The segment's versions from where it stopped, each with its position once audited. */
+  async function* versionsOf(
+    state: SegmentState,
+    index: number,
+  ): AsyncGenerator<{ object: AuditObject; done: (s: SegmentState) => void }> {
+    if (inventory) {
+      for await (const { row, object } of inventoryRows(ctx, inventory, index, state.rows ?? 0))
+        yield { object, done: (s) => (s.rows = row) };
+      return;
+    }
+    const listing = ctx.store.listVersions(resources.uploadsBucket, resources.uploadsPrefix, {
+      startAfter: state.resumeAfter?.key ?? state.after,
+      versionIdMarker: state.resumeAfter?.versionId,
+    });
+    for await (const o of listing) {
+      if (isPastSegment(state, o.key)) return;
+      const object: AuditObject = {
+        bucket: resources.uploadsBucket,
+        key: o.key,
+        etag: o.etag,
+        versionId: o.versionId,
+        size: o.size,
+        lastModified: o.lastModified,
+      };
+      yield {
+        object,
+        done: (s) => (s.resumeAfter = { key: o.key, versionId: o.versionId ?? 'null' }),
+      };
+    }
+  }
+
+  const auditSegment = async (state: SegmentState, index: number) => {
     if (state.finished) return;
     let page: AuditObject[] = [];
+    let position: ((s: SegmentState) => void) | undefined;
     const flush = async () => {
-      const last = page.at(-1);
-      if (!last) return;
+      if (page.length === 0 || !position) return;
       const result = await auditPage(ctx, page, rules);
       page = [];
       const counts: AuditCounts = { ...result.counts };
@@ -204,29 +263,18 @@ export async function runAudit(
         if (gapDetails.length < maxGapDetails) gapDetails.push(g);
         if (checkpoint.gaps.length < CHECKPOINT_GAP_DETAILS) checkpoint.gaps.push(storedGap(g));
       }
-      state.resumeAfter = { key: last.key, versionId: last.versionId ?? 'null' };
+      position(state);
       peakHeldRows = Math.max(peakHeldRows, result.heldRows);
       pages++;
       await save();
     };
-    const listing = ctx.store.listVersions(resources.uploadsBucket, resources.uploadsPrefix, {
-      startAfter: state.resumeAfter?.key ?? state.after,
-      versionIdMarker: state.resumeAfter?.versionId,
-    });
-    for await (const o of listing) {
-      if (isPastSegment(state, o.key)) break;
+    for await (const { object, done } of versionsOf(state, index)) {
       if (page.length === 0) {
         if (outOfBudget()) return;
         pagesStarted++;
       }
-      page.push({
-        bucket: resources.uploadsBucket,
-        key: o.key,
-        etag: o.etag,
-        versionId: o.versionId,
-        size: o.size,
-        lastModified: o.lastModified,
-      });
+      page.push(object);
+      position = done;
       if (page.length >= pageSize) await flush();
     }
     await flush();
@@ -258,6 +306,13 @@ export async function runAudit(
     sessions: checkpoint.sessions,
     pages,
     peakHeldRows,
+    inventory: inventory
+      ? {
+          manifest: inventory.uri,
+          createdAt: inventory.createdAt.toISOString(),
+          files: inventory.files.length,
+        }
+      : null,
     repair: options.repair ? { requeued: total.requeued, skipped: total.repairSkipped } : null,
     seconds: Math.round((performance.now() - started) / 10) / 100,
   };

@@ -7,3 +7,18 @@ export class OpsError extends Error {
 export class UsageError extends OpsError {
   override readonly name = 'UsageError';
 }
+
+/**
+ * An S3 Inventory report that cannot be audited from: a manifest that does not parse or names
+ * another bucket, a format other than CSV, a data file that is truncated, corrupt or not what the
+ * manifest says. The audit stops rather than report a partial pass as clean.
+ */
+export class InventoryError extends OpsError {
+  override readonly name = 'InventoryError';
+  /** The manifest or data file at fault (`s3://bucket/key`). */
+  readonly location: string;
+  constructor(location: string, message: string, options?: ErrorOptions) {
+    super(`${location}: ${message}`, options);
+    this.location = location;
+  }
+}
