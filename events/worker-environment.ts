@@ -52,6 +52,11 @@ export const AUDIT_ENV = {
   checkRenditions: 'PIXELMILL_AUDIT_CHECK_RENDITIONS',
   /** Key ranges audited at once (each holds one page of rows). */
   concurrency: 'PIXELMILL_AUDIT_CONCURRENCY',
+  /**
+   * `s3://bucket/prefix/`: start each pass from the newest S3 Inventory report under it instead
+   * of listing the uploads bucket. Unset: list.
+   */
+  inventory: 'PIXELMILL_AUDIT_INVENTORY',
   config: 'PIXELMILL_CONFIG',
   region: 'AWS_REGION',
 } as const;

@@ -3,7 +3,10 @@
  * it), publishing the number of gaps as the AuditGaps metric, which the construct alarms on, and,
  * when told to, re-enqueuing exactly those gaps. A pass over a big bucket spans invocations: each
  * resumes from the checkpoint in the table and stops starting pages AUDIT_TIME_MARGIN_MS before
- * its timeout (docs/aws.md#the-scheduled-audit-at-scale has the arithmetic).
+ * its timeout (docs/aws.md#the-scheduled-audit-at-scale has the arithmetic). With `inventory`,
+ * each pass reads the newest S3 Inventory report under that prefix instead of listing the bucket;
+ * a newer report arriving mid-pass starts a new pass over it (the checkpoint's scope names the
+ * manifest).
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -17,7 +20,12 @@ import { ObjectStore } from '../lib/aws/object-store.ts';
 import { Queue } from '../lib/aws/queue.ts';
 import type { AwsTarget } from '../lib/aws/target.ts';
 import { runAudit } from '../lib/ops/audit.ts';
-import { type AuditCheckpoint, tableCheckpointStore } from '../lib/ops/audit-checkpoint.ts';
+import {
+  type AuditCheckpoint,
+  auditScope,
+  tableCheckpointStore,
+} from '../lib/ops/audit-checkpoint.ts';
+import { readInventoryManifest } from '../lib/ops/inventory-manifest.ts';
 import type { PipelineResources } from '../lib/ops/resources.ts';
 import type { LineSink } from './telemetry/line-sink.ts';
 import { createWorkerTelemetry } from './telemetry/worker-telemetry.ts';
@@ -31,6 +39,8 @@ export interface AuditSettings {
   readonly graceSeconds?: number;
   /** Key ranges audited at once (the function's memory holds this many pages). */
   readonly concurrency?: number;
+  /** `s3://bucket/prefix/` holding the uploads bucket's inventory reports: audit the newest. */
+  readonly inventory?: string | undefined;
   readonly output?: LineSink;
   readonly serviceName?: string;
 }
@@ -78,6 +88,9 @@ export function createAuditHandler(settings: AuditSettings): AuditHandler {
     };
     const remaining = context.getRemainingTimeInMillis();
     const before = await tableCheckpointStore(table, SCHEDULED_CHECKPOINT).load();
+    const inventory = settings.inventory
+      ? await readInventoryManifest(ctx, settings.inventory)
+      : undefined;
     // Each invocation continues the unfinished pass (one pass may need several on a big bucket)
     // and stops starting pages near its timeout; the next scheduled run picks it up.
     const report = await runAudit(ctx, {
@@ -87,9 +100,14 @@ export function createAuditHandler(settings: AuditSettings): AuditHandler {
       repair: settings.repair,
       checkpoint: tableCheckpointStore(table, SCHEDULED_CHECKPOINT),
       resume: true,
+      ...(inventory ? { inventory } : {}),
       deadline: Date.now() + remaining - Math.min(AUDIT_TIME_MARGIN_MS, remaining / 2),
     });
-    const checkedBefore = before && !before.finished ? sumObjects(before) : 0;
+    // Versions checked by earlier sessions of this same pass (a new report starts a new pass).
+    const checkedBefore =
+      before && !before.finished && before.scope === auditScope(ctx, inventory?.uri)
+        ? sumObjects(before)
+        : 0;
     telemetry.metrics.addMetric(METRICS.auditGaps, MetricUnit.Count, report.gapCount);
     telemetry.metrics.addMetric(
       METRICS.auditVersionsChecked,
@@ -116,6 +134,7 @@ export function createAuditHandler(settings: AuditSettings): AuditHandler {
       inDeadLetterQueue: report.inDeadLetterQueue,
       seconds: report.seconds,
       pages: report.pages,
+      inventory: report.inventory,
       examples: report.gaps
         .slice(0, 10)
         .map((g) => ({ kind: g.kind, key: g.object.key, detail: g.detail })),

@@ -22,6 +22,10 @@ const schema = z.object({
     .regex(/^[1-9][0-9]?$/, 'Expected an integer from 1 to 99')
     .default('8'),
   [AUDIT_ENV.config]: z.string().optional(),
+  [AUDIT_ENV.inventory]: z
+    .string()
+    .regex(/^s3:\/\/[^/]+\//, 'Expected s3://BUCKET/PREFIX/')
+    .optional(),
   [AUDIT_ENV.region]: z.string().min(1),
 });
 
@@ -46,4 +50,5 @@ export const handler = createAuditHandler({
   repair: env[AUDIT_ENV.repair] === 'true',
   checkRenditions: env[AUDIT_ENV.checkRenditions] === 'true',
   concurrency: Number(env[AUDIT_ENV.concurrency]),
+  inventory: env[AUDIT_ENV.inventory],
 });

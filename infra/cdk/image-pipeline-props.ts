@@ -153,6 +153,25 @@ export interface ScheduledAuditProps {
   readonly reservedConcurrency?: number;
   /** Absolute path of the audit's entry module (tests use a stub). @default workers/audit.ts */
   readonly entry?: string;
+  /**
+   * Start each pass from the newest S3 Inventory report of the uploads bucket instead of listing
+   * it (worth it past ~100 million versions: docs/aws.md#the-scheduled-audit-at-scale). The
+   * inventory itself is yours to configure on the uploads bucket: CSV, all versions, with the
+   * fields Size, LastModifiedDate and ETag. Uploads after a report's date are audited by the next
+   * report. The audit may read (s3:GetObject, s3:ListBucket) that report prefix only.
+   * @default none: the audit lists the bucket
+   */
+  readonly inventory?: AuditInventoryProps;
+}
+
+/** Where S3 delivers the uploads bucket's inventory reports. */
+export interface AuditInventoryProps {
+  /** The inventory's destination bucket. */
+  readonly bucket: s3.IBucket;
+  /** The inventory's destination prefix, without a trailing `/` (S3 adds one). @default none */
+  readonly destinationPrefix?: string;
+  /** The inventory configuration's id (its name). */
+  readonly configId: string;
 }
 
 export const IMAGE_PIPELINE_DEFAULTS = {

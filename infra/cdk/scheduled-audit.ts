@@ -7,7 +7,8 @@
  *
  * Its role may list the two buckets (and HEAD renditions stored under hashed keys), read rows by
  * key (and append repair notes to them), write its own checkpoint item, peek at the DLQ (receive
- * and release) and send to the work queue. Nothing else.
+ * and release) and send to the work queue, and, with an inventory, list and read that inventory's
+ * report prefix in its destination bucket. Nothing else.
  * - Scheduled rules: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-rule-schedule.html
  */
 import {
@@ -26,6 +27,7 @@ import {
 import { Construct } from 'constructs';
 import { AUDIT_ITEMS_PK } from '../../events/image-row.ts';
 import { AUDIT_ENV } from '../../events/worker-environment.ts';
+import type { AuditInventoryProps } from './image-pipeline-props.ts';
 import { acknowledge, wildcardResourceFinding } from './nag.ts';
 import { createOwnFunction } from './own-function.ts';
 import { ESM_REQUIRE_BANNER } from './worker-bundling.ts';
@@ -49,6 +51,8 @@ export interface ScheduledAuditConstructProps {
   readonly table: dynamodb.ITable;
   readonly workQueue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
+  /** Start each pass from the newest inventory report there instead of listing. */
+  readonly inventory?: AuditInventoryProps | undefined;
 }
 
 /** What the audit's adapters call (lib/ops/audit.ts through lib/aws), and nothing more. */
@@ -67,7 +71,24 @@ export const AUDIT_ACTIONS = {
   noteRows: ['dynamodb:UpdateItem'],
   peekDeadLetters: ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
   requeue: ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
+  /** The newest report's manifest is found by listing its prefix (s3:prefix-conditioned). */
+  listInventory: ['s3:ListBucket'],
+  /** The manifest and its gzip CSV files, under that prefix only. */
+  readInventory: ['s3:GetObject'],
 } as const;
+
+/**
+ * Where S3 delivers the reports of the uploads bucket's inventory:
+ * `<destination-prefix>/<source-bucket>/<config-id>/` (manifests under `<timestamp>/`, data files
+ * under `data/`). https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage-inventory-location.html
+ */
+export function inventoryReportPrefix(
+  inventory: AuditInventoryProps,
+  uploadsBucketName: string,
+): string {
+  const head = inventory.destinationPrefix ? `${inventory.destinationPrefix}/` : '';
+  return `${head}${uploadsBucketName}/${inventory.configId}/`;
+}
 
 /**
  * Lambda's longest timeout. A pass over a big bucket spans invocations: each stops starting pages
@@ -91,6 +112,9 @@ export class ScheduledAudit extends Construct {
 
   constructor(scope: Construct, id: string, props: ScheduledAuditConstructProps) {
     super(scope, id);
+    const inventoryPrefix = props.inventory
+      ? inventoryReportPrefix(props.inventory, props.uploadsBucket.bucketName)
+      : undefined;
     const own = createOwnFunction(this, {
       description: 'pixelmill audit: every upload DONE, REJECTED, in flight or in the DLQ',
       roleDescription:
@@ -120,6 +144,11 @@ export class ScheduledAudit extends Construct {
         [AUDIT_ENV.checkRenditions]: String(props.checkRenditions),
         [AUDIT_ENV.concurrency]: String(AUDIT_CONCURRENCY),
         [AUDIT_ENV.config]: props.workerConfigJson,
+        ...(inventoryPrefix !== undefined && props.inventory
+          ? {
+              [AUDIT_ENV.inventory]: `s3://${props.inventory.bucket.bucketName}/${inventoryPrefix}`,
+            }
+          : {}),
         POWERTOOLS_SERVICE_NAME: props.serviceName,
       },
     });
@@ -162,6 +191,26 @@ export class ScheduledAudit extends Construct {
         },
       }),
     );
+    if (props.inventory && inventoryPrefix !== undefined) {
+      const { bucket } = props.inventory;
+      // https://docs.aws.amazon.com/AmazonS3/latest/userguide/amazon-s3-policy-keys.html
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'ListInventory',
+          actions: [...AUDIT_ACTIONS.listInventory],
+          resources: [bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': [`${inventoryPrefix}*`] } },
+        }),
+      );
+      const reports = bucket.arnForObjects(`${inventoryPrefix}*`);
+      statement('ReadInventory', AUDIT_ACTIONS.readInventory, [reports]);
+      acknowledge(
+        this.role,
+        wildcardResourceFinding(this, reports),
+        'An inventory report is a manifest and data files whose names S3 chooses per report: ' +
+          'the wildcard is the report prefix of the uploads bucket inventory, s3:GetObject only.',
+      );
+    }
     if (props.repair) statement('NoteRows', AUDIT_ACTIONS.noteRows, [props.table.tableArn]);
     statement('PeekDeadLetters', AUDIT_ACTIONS.peekDeadLetters, [props.deadLetterQueue.queueArn]);
     statement('Requeue', props.repair ? AUDIT_ACTIONS.requeue : ['sqs:GetQueueAttributes'], [

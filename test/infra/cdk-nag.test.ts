@@ -7,7 +7,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { type App, aws_lambda as lambda, aws_sqs as sqs, Validations } from 'aws-cdk-lib';
+import {
+  type App,
+  aws_lambda as lambda,
+  Stack,
+  aws_s3 as s3,
+  aws_sqs as sqs,
+  Validations,
+} from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import type { ImagePipelineProps } from '../../infra/cdk/image-pipeline-props.ts';
@@ -63,6 +70,17 @@ describe('cdk-nag AwsSolutions', () => {
       limits: { maxPixels: 100_000_000 },
     });
     assert.deepEqual(findings(app), []);
+  });
+
+  it('finds nothing unacknowledged when the audit reads an inventory report', () => {
+    const bucket = s3.Bucket.fromBucketName(new Stack(), 'Inventory', 'pixelmill-inventory');
+    const { app, stack } = stackApp({ audit: { inventory: { bucket, configId: 'daily' } } });
+    assert.deepEqual(findings(app), []);
+    const read = [...acknowledgments(stack).keys()].filter((id) =>
+      id.includes(':s3:::pixelmill-inventory/'),
+    );
+    assert.equal(read.length, 1, 'the report prefix, on the audit role only');
+    assert.match(read[0] ?? '', /daily\/\*\] on NagUnderTest\/Pipeline\/Audit\/Role$/);
   });
 
   it('passes CDK’s policy-validation step, as `cdk synth` runs it (a finding would throw)', async (t) => {

@@ -1,6 +1,7 @@
 /** The scheduled audit in the template: its schedule, environment, limits and exact permissions. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { Stack, aws_s3 as s3 } from 'aws-cdk-lib';
 import { ImagePipelinePropsError } from '../../infra/cdk/image-pipeline-props.ts';
 import {
   arnOf,
@@ -167,6 +168,59 @@ describe('scheduled audit', () => {
       (e) =>
         e instanceof ImagePipelinePropsError &&
         e.problems.some((m) => m.includes('audit.intervalMinutes')),
+    );
+  });
+  it('reads the newest inventory report under its prefix, and nothing else of that bucket', () => {
+    const bucket = s3.Bucket.fromBucketName(new Stack(), 'Inventory', 'pixelmill-inventory');
+    const inv = buildPipeline({
+      audit: { inventory: { bucket, destinationPrefix: 'reports', configId: 'daily' } },
+    });
+    const uploads = ref(inv, inv.pipeline.uploadsBucket);
+    const env = at(propertiesOf(inv, inv.pipeline.audit.function), 'Environment', 'Variables');
+    assert.ok(isRecord(env));
+    assert.deepEqual(env.PIXELMILL_AUDIT_INVENTORY, {
+      'Fn::Join': ['', ['s3://pixelmill-inventory/reports/', uploads, '/daily/']],
+    });
+    assert.equal(at(fn, 'Environment', 'Variables', 'PIXELMILL_AUDIT_INVENTORY'), undefined);
+    const byId = new Map(policyStatements(inv).map((s) => [s.Sid, s]));
+    const bucketArn = {
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::pixelmill-inventory']],
+    };
+    assert.deepEqual(byId.get('ListInventory'), {
+      Sid: 'ListInventory',
+      Action: 's3:ListBucket',
+      Effect: 'Allow',
+      Resource: bucketArn,
+      Condition: {
+        StringLike: { 's3:prefix': [{ 'Fn::Join': ['', ['reports/', uploads, '/daily/*']] }] },
+      },
+    });
+    assert.deepEqual(byId.get('ReadInventory'), {
+      Sid: 'ReadInventory',
+      Action: 's3:GetObject',
+      Effect: 'Allow',
+      Resource: {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':s3:::pixelmill-inventory/reports/',
+            uploads,
+            '/daily/*',
+          ],
+        ],
+      },
+    });
+    assert.throws(
+      () =>
+        buildPipeline({
+          audit: { inventory: { bucket, destinationPrefix: 'r/', configId: 'a b' } },
+        }),
+      (e) =>
+        e instanceof ImagePipelinePropsError &&
+        e.problems.some((m) => m.includes('audit.inventory.destinationPrefix')) &&
+        e.problems.some((m) => m.includes('audit.inventory.configId')),
     );
   });
 });
