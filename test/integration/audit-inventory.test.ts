@@ -19,6 +19,7 @@ import { InventoryError } from '../../lib/ops/errors.ts';
 import { readInventoryManifest } from '../../lib/ops/inventory-manifest.ts';
 import { csvFields, decodeInventoryKey } from '../../lib/ops/inventory-rows.ts';
 import type { OperatorContext } from '../../lib/ops/operator-context.ts';
+import { createAuditHandler } from '../../workers/audit-handler.ts';
 import { startTestCloud, type TestCloud } from '../helpers/local-cloud.ts';
 import { operatorContext } from '../helpers/operator.ts';
 import { type RowSpec, renditionsOf, writeRows } from '../helpers/table-rows.ts';
@@ -275,5 +276,37 @@ describe('audit from an S3 Inventory report', () => {
     assert.ok(first);
     await env.store.put(INVENTORY_BUCKET, first.key, second);
     await refused(swapped, /not the one the manifest lists/);
+  });
+  it('runs as the scheduled handler from the newest report under its prefix', async (t) => {
+    const env = await startTestCloud(t);
+    const inventory = await seed(env);
+    const ctx = await operatorContext(env);
+    const lines: string[] = [];
+    const handler = createAuditHandler({
+      target: env.cloud.target,
+      resources: ctx.resources,
+      configHash: hash,
+      repair: false,
+      checkRenditions: true,
+      graceSeconds: 0,
+      inventory: inventory.prefix,
+      output: (line) => lines.push(line),
+      serviceName: 'audit-inventory-test',
+    });
+    const lambdaContext = {
+      functionName: 'audit',
+      awsRequestId: 'r1',
+      getRemainingTimeInMillis: () => 60_000,
+    } as unknown as import('aws-lambda').Context;
+    const result = await handler({}, lambdaContext);
+    assert.deepEqual(
+      { objects: result.objects, gaps: result.gaps, complete: result.complete },
+      { objects: KEYS.length + 1, gaps: 12, complete: true },
+    );
+    const logged = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.message === 'audit finished');
+    assert.ok(logged, lines.join('\n'));
+    assert.equal((logged.inventory as { manifest?: string }).manifest, inventory.manifestUri);
   });
 });
