@@ -76,9 +76,19 @@ async function rowsOf(
 }
 
 /**
+ * Keys walked past, since the last wanted one, before a renditions listing jumps ahead to the
+ * next wanted key: one LIST page. Past that, starting a new listing costs less than walking on.
+ */
+const SKIP_AFTER_KEYS = 1000;
+
+/**
  * Which of `wanted` rendition keys exist. Keys under the uploads prefix (every safe source key's
- * renditions, see lib/pipeline/rendition-keys.ts) sort beside their source key, so one listing
- * from just before the smallest to the largest finds them; hashed keys elsewhere are HEADed.
+ * renditions, see lib/pipeline/rendition-keys.ts) sort beside their source key: they are listed in
+ * key order from just before the smallest, and when a listing has walked SKIP_AFTER_KEYS keys
+ * without meeting a wanted one it starts again just before the next wanted key. A page of
+ * neighbouring keys (a listing audit) is one listing; a page of keys spread over the bucket (an
+ * inventory's rows, in whatever order the report has them) costs a listing or two per cluster,
+ * never a walk over the whole renditions bucket. Hashed keys elsewhere are HEADed.
  */
 async function existingRenditions(
   ctx: OperatorContext,
@@ -87,15 +97,27 @@ async function existingRenditions(
   const { renditionsBucket, uploadsPrefix } = ctx.resources;
   const found = new Set<string>();
   const listed = [...wanted].filter((k) => k.startsWith(uploadsPrefix)).sort(compareKeys);
-  const first = listed[0];
-  const last = listed.at(-1);
-  if (first !== undefined && last !== undefined) {
-    // A proper prefix of the first key sorts before it, and nothing lies between but its own kin.
-    const startAfter = first.slice(0, -1);
+  let next = 0;
+  while (next < listed.length) {
+    const from = next;
+    // A proper prefix of a key sorts before it, and nothing lies between but its own kin.
+    const startAfter = (listed[next] ?? '').slice(0, -1);
+    let sinceWanted = 0;
+    let ended = true;
     for await (const o of ctx.store.list(renditionsBucket, uploadsPrefix, { startAfter })) {
-      if (compareKeys(o.key, last) > 0) break;
       if (wanted.has(o.key)) found.add(o.key);
+      const before = next;
+      while (next < listed.length && compareKeys(listed[next] ?? '', o.key) <= 0) next++;
+      if (next >= listed.length) break;
+      sinceWanted = next > before ? 0 : sinceWanted + 1;
+      // Jump only once this listing has passed a wanted key, so every listing makes progress.
+      if (sinceWanted >= SKIP_AFTER_KEYS && next > from) {
+        ended = false;
+        break;
+      }
     }
+    // The listing ran out: no wanted key after it exists.
+    if (ended) break;
   }
   const elsewhere = [...wanted].filter((k) => !k.startsWith(uploadsPrefix));
   await mapPool(elsewhere, HEAD_CONCURRENCY, async (key) => {

@@ -12,6 +12,7 @@ import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { mapPool } from '../../lib/async/pool.ts';
 import { md5 } from '../../lib/aws/etag.ts';
+import { ObjectStore } from '../../lib/aws/object-store.ts';
 import { configHash, defaultConfig } from '../../lib/config/parse.ts';
 import { type AuditReport, runAudit } from '../../lib/ops/audit.ts';
 import { tableCheckpointStore } from '../../lib/ops/audit-checkpoint.ts';
@@ -308,5 +309,38 @@ describe('audit from an S3 Inventory report', () => {
       .find((l) => l.message === 'audit finished');
     assert.ok(logged, lines.join('\n'));
     assert.equal((logged.inventory as { manifest?: string }).manifest, inventory.manifestUri);
+  });
+  it('checks renditions of keys far apart by jumping between them, not walking the bucket', async (t) => {
+    const env = await startTestCloud(t);
+    const { uploadsBucket, renditionsBucket } = env.cloud.topology;
+    const far = ['uploads/a.jpg', 'uploads/z.jpg'];
+    const specs: RowSpec[] = [];
+    for (const [i, key] of far.entries()) {
+      const body = Buffer.from(`far ${i}`);
+      await env.store.put(uploadsBucket, key, body);
+      specs.push({ key, version: md5(body).toString('hex'), status: 'DONE' });
+      for (const r of renditionsOf(key)) await env.store.put(renditionsBucket, r.key, body);
+    }
+    await writeRows(env.table, uploadsBucket, hash, specs);
+    // 1,200 renditions of other images between the two (as an inventory page's rows may be).
+    await mapPool(
+      Array.from({ length: 1200 }, (_, i) => `uploads/m${i}.jpg/w320-0123456789abcdef.webp`),
+      16,
+      (key) => env.store.put(renditionsBucket, key, Buffer.from('r')),
+    );
+    let walked = 0;
+    class CountingStore extends ObjectStore {
+      override async *list(...args: Parameters<ObjectStore['list']>) {
+        for await (const o of super.list(...args)) {
+          if (args[0] === renditionsBucket) walked++;
+          yield o;
+        }
+      }
+    }
+    const ctx = { ...(await operatorContext(env)), store: new CountingStore(env.clients.s3) };
+    const report = await runAudit(ctx, { graceSeconds: 0, segments: 1 });
+    assert.deepEqual({ done: report.done, gaps: report.gapCount }, { done: 2, gaps: 0 });
+    // 6 + 1,000 keys, a jump, then 6: not the 1,212 between the first and the last.
+    assert.ok(walked < 1100, `${walked} rendition keys walked`);
   });
 });
