@@ -25,6 +25,7 @@ import {
   auditScope,
   tableCheckpointStore,
 } from '../lib/ops/audit-checkpoint.ts';
+import { NoInventoryReportError } from '../lib/ops/errors.ts';
 import { readInventoryManifest } from '../lib/ops/inventory-manifest.ts';
 import type { PipelineResources } from '../lib/ops/resources.ts';
 import type { LineSink } from './telemetry/line-sink.ts';
@@ -89,7 +90,7 @@ export function createAuditHandler(settings: AuditSettings): AuditHandler {
     const remaining = context.getRemainingTimeInMillis();
     const before = await tableCheckpointStore(table, SCHEDULED_CHECKPOINT).load();
     const inventory = settings.inventory
-      ? await readInventoryManifest(ctx, settings.inventory)
+      ? await newestReport(ctx, settings.inventory, telemetry.logger)
       : undefined;
     // Each invocation continues the unfinished pass (one pass may need several on a big bucket)
     // and stops starting pages near its timeout; the next scheduled run picks it up.
@@ -148,4 +149,23 @@ export function createAuditHandler(settings: AuditSettings): AuditHandler {
 
 function sumObjects(checkpoint: AuditCheckpoint): number {
   return checkpoint.segments.reduce((n, s) => n + s.counts.objects, 0);
+}
+
+/**
+ * The newest inventory report, or none yet (S3 delivers the first up to 48 hours after the
+ * inventory is configured): then this run lists the bucket, with a warning, rather than fail and
+ * page someone for a report that is not due. Any other problem with the report fails the run.
+ */
+async function newestReport(
+  ctx: Parameters<typeof readInventoryManifest>[0],
+  prefix: string,
+  logger: { warn: (message: string, extra: Record<string, unknown>) => void },
+) {
+  try {
+    return await readInventoryManifest(ctx, prefix);
+  } catch (error) {
+    if (!(error instanceof NoInventoryReportError)) throw error;
+    logger.warn('no inventory report yet: this run lists the bucket', { inventory: prefix });
+    return undefined;
+  }
 }

@@ -14,11 +14,16 @@ export class UsageError extends OpsError {
  * manifest says. The audit stops rather than report a partial pass as clean.
  */
 export class InventoryError extends OpsError {
-  override readonly name = 'InventoryError';
+  override readonly name: string = 'InventoryError';
   /** The manifest or data file at fault (`s3://bucket/key`). */
   readonly location: string;
   constructor(location: string, message: string, options?: ErrorOptions) {
     super(`${location}: ${message}`, options);
     this.location = location;
   }
+}
+
+/** No report under the inventory prefix yet (S3 delivers the first up to 48 hours after setup). */
+export class NoInventoryReportError extends InventoryError {
+  override readonly name = 'NoInventoryReportError';
 }

@@ -13,7 +13,7 @@
  * bucket it was read from (the files are read from there, and nowhere else).
  */
 import { z } from 'zod';
-import { InventoryError } from './errors.ts';
+import { InventoryError, NoInventoryReportError } from './errors.ts';
 import type { OperatorContext } from './operator-context.ts';
 
 /** Columns every audited row needs: the identity (versionId or ETag), size and age. */
@@ -87,7 +87,7 @@ export async function newestManifest(ctx: OperatorContext, prefixUri: string): P
     if (stamped.test(o.key.slice(prefix.length))) newest = o.key;
   }
   if (!newest)
-    throw new InventoryError(
+    throw new NoInventoryReportError(
       prefixUri,
       'no inventory report here (no <YYYY-MM-DDTHH-MMZ>/manifest.json under this prefix)',
     );

@@ -309,6 +309,20 @@ describe('audit from an S3 Inventory report', () => {
       .find((l) => l.message === 'audit finished');
     assert.ok(logged, lines.join('\n'));
     assert.equal((logged.inventory as { manifest?: string }).manifest, inventory.manifestUri);
+    // No report yet (the first comes up to 48 hours after setup): a listing, with a warning.
+    const early = createAuditHandler({
+      target: env.cloud.target,
+      resources: ctx.resources,
+      configHash: hash,
+      repair: false,
+      checkRenditions: true,
+      graceSeconds: 0,
+      inventory: `s3://${INVENTORY_BUCKET}/not-delivered-yet/`,
+      output: (line) => lines.push(line),
+    });
+    const listed = await early({}, { ...lambdaContext, awsRequestId: 'r2' });
+    assert.equal(listed.objects, KEYS.length, 'the bucket listed: no non-current version');
+    assert.ok(lines.some((l) => l.includes('no inventory report yet: this run lists the bucket')));
   });
   it('checks renditions of keys far apart by jumping between them, not walking the bucket', async (t) => {
     const env = await startTestCloud(t);
