@@ -7,11 +7,12 @@
  * image from 500 to 2,000, and 100,000 images peak under 400 MB.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { photoLike } from '../test/fixtures/catalogue.ts';
 import { treeRssMb } from '../test/helpers/tree-rss.ts';
+import { rssMb } from './lib/proc-rss.ts';
 import { writeReferenceJobConfig } from './lib/reference-job.ts';
 import { type Row, table } from './lib/report.ts';
 import { settleFileSystem } from './lib/settle-fs.ts';
@@ -20,15 +21,6 @@ const LAUNCHER = fileURLToPath(new URL('../bin/pixelmill', import.meta.url));
 const BENCH_ROOT = fileURLToPath(new URL('../.pixelmill/bench/', import.meta.url));
 /** Generated images are kept here between benchmark runs (100,000 take minutes to make). */
 const INPUTS = join(BENCH_ROOT, 'memory-inputs');
-
-function rssMb(pid: number): number {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'latin1');
-    return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) / 1024;
-  } catch {
-    return 0;
-  }
-}
 
 async function images(dir: string, count: number): Promise<string> {
   const input = join(dir, `tiny-${count}`);

@@ -18,7 +18,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ImageRow, imageRowKey } from '../events/image-row.ts';
@@ -29,6 +29,7 @@ import { createTopology } from '../infra/topology.ts';
 import { createAwsClients } from '../lib/aws/clients.ts';
 import { configHash, defaultConfig } from '../lib/config/parse.ts';
 import { doneRow, putRows, renditionsOf } from '../test/helpers/table-rows.ts';
+import { rssMb } from './lib/proc-rss.ts';
 import { type Row, table } from './lib/report.ts';
 
 const LAUNCHER = fileURLToPath(new URL('../bin/pixelmill', import.meta.url));
@@ -163,15 +164,6 @@ async function recount(stateDir: string): Promise<void> {
   const r = await measure(stateDir, 0, 'status', ['--recount', '--json']);
   if (r.exitCode !== 0 && r.exitCode !== 1)
     throw new Error(`status --recount exited ${r.exitCode}`);
-}
-
-function rssMb(pid: number): number {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'latin1');
-    return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) / 1024;
-  } catch {
-    return 0;
-  }
 }
 
 interface Measured {

@@ -4,6 +4,7 @@
  * (collect.ts), rendered by html.ts into one self-contained page.
  */
 import type { ImageStatus } from '../../events/image-row.ts';
+import type { SlowEntry } from '../aws/count-ledger.ts';
 
 export interface ReportData {
   /** e.g. "pixelmill run of ./photos" or "stack Pixelmill (eu-west-1)". */
@@ -99,12 +100,8 @@ export interface ReportDeadLetter {
   readonly ageSeconds: number;
 }
 
-export interface SlowImage {
-  readonly key: string;
-  /** Processing time: from the claim to the last rendition written (the row's processingMs). */
-  readonly ms: number;
-  readonly width?: number | undefined;
-  readonly height?: number | undefined;
-  readonly format?: string | undefined;
-  readonly bytes?: number | undefined;
-}
+/**
+ * One of the slowest images: what the table's leaderboard keeps (`ms` is the row's processingMs,
+ * from the claim to the last rendition written).
+ */
+export type SlowImage = SlowEntry;
