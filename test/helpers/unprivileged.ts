@@ -19,6 +19,20 @@ function hasSetpriv(): boolean {
   }
 }
 
+/** Whether `nobody` can reach and run the CLI (every directory above the checkout must let it in). */
+function nobodyCanRun(): boolean {
+  try {
+    execFileSync(
+      'setpriv',
+      [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', LAUNCHER, '--help'],
+      { stdio: 'ignore', cwd: '/' },
+    );
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * A way to run the CLI that a 0o555 directory stops, or why there is none here (the test skips
  * with it). `dir`, the test's own directory, is opened to that user.
@@ -29,6 +43,10 @@ export async function unprivilegedCli(
   const root = process.getuid?.() === 0;
   if (root && !hasSetpriv())
     return { skip: 'running as root without setpriv: nothing is read-only' };
+  if (root && !nobodyCanRun())
+    return {
+      skip: `uid ${NOBODY} cannot run ${LAUNCHER} (the checkout is under a directory only root may enter, e.g. a clone in a 0700 mktemp directory)`,
+    };
   if (root) await chmod(dir, 0o777);
   const env = { ...process.env, NO_COLOR: '1' };
   return {
