@@ -90,7 +90,9 @@ describe('embedded cloud: upload → EventBridge hop → SQS → worker → S3 +
   });
 
   it('rejects an unreadable file after one attempt and acknowledges it (never the DLQ)', async (t) => {
-    const env = await startTestCloud(t, { visibilityTimeoutSeconds: 1 });
+    // 3 s, not 1: on a loaded machine a 1 s visibility lapsed before the first receive's work
+    // began, and the second receive (attempts 2) said nothing about rejections.
+    const env = await startTestCloud(t, { visibilityTimeoutSeconds: 3 });
     startTestWorker(t, env);
     const rowKey = await upload(
       env,
@@ -106,8 +108,8 @@ describe('embedded cloud: upload → EventBridge hop → SQS → worker → S3 +
       const d = await env.workQueue.depth();
       return d.visible + d.inFlight === 0 ? true : undefined;
     });
-    // Well past several visibility timeouts: nothing came back, nothing reached the DLQ.
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    // Well past two visibility timeouts: nothing came back, nothing reached the DLQ.
+    await new Promise((resolve) => setTimeout(resolve, 7000));
     assert.equal((await env.table.get(rowKey))?.attempts, 1);
     assert.equal((await env.deadLetterQueue.depth()).visible, 0);
   });
