@@ -10,6 +10,7 @@
  * whole batch; an empty `batchItemFailures` means every record succeeded.
  */
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { withTimeout } from '../../lib/async/with-timeout.ts';
 import type { Queue, ReceivedMessage } from '../../lib/aws/queue.ts';
 import { SQS_MAX_BATCH } from '../../lib/aws/queue.ts';
 import { type PipelineLogger, silentLogger } from '../../lib/pipeline/log.ts';
@@ -157,24 +158,16 @@ export function startEventSource(options: EventSourceOptions): EventSourceMappin
     const ids = new Set(records.map((r) => r.messageId));
     let failed: Set<string> | undefined;
     let error: string | undefined;
-    let timer: NodeJS.Timeout | undefined;
     try {
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`Task timed out after ${options.fn.timeoutSeconds} seconds`)),
-          options.fn.timeoutSeconds * 1000,
-        );
-      });
-      const response = await Promise.race([
-        options.handler({ Records: records }, context),
-        timeout,
-      ]);
+      const response = await withTimeout(
+        options.fn.timeoutSeconds * 1000,
+        () => new Error(`Task timed out after ${options.fn.timeoutSeconds} seconds`),
+        () => options.handler({ Records: records }, context),
+      );
       failed = failuresFrom(response, ids);
       if (!failed) error = 'invalid batchItemFailures in the response';
     } catch (caught) {
       error = caught instanceof Error ? caught.message : String(caught);
-    } finally {
-      clearTimeout(timer);
     }
     const succeeded = failed ? messages.filter((m) => !failed.has(m.messageId)) : [];
     let deleted = 0;

@@ -54,10 +54,17 @@ export class ObjectStore {
     return (await this.getObject(location, maxBytes)).bytes;
   }
 
+  /*
+   * `signal` (where taken) cancels the call: SDK v3's `abortSignal` on `send` fails it with an
+   * AbortError, before it is sent or while it is on the wire, so work abandoned at a deadline
+   * writes nothing after it. https://docs.aws.amazon.com/AWSJavaScriptSDK/v3/latest/Package/-smithy-types/Interface/HttpHandlerOptions/
+   */
+
   /** The bytes and the Content-Type the uploader declared (a hint, never trusted). */
   async getObject(
     location: ObjectLocation,
     maxBytes: number,
+    signal?: AbortSignal,
   ): Promise<{ bytes: Buffer; contentType?: string | undefined }> {
     const operation = `GetObject s3://${location.bucket}/${location.key}`;
     try {
@@ -68,12 +75,14 @@ export class ObjectStore {
           ...(location.versionId ? { VersionId: location.versionId } : {}),
           ...(!location.versionId && location.etag ? { IfMatch: `"${location.etag}"` } : {}),
         }),
+        { abortSignal: signal },
       );
       const length = response.ContentLength ?? 0;
       if (length > maxBytes) {
         response.Body?.transformToWebStream().cancel();
         throw new ObjectTooLargeError(operation, 'TooLarge', `${length} bytes > ${maxBytes}`);
       }
+      signal?.throwIfAborted();
       const bytes = await response.Body?.transformToByteArray();
       return {
         bytes: Buffer.from(bytes?.buffer ?? new ArrayBuffer(0), bytes?.byteOffset, bytes?.length),
@@ -104,6 +113,7 @@ export class ObjectStore {
     bucket: string,
     key: string,
     versionId?: string | undefined,
+    signal?: AbortSignal,
   ): Promise<ObjectHead | undefined> {
     try {
       const r = await this.#s3.send(
@@ -112,6 +122,7 @@ export class ObjectStore {
           Key: key,
           ...(versionId ? { VersionId: versionId } : {}),
         }),
+        { abortSignal: signal },
       );
       return {
         etag: unquoteEtag(r.ETag),
@@ -131,7 +142,12 @@ export class ObjectStore {
     bucket: string,
     key: string,
     body: Buffer | Readable,
-    options: { contentType?: string; contentLength?: number; cacheControl?: string } = {},
+    options: {
+      contentType?: string | undefined;
+      contentLength?: number;
+      cacheControl?: string;
+      signal?: AbortSignal | undefined;
+    } = {},
   ): Promise<{ etag: string; versionId?: string | undefined }> {
     try {
       const r = await this.#s3.send(
@@ -143,6 +159,7 @@ export class ObjectStore {
           ContentLength: options.contentLength,
           CacheControl: options.cacheControl,
         }),
+        { abortSignal: options.signal },
       );
       return { etag: unquoteEtag(r.ETag), versionId: r.VersionId };
     } catch (error) {

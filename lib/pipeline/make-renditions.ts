@@ -41,6 +41,7 @@ async function fetchSource(
   item: WorkItem,
   version: string,
   maxBytes: number,
+  signal: AbortSignal | undefined,
 ): Promise<{ bytes: Buffer; contentType?: string | undefined }> {
   if (item.size > maxBytes) {
     throw new ImageRejectedError(
@@ -52,6 +53,7 @@ async function fetchSource(
     return await store.getObject(
       { bucket: item.bucket, key: item.key, versionId: item.versionId, etag: item.etag },
       maxBytes,
+      signal,
     );
   } catch (error) {
     if (error instanceof ObjectNotFoundError) {
@@ -77,10 +79,10 @@ export async function makeRenditions(
   },
   item: WorkItem,
   version: string,
-  /** Once aborted, nothing more is rendered or written. */
+  /** Once aborted, nothing more is fetched, rendered or written: the S3 calls in flight fail. */
   signal?: AbortSignal,
 ): Promise<MadeRenditions> {
-  const source = await fetchSource(deps.store, item, version, deps.config.limits.maxBytes);
+  const source = await fetchSource(deps.store, item, version, deps.config.limits.maxBytes, signal);
   signal?.throwIfAborted();
   const extension = /\.([A-Za-z0-9]{1,5})$/.exec(item.key)?.[1]?.toLowerCase();
   const result = await deps.render(
@@ -99,6 +101,7 @@ export async function makeRenditions(
         contentType: r.contentType,
         contentLength: r.data.length,
         cacheControl: IMMUTABLE,
+        signal,
       });
       return {
         name: r.presetName,

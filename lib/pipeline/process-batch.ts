@@ -23,6 +23,7 @@ import { BATCH_TIMING } from '../../events/config/batch-timing.ts';
 import { deferralsOf, MAX_DEFERRALS } from '../../events/deferral.ts';
 import { EventParseError } from '../../events/errors.ts';
 import { backoffSeconds, RETRY_BACKOFF, type RetryBackoff } from '../../events/retry-schedule.ts';
+import { withTimeout } from '../async/with-timeout.ts';
 import { DeadlineError, errorCode, errorMessage, LeaseBusyError } from './errors.ts';
 import {
   type PipelineDeps,
@@ -130,26 +131,11 @@ export async function processBatch(
         `Not started: ${Math.max(0, left)} ms left in the invocation (need ${options.minRecordMs})`,
       );
     }
-    const stop = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const error = new DeadlineError(
-          'deadline-running',
-          'Still running at the invocation deadline',
-        );
-        stop.abort(error);
-        reject(error);
-      }, left);
-    });
-    const work = processRecord(deps, record, deadline + options.safetyMarginMs, stop.signal);
-    // Whatever the abandoned work ends with, nobody waits for it any more.
-    work.catch(() => undefined);
-    try {
-      return await Promise.race([work, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return withTimeout(
+      left,
+      () => new DeadlineError('deadline-running', 'Still running at the invocation deadline'),
+      (signal) => processRecord(deps, record, deadline + options.safetyMarginMs, signal),
+    );
   };
 
   /**

@@ -238,7 +238,7 @@ export async function processRecord(
   const policy = deps.lease ?? defaultLeasePolicy;
   const parsed = parseWorkItem(record);
   assertServed(record, parsed, deps.uploads);
-  const item = await resolveEventKey(deps.store, parsed, deps.log);
+  const item = await resolveEventKey(deps.store, parsed, deps.log, signal);
   // A decoded key is checked again: it must be under the prefix too.
   if (item !== parsed) assertServed(record, item, deps.uploads);
   const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? '1') || 1;

@@ -34,13 +34,15 @@ export async function resolveEventKey(
   store: Pick<ObjectStore, 'head'>,
   item: WorkItem,
   log: PipelineLogger,
+  /** Cancels the HEADs (the record was abandoned). */
+  signal?: AbortSignal,
 ): Promise<WorkItem> {
   if (item.origin !== 'event') return item;
   const decoded = formDecodedKey(item.key);
   if (decoded === undefined) return item;
-  const given = await store.head(item.bucket, item.key, item.versionId);
+  const given = await store.head(item.bucket, item.key, item.versionId, signal);
   if (given !== undefined && given.etag === item.etag) return item;
-  const other = await store.head(item.bucket, decoded, item.versionId);
+  const other = await store.head(item.bucket, decoded, item.versionId, signal);
   if (!sameContent(other, item)) return item;
   log.info('the event named its key form-encoded; the object is at the decoded key', {
     eventKey: item.key,
