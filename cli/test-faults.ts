@@ -1,14 +1,15 @@
 /**
  * Fault injection for the chaos and end-to-end tests, read from PIXELMILL_FAULTS (JSON) by
- * `pixelmill worker` and `pixelmill run` only. Nothing in production sets it. It can fail a share of SDK calls (see lib/aws/target.ts)
- * and crash the worker process with SIGKILL: after its k-th record, or (at a rate) between the
- * last rendition write and the DONE write.
+ * `pixelmill worker` and `pixelmill run` only. Nothing in production sets it. It can fail a share
+ * of SDK calls and crash the worker process with SIGKILL: after its k-th record, or (at a rate)
+ * between the last rendition write and the DONE write — both through SDK middleware
+ * (fault-injection.ts), so the worker's own code has no hook for them.
  */
 import { z } from 'zod';
 import type { RetryBackoff } from '../events/retry-schedule.ts';
-import type { FaultPlan } from '../lib/aws/target.ts';
+import type { ClientMiddleware } from '../lib/aws/target.ts';
 import { UsageError } from '../lib/ops/errors.ts';
-import type { PipelineTestHooks } from '../lib/pipeline/process-record.ts';
+import { allMiddleware, beforeDoneMiddleware, faultMiddleware } from './fault-injection.ts';
 
 const faultsSchema = z.strictObject({
   seed: z.int().optional(),
@@ -38,8 +39,8 @@ const faultsSchema = z.strictObject({
 export const FAULTS_ENV = 'PIXELMILL_FAULTS';
 
 export interface TestFaults {
-  readonly plan: FaultPlan | undefined;
-  readonly hooks: PipelineTestHooks | undefined;
+  /** For the worker's AwsTarget: the failures and the crash before DONE. */
+  readonly addMiddleware: ClientMiddleware | undefined;
   /** Call once per finished record (crashes after the k-th). */
   readonly onRecord: () => void;
   readonly backoff: RetryBackoff | undefined;
@@ -67,18 +68,19 @@ export function readTestFaults(value: string | undefined): TestFaults | undefine
     return seed / 4294967296;
   };
   return {
-    plan:
+    addMiddleware: allMiddleware(
       parsed.rules.length > 0
-        ? { rules: parsed.rules, ...(parsed.seed !== undefined ? { seed: parsed.seed } : {}) }
+        ? faultMiddleware({
+            rules: parsed.rules,
+            ...(parsed.seed !== undefined ? { seed: parsed.seed } : {}),
+          })
         : undefined,
-    hooks:
       parsed.crashBeforeDoneRate !== undefined
-        ? {
-            beforeDone: () => {
-              if (random() < (parsed.crashBeforeDoneRate ?? 0)) crash();
-            },
-          }
+        ? beforeDoneMiddleware(() => {
+            if (random() < (parsed.crashBeforeDoneRate ?? 0)) crash();
+          })
         : undefined,
+    ),
     backoff: parsed.backoff,
     onRecord: () => {
       records++;

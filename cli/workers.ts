@@ -51,7 +51,10 @@ export function startWorkers(
   },
 ): EventSourceMapping {
   const handler = createProcessHandler({
-    target: { ...t.target, ...(options.faults?.plan ? { faults: options.faults.plan } : {}) },
+    target: {
+      ...t.target,
+      ...(options.faults?.addMiddleware ? { addMiddleware: options.faults.addMiddleware } : {}),
+    },
     uploadsBucket: t.resources.uploadsBucket,
     uploadsPrefix: t.resources.uploadsPrefix,
     renditionsBucket: t.resources.renditionsBucket,
@@ -64,7 +67,6 @@ export function startWorkers(
     logKeys: { component: 'worker', pid: process.pid },
     ...(options.faults ? { onOutcome: options.faults.onRecord } : {}),
     ...(options.onSettled ? { onSettled: options.onSettled } : {}),
-    ...(options.faults?.hooks ? { testHooks: options.faults.hooks } : {}),
     ...(options.faults?.backoff || options.backoff
       ? { batch: { backoff: options.faults?.backoff ?? options.backoff } }
       : {}),

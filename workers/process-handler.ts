@@ -39,7 +39,7 @@ import {
   defaultBatchOptions,
   processBatch,
 } from '../lib/pipeline/process-batch.ts';
-import type { PipelineTestHooks, QueueRecord } from '../lib/pipeline/process-record.ts';
+import type { QueueRecord } from '../lib/pipeline/process-record.ts';
 import type { LineSink } from './telemetry/line-sink.ts';
 import { createWorkerTelemetry } from './telemetry/worker-telemetry.ts';
 
@@ -72,8 +72,6 @@ export interface WorkerSettings {
    * each RETRYING row a transient failure leaves (what is retrying, and why).
    */
   readonly onSettled?: (row: ImageRow, stored?: ReadonlyMap<string, Buffer>) => void;
-  /** Fault injection for the chaos tests only. */
-  readonly testHooks?: PipelineTestHooks;
   /** Claim lease length and renewal period (default 15 s / 5 s). */
   readonly lease?: LeasePolicy;
   /**
@@ -152,7 +150,6 @@ export function createProcessHandler(settings: WorkerSettings): SqsBatchHandler 
           },
         }
       : telemetry.pipelineMetrics,
-    ...(settings.testHooks ? { testHooks: settings.testHooks } : {}),
     ...(settings.onSettled ? { onSettled: settings.onSettled } : {}),
     ...(settings.lease ? { lease: settings.lease } : {}),
   };

@@ -3,7 +3,7 @@
  * and file writes run off the main event loop, which is left to the SDK clients, the worker's
  * handler and the CLI — on a machine whose cores are busy rendering, the two no longer queue
  * behind each other. The SDK reaches it over loopback exactly as before; only what runs where
- * changes. The thread has none of the in-process test hooks (dropEvent, deliveries, onEvent):
+ * changes. The thread has none of the in-process test hooks (deliveriesOf, onEvent):
  * tests that steer the EventBridge hop start the cloud in their own thread (startLocalCloud).
  */
 import { Worker } from 'node:worker_threads';

@@ -57,10 +57,8 @@ export interface LocalCloudOptions {
    */
   readonly port?: number;
   readonly log?: PipelineLogger;
-  /** Test hook: drop matching events on purpose, as a lost S3 → EventBridge delivery. */
-  readonly dropEvent?: (event: ObjectCreatedEvent) => boolean;
-  /** Test hook: deliver every event this many times, as at-least-once delivery may. */
-  readonly deliveries?: number;
+  /** How many times the EventBridge hop delivers an event (event-bridge.ts): tests lose or repeat some. */
+  readonly deliveriesOf?: (event: ObjectCreatedEvent) => number;
   readonly onEvent?: (event: ObjectCreatedEvent, outcome: BridgeOutcome) => void;
 }
 
@@ -223,8 +221,7 @@ async function startOwnedCloud(
         .getQueueByName(topology.ruleDeadLetterQueue)
         ?.enqueue(parts.SqsStore.createMessage(body));
     },
-    drop: options.dropEvent,
-    deliveries: options.deliveries,
+    deliveriesOf: options.deliveriesOf,
     onEvent: options.onEvent,
   });
 

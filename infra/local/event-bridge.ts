@@ -28,10 +28,12 @@ export interface BridgeOptions {
   readonly deliver: (body: string) => void;
   /** Puts an undeliverable event on the rule's dead-letter queue. */
   readonly deadLetter: (body: string, error: unknown) => void;
-  /** Test hook: return true to drop an event on purpose (a lost event for `audit` to find). */
-  readonly drop?: ((event: ObjectCreatedEvent) => boolean) | undefined;
-  /** Test hook: deliver each event this many times (S3 and EventBridge may deliver twice). */
-  readonly deliveries?: number | undefined;
+  /**
+   * How many times a matching event reaches the target: once unless told otherwise. Delivery is
+   * at least once on AWS, and an event can be lost between S3 and EventBridge; the chaos tests
+   * play both through this hook (0: lost, for `audit` to find; 2 or more: duplicates).
+   */
+  readonly deliveriesOf?: ((event: ObjectCreatedEvent) => number) | undefined;
   readonly onEvent?: ((event: ObjectCreatedEvent, outcome: BridgeOutcome) => void) | undefined;
 }
 
@@ -62,15 +64,17 @@ export class LocalEventBridge {
       region: o.region,
       account: o.account,
     });
+    const matched = matchesEventPattern(o.pattern, event);
+    const deliveries = matched ? (o.deliveriesOf?.(event) ?? 1) : 0;
     let outcome: BridgeOutcome;
-    if (!matchesEventPattern(o.pattern, event)) {
+    if (!matched) {
       outcome = 'not-matched';
-    } else if (o.drop?.(event)) {
+    } else if (deliveries < 1) {
       outcome = 'dropped';
     } else {
       const body = JSON.stringify(event);
       try {
-        for (let i = 0; i < Math.max(1, o.deliveries ?? 1); i++) o.deliver(body);
+        for (let i = 0; i < deliveries; i++) o.deliver(body);
         outcome = 'delivered';
       } catch (error) {
         o.deadLetter(body, error);

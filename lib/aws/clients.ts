@@ -12,7 +12,6 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { MiddlewareStack, RequestSigner } from '@smithy/types';
 import { addCloudReconnect } from './cloud-reconnect.ts';
-import { addFaultInjection } from './fault-injection.ts';
 import type { AwsTarget } from './target.ts';
 
 export interface AwsClients {
@@ -87,14 +86,10 @@ export function createAwsClients(target: AwsTarget): AwsClients {
         target.cloudLink,
       );
   }
-  if (target.faults) {
-    addFaultInjection(s3.middlewareStack as MiddlewareStack<object, object>, 's3', target.faults);
-    addFaultInjection(sqs.middlewareStack as MiddlewareStack<object, object>, 'sqs', target.faults);
-    addFaultInjection(
-      dynamo.middlewareStack as MiddlewareStack<object, object>,
-      'dynamodb',
-      target.faults,
-    );
+  if (target.addMiddleware) {
+    target.addMiddleware('s3', s3.middlewareStack as MiddlewareStack<object, object>);
+    target.addMiddleware('sqs', sqs.middlewareStack as MiddlewareStack<object, object>);
+    target.addMiddleware('dynamodb', dynamo.middlewareStack as MiddlewareStack<object, object>);
   }
   return {
     s3,

@@ -1,3 +1,5 @@
+import type { MiddlewareStack } from '@smithy/types';
+
 /** Where the adapters send their calls: AWS itself, or the embedded local cloud. */
 export interface AwsTarget {
   readonly region: string;
@@ -7,8 +9,12 @@ export interface AwsTarget {
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** SDK attempts per call, including the first. Default 3 (the SDK's standard mode). */
   readonly maxAttempts?: number | undefined;
-  /** Injected failures, for the fault-injection tests only. */
-  readonly faults?: FaultPlan | undefined;
+  /**
+   * Adds middleware to each SDK client once it is made: how the chaos tests (and `pixelmill
+   * worker` under PIXELMILL_FAULTS, cli/fault-injection.ts) fail or crash calls from outside.
+   * Production wiring never sets it, so no fault code is in the Lambda bundle.
+   */
+  readonly addMiddleware?: ClientMiddleware | undefined;
   /**
    * A local cloud run by another process, which may stop and start again (perhaps on another
    * port) while this one works: calls that cannot connect wait for it (cloud-reconnect.ts).
@@ -27,24 +33,11 @@ export interface CloudLink {
   unreachable(endpoint: string, error: unknown): Promise<boolean>;
 }
 
-export interface FaultRule {
-  readonly service: 's3' | 'sqs' | 'dynamodb';
-  /** SDK command names (`PutObjectCommand`); all when absent. */
-  readonly commands?: readonly string[];
-  /** Share of matching calls that fail, 0..1. */
-  readonly rate: number;
-  /** Only calls whose S3 key or DynamoDB pk starts with this. */
-  readonly keyPrefix?: string;
-  readonly error: 'throttle' | 'server-error';
-}
-
-export interface FaultPlan {
-  readonly rules: readonly FaultRule[];
-  /** Deterministic randomness for reproducible runs. */
-  readonly seed?: number;
-  /** Counts injected failures, so tests can report "N faults injected". */
-  readonly onInjected?: (rule: FaultRule, command: string) => void;
-}
+/** The client (`s3`, `sqs`, `dynamodb`) and its middleware stack, to add to. */
+export type ClientMiddleware = (
+  service: 's3' | 'sqs' | 'dynamodb',
+  stack: MiddlewareStack<object, object>,
+) => void;
 
 export const LOCAL_CREDENTIALS = {
   accessKeyId: 'pixelmill',

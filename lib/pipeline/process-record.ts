@@ -53,13 +53,6 @@ export interface PipelineDeps {
    * told too (not an outcome: listeners that want outcomes look at `status`).
    */
   readonly onSettled?: (row: ImageRow, stored?: ReadonlyMap<string, Buffer>) => void;
-  /** Fault injection, set only by tests (see test/chaos): never in production wiring. */
-  readonly testHooks?: PipelineTestHooks;
-}
-
-export interface PipelineTestHooks {
-  /** Runs after every rendition is written and before the row says DONE. */
-  readonly beforeDone?: (imageKey: string) => void;
 }
 
 /** The part of an SQS record the pipeline reads. */
@@ -359,7 +352,6 @@ export async function processRecord(
   }
   await stopHeartbeat();
   signal?.throwIfAborted();
-  deps.testHooks?.beforeDone?.(item.key);
   const processingMs = Date.now() - started;
   const done = await markDone(deps, log, rowKey, owner, made, processingMs);
   if (done) settled(deps, done, made.stored);

@@ -44,7 +44,7 @@ describe('chaos: a dropped event', () => {
     assert.ok(lost);
     const lostKey = `uploads/dropped/${lost.name}`;
     const env = await startTestCloud(t, {
-      cloud: { dropEvent: (event) => event.detail.object.key === lostKey },
+      cloud: { deliveriesOf: (event) => (event.detail.object.key === lostKey ? 0 : 1) },
     });
     const worker = startTestWorker(t, env, { concurrency: 2 });
     const bucket = env.cloud.topology.uploadsBucket;

@@ -15,7 +15,7 @@ describe('chaos: duplicate deliveries', () => {
   it(`${IMAGES} images, each event delivered ${DELIVERIES}×: one row and one rendition set each`, {
     timeout: SCENARIO_TIMEOUT_MS,
   }, async (t) => {
-    const env = await startTestCloud(t, { cloud: { deliveries: DELIVERIES } });
+    const env = await startTestCloud(t, { cloud: { deliveriesOf: () => DELIVERIES } });
     const worker = startTestWorker(t, env, { concurrency: 2 });
     const expected = await uploadChaosImages(env, 'duplicates', IMAGES);
     assert.equal(env.cloud.bridge.counts.delivered, IMAGES, 'every upload raised its event');

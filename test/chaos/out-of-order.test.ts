@@ -33,7 +33,7 @@ describe('chaos: versions delivered newest first', () => {
     const dropped = new Map<string, ObjectCreatedEvent[]>();
     const env = await startTestCloud(t, {
       cloud: {
-        dropEvent: (event) => event.detail.object.key.startsWith(PREFIX),
+        deliveriesOf: (event) => (event.detail.object.key.startsWith(PREFIX) ? 0 : 1),
         onEvent: (event, outcome) => {
           if (outcome !== 'dropped') return;
           const list = dropped.get(event.detail.object.key) ?? [];

@@ -1,12 +1,12 @@
 /**
  * A bad day for the account's limits: 20 % of the worker's S3 and DynamoDB calls are throttled.
- * The faults are injected inside the SDK's retry loop (lib/aws/fault-injection.ts), so the SDK's
+ * The faults are injected inside the SDK's retry loop (cli/fault-injection.ts), so the SDK's
  * own three attempts retry them as they retry AWS's; what gets past those is retried by SQS,
  * with backoff, up to 8 receives. That must be enough: nothing may reach the DLQ.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { FaultRule } from '../../lib/aws/target.ts';
+import type { FaultRule } from '../../cli/fault-injection.ts';
 import { startTestCloud, startTestWorker } from '../helpers/local-cloud.ts';
 import { chaosSize, SCENARIO_TIMEOUT_MS, settleAndJudge, uploadChaosImages } from './harness.ts';
 import { chaosSeed } from './random.ts';

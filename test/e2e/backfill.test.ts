@@ -28,7 +28,7 @@ describe('pixelmill ingest s3://', () => {
     timeout: 300_000,
   }, async (t) => {
     const env = await startTestCloud(t, {
-      cloud: { dropEvent: (e) => e.detail.object.key.startsWith(PREFIX) },
+      cloud: { deliveriesOf: (e) => (e.detail.object.key.startsWith(PREFIX) ? 0 : 1) },
     });
     const bucket = env.cloud.topology.uploadsBucket;
     const images = await chaosImages(OBJECTS, 30_000);

@@ -3,6 +3,7 @@
  * port, real fauxqs and dynalite, and SDK clients through the project's own adapters.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { allMiddleware, type FaultPlan, faultMiddleware } from '../../cli/fault-injection.ts';
 import type { PixelmillConfig } from '../../events/config/schema.ts';
 import {
   LOCAL_ACCOUNT,
@@ -20,7 +21,7 @@ import { type AwsClients, createAwsClients } from '../../lib/aws/clients.ts';
 import { ImageTable } from '../../lib/aws/image-table.ts';
 import { ObjectStore } from '../../lib/aws/object-store.ts';
 import { Queue } from '../../lib/aws/queue.ts';
-import type { FaultPlan } from '../../lib/aws/target.ts';
+import type { ClientMiddleware } from '../../lib/aws/target.ts';
 import { defaultConfig } from '../../lib/config/parse.ts';
 import { createProcessHandler, type WorkerSettings } from '../../workers/process-handler.ts';
 import { tempDir } from './temp.ts';
@@ -93,6 +94,8 @@ export function startTestWorker(
   env: TestCloud,
   options: {
     faults?: FaultPlan;
+    /** More SDK middleware for the worker's clients (a test holding or watching calls). */
+    addMiddleware?: ClientMiddleware;
     /** SDK attempts per call (default: the SDK's 3). */
     maxAttempts?: number;
     concurrency?: number;
@@ -104,10 +107,14 @@ export function startTestWorker(
 ): TestWorker {
   const { topology } = env.cloud;
   const config = options.config ?? defaultConfig();
+  const addMiddleware = allMiddleware(
+    options.faults ? faultMiddleware(options.faults) : undefined,
+    options.addMiddleware,
+  );
   const real = createProcessHandler({
     target: {
       ...env.cloud.target,
-      ...(options.faults ? { faults: options.faults } : {}),
+      ...(addMiddleware ? { addMiddleware } : {}),
       ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
     },
     uploadsBucket: topology.uploadsBucket,

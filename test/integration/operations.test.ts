@@ -164,7 +164,7 @@ describe('audit', () => {
   it('finds a lost event, a stuck lease and missing renditions, and its repair completes them', async (t) => {
     const env = await startTestCloud(t, {
       visibilityTimeoutSeconds: 2,
-      cloud: { dropEvent: (e) => e.detail.object.key.endsWith('lost.jpg') },
+      cloud: { deliveriesOf: (e) => (e.detail.object.key.endsWith('lost.jpg') ? 0 : 1) },
     });
     startTestWorker(t, env);
     const done = await upload(env, 'uploads/audit/done.jpg', 4);
@@ -271,7 +271,7 @@ describe('audit', () => {
   });
 
   it('runs as the scheduled Lambda handler: publishes AuditGaps and repairs', async (t) => {
-    const env = await startTestCloud(t, { cloud: { dropEvent: () => true } });
+    const env = await startTestCloud(t, { cloud: { deliveriesOf: () => 0 } });
     await upload(env, 'uploads/scheduled/a.jpg', 8);
     const lines: string[] = [];
     const ctx = await operatorContext(env);
