@@ -61,7 +61,8 @@ export interface EventSourceMapping {
   stop(): Promise<void>;
 }
 
-function toRecord(message: ReceivedMessage, queueArn: string, region: string): SQSRecord {
+/** A received message as Lambda hands it to a handler in `event.Records`. */
+export function toRecord(message: ReceivedMessage, queueArn: string, region: string): SQSRecord {
   const a = message.attributes;
   return {
     messageId: message.messageId,
