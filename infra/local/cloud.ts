@@ -9,14 +9,6 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import dynalite from 'dynalite';
 import type { ObjectCreatedEvent } from '../../events/object-created.ts';
-import { createAwsClients } from '../../lib/aws/clients.ts';
-import { ImageTable } from '../../lib/aws/image-table.ts';
-import {
-  LOCAL_QUEUE_METRICS_PATH,
-  type LocalQueueMetrics,
-} from '../../lib/aws/local-queue-metrics.ts';
-import { ObjectStore } from '../../lib/aws/object-store.ts';
-import { Queue } from '../../lib/aws/queue.ts';
 import { type AwsTarget, LOCAL_CREDENTIALS } from '../../lib/aws/target.ts';
 import { type PipelineLogger, silentLogger } from '../../lib/pipeline/log.ts';
 import { topology as defaultTopology, type Topology } from '../topology.ts';
@@ -24,16 +16,12 @@ import { CLOUD_IDENTITY_PATH, type CloudIdentity } from './cloud-identity.ts';
 import { type CloudOwnership, tryOwnCloud } from './cloud-owner.ts';
 import { cacheDynaliteExpressions } from './dynalite-expression-cache.ts';
 import { cacheDynaliteTables } from './dynalite-table-cache.ts';
+import { addEmulatorFixes } from './emulator-fixes.ts';
 import { CloudAlreadyRunningError } from './errors.ts';
 import { type BridgeOutcome, LocalEventBridge } from './event-bridge.ts';
-import {
-  type FauxqsQueue,
-  type FauxqsSqsMessage,
-  type FauxqsSqsStore,
-  loadFauxqsParts,
-  type SpyEvent,
-} from './fauxqs-internals.ts';
+import { type FauxqsQueue, loadFauxqsParts, type SpyEvent } from './fauxqs-internals.ts';
 import { HashedS3Persistence } from './hashed-s3-persistence.ts';
+import { provisionCloud } from './provision.ts';
 import { rehomeQueueUrls } from './queue-urls.ts';
 import { migrateLegacyS3Layout } from './s3-legacy-migration.ts';
 import { createSequencer } from './sequencer.ts';
@@ -92,44 +80,6 @@ function closeServer(server: Server): Promise<void> {
   return new Promise((resolve, reject) =>
     server.close((error) => (error ? reject(error) : resolve())),
   );
-}
-
-function queueMetrics(queue: FauxqsQueue): LocalQueueMetrics {
-  let oldest: number | null = null;
-  const consider = (m: FauxqsSqsMessage) => {
-    if (oldest === null || m.sentTimestamp < oldest) oldest = m.sentTimestamp;
-  };
-  queue.messages.forEach(consider);
-  queue.delayedMessages.forEach(consider);
-  for (const entry of queue.inflightMessages.values()) consider(entry.message);
-  return {
-    name: queue.name,
-    visible: queue.messages.length,
-    inFlight: queue.inflightMessages.size,
-    delayed: queue.delayedMessages.length,
-    oldestSentAt: oldest,
-  };
-}
-
-/** Makes the messages in an unread ReceiveMessage answer visible again; returns how many. */
-function releaseUnread(store: FauxqsSqsStore, body: unknown, payload: unknown): number {
-  const url = (body as { QueueUrl?: unknown } | null)?.QueueUrl;
-  if (typeof url !== 'string' || typeof payload !== 'string') return 0;
-  const queue = store.getQueue(url);
-  let answer: { Messages?: { ReceiptHandle?: unknown }[] };
-  try {
-    answer = JSON.parse(payload) as typeof answer;
-  } catch {
-    return 0;
-  }
-  let released = 0;
-  for (const message of answer.Messages ?? []) {
-    if (queue && typeof message.ReceiptHandle === 'string') {
-      queue.changeVisibility(message.ReceiptHandle, 1);
-      released++;
-    }
-  }
-  return released;
 }
 
 /**
@@ -271,56 +221,7 @@ async function startOwnedCloud(
     dynamo.emit('request', request.raw, reply.raw as ServerResponse);
     return reply;
   });
-  // A long poll outlives the client that gave up on it (a worker stopped mid-poll): fauxqs
-  // still dequeues a message that arrives during the wait and answers a closed socket, and the
-  // message would stay invisible for the whole visibility timeout (12 minutes) with nobody
-  // holding it. Answers nobody will read put their messages back after a second.
-  app.addHook('onSend', (request, reply, payload, done) => {
-    // Not `request.raw.destroyed`: Node sets that once the request body has been read.
-    if (
-      request.headers['x-amz-target'] === 'AmazonSQS.ReceiveMessage' &&
-      (reply.raw.destroyed || request.raw.socket?.destroyed !== false)
-    ) {
-      const released = releaseUnread(sqsStore, request.body, payload);
-      if (released > 0)
-        log.info('released messages received for a client that had gone', { released });
-    }
-    done(null, payload);
-  });
-  // fauxqs answers a HEAD it cannot find with neither Content-Length nor chunked encoding, and
-  // Node's HTTP client then cannot tell where the message ends, so it closes the connection:
-  // every "is it already there?" check of a new key paid for a new TCP connection.
-  app.addHook('onSend', (request, reply, payload, done) => {
-    // On the raw response: Fastify leaves Content-Length off every bodiless HEAD answer.
-    if (request.method === 'HEAD' && !reply.hasHeader('content-length'))
-      reply.raw.setHeader('content-length', '0');
-    done(null, payload);
-  });
-  // An XML parser reads a raw CR as LF, so a key with a CR came back from a listing as another
-  // key. S3 sends it as `&#13;`; fauxqs's XML escaping does not, and writes no CR of its own.
-  // https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html#object-key-xml-related-constraints
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    const type = reply.getHeader('content-type');
-    const xmlWithCr =
-      typeof payload === 'string' &&
-      payload.includes('\r') &&
-      typeof type === 'string' &&
-      type.includes('xml');
-    done(null, xmlWithCr ? payload.replaceAll('\r', '&#13;') : payload);
-  });
-  // SQS counts a message whose visibility timeout has lapsed as visible at once; fauxqs moves it
-  // back only when someone receives from its queue, so a DLQ that nobody polls reported the
-  // messages `dlq list` had released as in flight for good (and its alarm condition as OK).
-  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_GetQueueAttributes.html
-  app.addHook('onRequest', (request, _reply, done) => {
-    if (request.headers['x-amz-target'] === 'AmazonSQS.GetQueueAttributes')
-      sqsStore.processAllTimers();
-    done();
-  });
-  app.get(LOCAL_QUEUE_METRICS_PATH, async (): Promise<LocalQueueMetrics[]> => {
-    sqsStore.processAllTimers();
-    return [...sqsStore.allQueues()].map(queueMetrics);
-  });
+  addEmulatorFixes(app, sqsStore, log);
   // Proof, for the processes that read cloud.json, that this endpoint is this cloud.
   const token = randomUUID();
   app.get(
@@ -355,42 +256,13 @@ async function startOwnedCloud(
   if (rehomed > 0) log.info('queue URLs renamed for the port of this cloud', { port, rehomed });
   const target: AwsTarget = { region: topology.region, endpoint, credentials: LOCAL_CREDENTIALS };
 
-  const clients = createAwsClients(target);
   let queueUrls: LocalCloud['queueUrls'];
   try {
-    const store = new ObjectStore(clients.s3);
-    await store.ensureBucket(topology.uploadsBucket);
-    await store.ensureBucket(topology.renditionsBucket);
-    const retention = (seconds: number) => ({ MessageRetentionPeriod: String(seconds) });
-    const dlq = await Queue.ensure(
-      clients.sqs,
-      topology.deadLetterQueue,
-      retention(topology.deadLetterRetentionSeconds),
-    );
-    const ruleDlq = await Queue.ensure(
-      clients.sqs,
-      topology.ruleDeadLetterQueue,
-      retention(topology.deadLetterRetentionSeconds),
-    );
-    const workAttributes = {
-      ...retention(topology.workQueueRetentionSeconds),
-      VisibilityTimeout: String(topology.visibilityTimeoutSeconds),
-      RedrivePolicy: JSON.stringify({
-        deadLetterTargetArn: dlq.arn,
-        maxReceiveCount: topology.maxReceiveCount,
-      }),
-    };
-    const work = await Queue.ensure(clients.sqs, topology.workQueue, workAttributes);
-    // The topology is the source of truth: a state dir made under older settings follows it.
-    await work.setAttributes(workAttributes);
-    await new ImageTable(clients.dynamo, topology.table).ensureTable();
-    queueUrls = { work: work.url, deadLetter: dlq.url, ruleDeadLetter: ruleDlq.url };
+    queueUrls = await provisionCloud(target, topology);
   } catch (error) {
     await app.close();
     await closeServer(dynamo);
     throw error;
-  } finally {
-    clients.destroy();
   }
 
   writeCloudFile(paths, {

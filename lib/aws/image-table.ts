@@ -4,7 +4,6 @@
  * never both finish it, and a finished image is never reopened.
  * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ConditionExpressions.html
  */
-import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   type DynamoDBDocumentClient,
@@ -621,41 +620,6 @@ export class ImageTable {
         }),
       )
       .catch(() => undefined);
-  }
-
-  async ensureTable(): Promise<void> {
-    let created = false;
-    try {
-      await this.#doc.send(
-        new CreateTableCommand({
-          TableName: this.name,
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [
-            { AttributeName: IMAGE_TABLE_KEYS.partitionKey, AttributeType: 'S' },
-            { AttributeName: IMAGE_TABLE_KEYS.sortKey, AttributeType: 'S' },
-          ],
-          KeySchema: [
-            { AttributeName: IMAGE_TABLE_KEYS.partitionKey, KeyType: 'HASH' },
-            { AttributeName: IMAGE_TABLE_KEYS.sortKey, KeyType: 'RANGE' },
-          ],
-        }),
-      );
-      created = true;
-    } catch (error) {
-      if ((error as { name?: string }).name !== 'ResourceInUseException') {
-        throw toAdapterError(`CreateTable ${this.name}`, error);
-      }
-    }
-    for (let i = 0; i < 100; i++) {
-      const d = await this.#doc.send(new DescribeTableCommand({ TableName: this.name }));
-      if (d.Table?.TableStatus === 'ACTIVE') {
-        // A new table has no rows: everything it will hold is counted from now on.
-        if (created) await this.counts.markBaseline(new Date());
-        return;
-      }
-      await sleep(50);
-    }
-    throw new Error(`Table ${this.name} did not become ACTIVE`);
   }
 }
 
