@@ -5,6 +5,7 @@
  * One row per (object version, rendition-config hash): `pk` is `<bucket>/<key>`, `sk` is
  * `v#<versionId or etag>#c#<configHash>`. Querying one `pk` lists every version of a key.
  */
+import { z } from 'zod';
 import type { RejectionReason } from './rejection-reasons.ts';
 
 export const IMAGE_TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
@@ -25,6 +26,11 @@ export const imageStatuses = ['PROCESSING', 'RETRYING', 'FAILED', 'DONE', 'REJEC
 export type ImageStatus = (typeof imageStatuses)[number];
 
 export const terminalStatuses: readonly ImageStatus[] = ['DONE', 'REJECTED'];
+
+/** DONE or REJECTED: the image's outcome, never claimed or changed again (but by a repair). */
+export function isTerminal(status: string | undefined): status is 'DONE' | 'REJECTED' {
+  return status === 'DONE' || status === 'REJECTED';
+}
 
 export interface RenditionRecord {
   readonly name: string;
@@ -151,4 +157,33 @@ export function imageRowKey(input: {
   configHash: string;
 }): { pk: string; sk: string } {
   return { pk: `${input.bucket}/${input.key}`, sk: `v#${input.version}#c#${input.configHash}` };
+}
+
+/**
+ * What a read checks of an item before calling it an ImageRow: its keys, a known status, and the
+ * types of the fields the code branches on (lease, counts, errors, renditions, history). Other
+ * attributes pass through unchecked (the analysis, and fields a newer writer may add).
+ */
+const imageRowSchema = z.looseObject({
+  pk: z.string(),
+  sk: z.string(),
+  status: z.enum(imageStatuses),
+  configHash: z.string().optional(),
+  attempts: z.number().optional(),
+  leaseOwner: z.string().optional(),
+  leaseUntil: z.number().optional(),
+  updatedAt: z.string().optional(),
+  lastError: z.looseObject({ code: z.string(), message: z.string(), at: z.string() }).optional(),
+  reason: z.string().optional(),
+  processingMs: z.number().optional(),
+  renditions: z.array(z.looseObject({ key: z.string(), bytes: z.number() })).optional(),
+  history: z.array(z.looseObject({ at: z.string(), event: z.string() })).optional(),
+});
+
+/** The row, or the schema's first complaint (`path: message`) when the item is not one. */
+export function parseImageRow(item: unknown): ImageRow | string {
+  const result = imageRowSchema.safeParse(item);
+  if (result.success) return result.data as unknown as ImageRow;
+  const issue = result.error.issues[0];
+  return `${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'not an image row'}`;
 }

@@ -34,6 +34,11 @@ export class ConditionFailedError extends AwsAdapterError {
   override readonly name = 'ConditionFailedError';
 }
 
+/** A table item read as an image row is not one (events/image-row.ts's schema). */
+export class InvalidRowError extends AwsAdapterError {
+  override readonly name = 'InvalidRowError';
+}
+
 interface SdkErrorShape {
   name?: string;
   code?: string;

@@ -6,134 +6,44 @@
  * serves about 1,000 writes a second per partition), and a reading adds the shards up.
  * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-partition-key-sharding.html
  *
- * Items of each shard (sort key):
- * - `total#<configHash>`: rows by status group (ADD deltas), `r:<reason>` rejected by reason,
- *   `x:<reason>` the first rejected examples (if_not_exists), `f:<code>` FAILED by error code,
- *   `flushedAt` (when a batch last wrote its deltas here).
- * - `minute#<configHash>#<YYYY-MM-DDTHH:MM>`: rows first claimed (`started`) and finished that
- *   minute, with `expiresAt` (epoch seconds) for the table's TTL to remove after MINUTES_KEPT_DAYS.
- *   https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TTL.html
- * - `slow#<configHash>`: the slowest DONE images, read-modify-write under a version condition.
- * - `baseline` (shard 00 only): when every row was last counted (a recount, or the table's
- *   creation): without it, rows written before counting began may be missing from the counts.
+ * Which items hold what: count-keys.ts.
  *
  * Counts are advisory: a crash between a row's write and the flush loses that delta. A recount
  * (lib/ops/recount.ts) scans once and rewrites them.
  */
 import {
-  BatchGetCommand,
-  BatchWriteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { TABLE_TTL_ATTRIBUTE } from '../../events/image-row.ts';
 import {
+  addTotals,
+  BASELINE,
+  COUNT_SHARDS,
+  type CountsReading,
+  type CountTotals,
+  emptyTotals,
+  expiresAt,
+  type Item,
+  type MinuteCount,
+  minuteSk,
+  num,
+  shardKey,
+  slowSk,
+  totalSk,
+} from './count-keys.ts';
+import {
   type ConfigDelta,
-  type CountGroup,
   countGroups,
-  EXAMPLES_PER_REASON,
-  type Example,
   minuteOf,
   offerSlow,
   SLOWEST_KEPT,
   type SlowEntry,
 } from './count-ledger.ts';
+import { batchGetItems, batchWriteItems, queryAll } from './dynamo-batch.ts';
 import { ConditionFailedError, toAdapterError } from './errors.ts';
-
-export const COUNT_SHARDS = 16;
-export const COUNTS_PK_PREFIX = 'counts#';
-/** Minute items live this long (the report's timeline reaches this far back). */
-export const MINUTES_KEPT_DAYS = 8;
-/** The report's derived timeline reads at most this far back. */
-export const TIMELINE_DAYS = 7;
-
-export function shardKey(n: number): string {
-  return `${COUNTS_PK_PREFIX}${String(n).padStart(2, '0')}`;
-}
-
-/** Whether a table item is one of the counts (not an image row). */
-export function isCountsItem(item: { pk: string }): boolean {
-  return item.pk.startsWith(COUNTS_PK_PREFIX);
-}
-
-const BASELINE = { pk: shardKey(0), sk: 'baseline' } as const;
-
-export interface CountTotals {
-  readonly groups: Record<CountGroup, number>;
-  readonly rejected: Map<string, { n: number; examples: Example[] }>;
-  readonly failed: Map<string, number>;
-}
-
-export interface MinuteCount {
-  readonly minute: string;
-  readonly started: number;
-  readonly finished: number;
-}
-
-/**
- * - `counted`: every row is in the counts (a recount or the table's creation says so).
- * - `since-first-flush`: counts exist but no baseline: rows written before counting began (by an
- *   older pixelmill) would be missing; a recount settles it.
- * - `not-initialised`: rows but no counts at all.
- * - `empty`: no rows and no counts.
- */
-export type CountsState = 'counted' | 'since-first-flush' | 'not-initialised' | 'empty';
-
-export interface CountsReading extends CountTotals {
-  /** Latest `flushedAt` over the shards read (null when none). */
-  readonly flushedAt: string | null;
-  /** When every row was last counted (null when never). */
-  readonly baselineAt: string | null;
-  /** This minute's and the previous minute's counts (for the recent rate). */
-  readonly recent: { readonly current: MinuteCount; readonly previous: MinuteCount };
-  readonly slowest: readonly SlowEntry[];
-}
-
-function emptyTotals(): CountTotals {
-  return {
-    groups: { done: 0, rejected: 0, failed: 0, inProgress: 0 },
-    rejected: new Map(),
-    failed: new Map(),
-  };
-}
-
-type Item = Record<string, unknown>;
-
-const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
-
-function addTotals(into: CountTotals, item: Item): void {
-  for (const g of countGroups) into.groups[g] += num(item[g]);
-  for (const [name, value] of Object.entries(item)) {
-    if (name.startsWith('r:')) {
-      const reason = name.slice(2);
-      const r = into.rejected.get(reason) ?? { n: 0, examples: [] };
-      r.n += num(value);
-      into.rejected.set(reason, r);
-    } else if (name.startsWith('f:')) {
-      const code = name.slice(2);
-      into.failed.set(code, (into.failed.get(code) ?? 0) + num(value));
-    }
-  }
-  for (const [name, value] of Object.entries(item)) {
-    if (!name.startsWith('x:') || !Array.isArray(value)) continue;
-    const r = into.rejected.get(name.slice(2));
-    if (!r) continue;
-    for (const e of value as Example[]) {
-      if (r.examples.length < EXAMPLES_PER_REASON) r.examples.push(e);
-    }
-  }
-}
-
-const totalSk = (configHash: string) => `total#${configHash}`;
-const slowSk = (configHash: string) => `slow#${configHash}`;
-const minuteSk = (configHash: string, minute: string) => `minute#${configHash}#${minute}`;
-
-function expiresAt(minute: string): number {
-  return Math.floor(Date.parse(`${minute}:00Z`) / 1000) + MINUTES_KEPT_DAYS * 86_400;
-}
 
 export class ImageCounts {
   readonly #doc: DynamoDBDocumentClient;
@@ -262,7 +172,7 @@ export class ImageCounts {
         for (const m of minutes) keys.push({ pk, sk: minuteSk(h, m) });
       }
     }
-    const items = await this.#getMany(keys);
+    const items = await batchGetItems(this.#doc, this.#table, keys, { label: '(counts)' });
     const totals = emptyTotals();
     const recent = {
       previous: { minute: minutes[0], started: 0, finished: 0 },
@@ -293,7 +203,7 @@ export class ImageCounts {
   async #configHashes(): Promise<string[]> {
     const found = new Set<string>();
     for (let s = 0; s < COUNT_SHARDS; s++) {
-      for (const item of await this.#query(shardKey(s), 'total#')) {
+      for (const item of await this.#shardItems(s, 'total#')) {
         found.add(String(item.sk).slice('total#'.length));
       }
     }
@@ -308,10 +218,8 @@ export class ImageCounts {
     const byMinute = new Map<string, { started: number; finished: number }>();
     const from = minuteOf(since);
     for (let s = 0; s < COUNT_SHARDS; s++) {
-      for (const item of await this.#query(
-        shardKey(s),
-        configHash ? `minute#${configHash}#` : 'minute#',
-      )) {
+      const prefix = configHash ? `minute#${configHash}#` : 'minute#';
+      for (const item of await this.#shardItems(s, prefix)) {
         const minute = String(item.sk).slice(-16);
         if (minute < from) continue;
         const m = byMinute.get(minute) ?? { started: 0, finished: 0 };
@@ -364,17 +272,22 @@ export class ImageCounts {
     const kept = new Set(puts.map((p) => `${p.pk}\u0000${p.sk}`));
     const deletes: { pk: string; sk: string }[] = [];
     for (let s = 0; s < COUNT_SHARDS; s++) {
-      for (const item of await this.#query(shardKey(s), '')) {
+      for (const item of await this.#shardItems(s, '')) {
         const key = { pk: String(item.pk), sk: String(item.sk) };
         if (key.sk === BASELINE.sk || kept.has(`${key.pk}\u0000${key.sk}`)) continue;
         deletes.push(key);
       }
     }
-    await this.#writeMany([
-      ...deletes.map((Key) => ({ DeleteRequest: { Key } })),
-      ...puts.map((Item) => ({ PutRequest: { Item } })),
-      { PutRequest: { Item: { ...BASELINE, at: at.toISOString() } } },
-    ]);
+    await batchWriteItems(
+      this.#doc,
+      this.#table,
+      [
+        ...deletes.map((Key) => ({ DeleteRequest: { Key } })),
+        ...puts.map((Item) => ({ PutRequest: { Item } })),
+        { PutRequest: { Item: { ...BASELINE, at: at.toISOString() } } },
+      ],
+      { label: '(counts)' },
+    );
     this.#slowFloor.clear();
   }
 
@@ -415,6 +328,11 @@ export class ImageCounts {
     }
   }
 
+  /** The items of one shard whose sort key starts with `skPrefix` (all when empty). */
+  #shardItems(shard: number, skPrefix: string): Promise<Item[]> {
+    return queryAll(this.#doc, this.#table, shardKey(shard), { skPrefix, label: '(counts)' });
+  }
+
   async #get(key: { pk: string; sk: string }): Promise<Item | undefined> {
     try {
       const r = await this.#doc.send(
@@ -425,68 +343,4 @@ export class ImageCounts {
       throw toAdapterError(`GetItem(counts) ${this.#table}`, error);
     }
   }
-
-  async #getMany(keys: readonly { pk: string; sk: string }[]): Promise<Item[]> {
-    const found: Item[] = [];
-    for (let start = 0; start < keys.length; start += 100) {
-      let pending: Item[] = keys.slice(start, start + 100).map((k) => ({ ...k }));
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        try {
-          const r = await this.#doc.send(
-            new BatchGetCommand({ RequestItems: { [this.#table]: { Keys: pending } } }),
-          );
-          found.push(...(r.Responses?.[this.#table] ?? []));
-          pending = (r.UnprocessedKeys?.[this.#table]?.Keys ?? []) as Item[];
-        } catch (error) {
-          throw toAdapterError(`BatchGetItem(counts) ${this.#table}`, error);
-        }
-        if (pending.length > 0) await sleep(Math.min(1000, 50 * 2 ** attempt));
-      }
-    }
-    return found;
-  }
-
-  async #query(pk: string, skPrefix: string): Promise<Item[]> {
-    const items: Item[] = [];
-    let startKey: Item | undefined;
-    do {
-      try {
-        const r = await this.#doc.send(
-          new QueryCommand({
-            TableName: this.#table,
-            KeyConditionExpression: skPrefix ? '#pk = :pk AND begins_with(#sk, :sk)' : '#pk = :pk',
-            ExpressionAttributeNames: { '#pk': 'pk', ...(skPrefix ? { '#sk': 'sk' } : {}) },
-            ExpressionAttributeValues: { ':pk': pk, ...(skPrefix ? { ':sk': skPrefix } : {}) },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        items.push(...(r.Items ?? []));
-        startKey = r.LastEvaluatedKey;
-      } catch (error) {
-        throw toAdapterError(`Query(counts) ${this.#table}`, error);
-      }
-    } while (startKey);
-    return items;
-  }
-
-  async #writeMany(requests: Record<string, unknown>[]): Promise<void> {
-    for (let start = 0; start < requests.length; start += 25) {
-      let pending = requests.slice(start, start + 25);
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        try {
-          const r = await this.#doc.send(
-            new BatchWriteCommand({ RequestItems: { [this.#table]: pending } }),
-          );
-          pending = (r.UnprocessedItems?.[this.#table] ?? []) as Record<string, unknown>[];
-        } catch (error) {
-          throw toAdapterError(`BatchWriteItem(counts) ${this.#table}`, error);
-        }
-        if (pending.length > 0) await sleep(Math.min(1000, 50 * 2 ** attempt));
-      }
-    }
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -9,7 +9,7 @@
  * policy on AWS), and the audit only accounts for that prefix.
  */
 
-import { imageRowKey } from '../../events/image-row.ts';
+import { imageRowKey, isTerminal } from '../../events/image-row.ts';
 import { buildJobMessage } from '../../events/job-message.ts';
 import { Pacer } from '../async/pacer.ts';
 import { rowId } from '../aws/image-table.ts';
@@ -98,7 +98,7 @@ export async function backfill(
       const rows = await ctx.table.getMany(todo.map(keyOf));
       const finished = (o: (typeof todo)[number]) => {
         const status = rows.get(rowId(keyOf(o)))?.status;
-        return status === 'DONE' || status === 'REJECTED';
+        return isTerminal(status);
       };
       progress.alreadyFinished += todo.filter(finished).length;
       todo = todo.filter((o) => !finished(o));

@@ -6,6 +6,7 @@
  * error code, a few examples, the slowest images and one number pair per minute of the window.
  */
 import { type ImageRow, isVersionRow } from '../../events/image-row.ts';
+import { type CountTotals, MINUTES_KEPT_DAYS, type MinuteCount } from '../aws/count-keys.ts';
 import {
   codeName,
   countGroupOf,
@@ -14,7 +15,6 @@ import {
   offerSlow,
   type SlowEntry,
 } from '../aws/count-ledger.ts';
-import { type CountTotals, MINUTES_KEPT_DAYS, type MinuteCount } from '../aws/image-counts.ts';
 import type { ImageTable } from '../aws/image-table.ts';
 
 export interface RecountResult {

@@ -11,6 +11,7 @@
  * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-configure-dead-letter-queue-redrive.html
  */
 
+import { isTerminal } from '../../events/image-row.ts';
 import { Pacer } from '../async/pacer.ts';
 import type { DeadLetter } from './dead-letters.ts';
 import { peekDeadLetters } from './dead-letters.ts';
@@ -77,7 +78,7 @@ function decide(letter: DeadLetter, filter: RedriveFilter): RedriveDecision {
         };
   }
   const status = letter.row?.status;
-  if (status === 'DONE' || status === 'REJECTED') return { action: 'delete-finished', status };
+  if (isTerminal(status)) return { action: 'delete-finished', status };
   return { action: 'move' };
 }
 

@@ -21,7 +21,7 @@ import {
   RUNBOOK_ANCHORS,
 } from '../../events/alarm-conditions.ts';
 import type { AlarmState } from '../aws/cloudwatch.ts';
-import type { CountsReading, CountsState } from '../aws/image-counts.ts';
+import type { CountsReading, CountsState } from '../aws/count-keys.ts';
 import type { ImageTable } from '../aws/image-table.ts';
 import type { Queue, QueueDepth } from '../aws/queue.ts';
 

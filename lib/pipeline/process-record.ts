@@ -105,10 +105,9 @@ async function markDone(
   const { width, height, format, bytes, ...analysis } = made.analysis;
   const usage = made.usage ? { cpuMs: made.usage.cpuMs, peakMb: made.usage.peakMb } : {};
   try {
-    return await deps.table.finish(
+    return await deps.table.markDone(
       rowKey,
       owner,
-      'DONE',
       {
         width,
         height,
@@ -120,7 +119,6 @@ async function markDone(
         ...usage,
       },
       new Date(),
-      { at: new Date().toISOString(), event: 'done' },
     );
   } catch (error) {
     if (!(error instanceof ConditionFailedError)) throw error;
@@ -144,19 +142,7 @@ async function markFailed(
     at: new Date().toISOString(),
   };
   try {
-    const row = await deps.table.recordFailure(
-      rowKey,
-      owner,
-      final ? 'FAILED' : 'RETRYING',
-      lastError,
-      new Date(),
-      {
-        at: lastError.at,
-        event: 'failed',
-        code: lastError.code,
-        message: lastError.message.slice(0, 300),
-      },
-    );
+    const row = await deps.table.recordFailure(rowKey, owner, { lastError, final }, new Date());
     // FAILED is an outcome; RETRYING is told too, so a run can say what is retrying and why.
     settled(deps, row);
   } catch (recordError) {
@@ -315,10 +301,9 @@ export async function processRecord(
     }
     await stopHeartbeat();
     if (error instanceof ImageRejectedError) {
-      const rejected = await deps.table.finish(
+      const rejected = await deps.table.markRejected(
         rowKey,
         owner,
-        'REJECTED',
         {
           reason: error.reason,
           message: error.message,
@@ -326,11 +311,6 @@ export async function processRecord(
           ...(error.usage ? { cpuMs: error.usage.cpuMs, peakMb: error.usage.peakMb } : {}),
         },
         new Date(),
-        {
-          at: new Date().toISOString(),
-          event: 'rejected',
-          code: error.reason,
-        },
       );
       const processingMs = Date.now() - started;
       log.info('image rejected', { reason: error.reason, detail: error.message, processingMs });

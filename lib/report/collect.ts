@@ -15,7 +15,7 @@
 
 import type { ImageRow } from '../../events/image-row.ts';
 import { isVersionRow } from '../../events/image-row.ts';
-import { TIMELINE_DAYS } from '../aws/image-counts.ts';
+import { TIMELINE_DAYS } from '../aws/count-keys.ts';
 import { peekDeadLetters } from '../ops/dead-letters.ts';
 import type { OperatorContext } from '../ops/operator-context.ts';
 import { type CollectOptions, type PendingImages, type Scope, scopeOf } from './collect-options.ts';

@@ -2,7 +2,7 @@
  * One pass over the rows a report covers, in memory that does not grow with them: the counts,
  * the rejection groups, the slowest images, the contact sheet's first rows and the finish times.
  */
-import type { ImageRow } from '../../events/image-row.ts';
+import { type ImageRow, isTerminal } from '../../events/image-row.ts';
 import { isRejectionReason, rejectionReasons } from '../../events/rejection-reasons.ts';
 import { BoundedSelection } from './bounded-selection.ts';
 import type { RejectionGroup, SlowImage } from './data.ts';
@@ -66,7 +66,7 @@ export class RowTally {
     if (row.status === 'DONE') this.done++;
     else if (row.status === 'REJECTED') this.rejected++;
     else if (row.status === 'FAILED') this.failed++;
-    if (row.status === 'DONE' || row.status === 'REJECTED') {
+    if (isTerminal(row.status)) {
       this.finishes.add(new Date(row.updatedAt).getTime());
     }
     if (row.status === 'REJECTED') {

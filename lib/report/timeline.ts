@@ -2,7 +2,7 @@
  * The report's timeline when the run took no samples of its queue: derived from upload and
  * finish times, or read from the table's per-minute counts.
  */
-import type { MinuteCount } from '../aws/image-counts.ts';
+import type { MinuteCount } from '../aws/count-keys.ts';
 import type { OperatorContext } from '../ops/operator-context.ts';
 import type { CollectOptions, Scope } from './collect-options.ts';
 import type { TimelinePoint } from './data.ts';

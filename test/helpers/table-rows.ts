@@ -93,32 +93,45 @@ export async function writeRowsUncounted(
       await table.recordFailure(
         key,
         owner,
-        spec.status,
-        { code: 'timeout', message: `timed out on ${spec.key}`, at: now.toISOString() },
+        {
+          lastError: {
+            code: 'timeout',
+            message: `timed out on ${spec.key}`,
+            at: now.toISOString(),
+          },
+          final: spec.status === 'FAILED',
+        },
         now,
       );
       return;
     }
-    const fields =
-      spec.status === 'DONE'
-        ? {
-            width: 4000,
-            height: 3000,
-            format: 'jpeg',
-            bytes: 2_345_678,
-            renditions: renditionsOf(spec.key),
-            analysis: {
-              placeholder: '3OcRJYB4d3h/iIeHeEh3eIhw+j3A',
-              dominantColour: '#7f6a55',
-              perceptualHash: 'c3c3c3c33c3c3c3c',
-            },
-            processingMs: spec.processingMs ?? 100,
-          }
-        : { reason: spec.reason ?? 'corrupt', message: spec.message ?? `cannot read ${spec.key}` };
-    await table.finish(key, owner, spec.status, fields, now, {
-      at: now.toISOString(),
-      event: spec.status === 'DONE' ? 'done' : 'rejected',
-    });
+    if (spec.status === 'DONE') {
+      await table.markDone(
+        key,
+        owner,
+        {
+          width: 4000,
+          height: 3000,
+          format: 'jpeg',
+          bytes: 2_345_678,
+          renditions: renditionsOf(spec.key),
+          analysis: {
+            placeholder: '3OcRJYB4d3h/iIeHeEh3eIhw+j3A',
+            dominantColour: '#7f6a55',
+            perceptualHash: 'c3c3c3c33c3c3c3c',
+          },
+          processingMs: spec.processingMs ?? 100,
+        },
+        now,
+      );
+      return;
+    }
+    await table.markRejected(
+      key,
+      owner,
+      { reason: spec.reason ?? 'corrupt', message: spec.message ?? `cannot read ${spec.key}` },
+      now,
+    );
   });
 }
 
