@@ -16,8 +16,8 @@
  * into the index on start, and those of the key-as-path layout before it first move into that
  * one (s3-legacy-migration.ts).
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type {
   FauxqsBucketType,
   FauxqsMultipartPart,
@@ -38,6 +38,19 @@ import {
   SHARD_NAME,
 } from './s3-file-names.ts';
 import { installIndex } from './s3-indexed-store.ts';
+import {
+  BUCKET_META,
+  bucketMeta,
+  LIFECYCLE_FILE,
+  MULTIPART_DIR,
+  OBJECTS_DIR,
+  readIfThere,
+  subdirectories,
+  subfiles,
+  UPLOAD_META,
+  unlinkIfThere,
+  writeMakingDir,
+} from './s3-layout.ts';
 import { S3ObjectIndex } from './s3-object-index.ts';
 import {
   parseObjectMeta,
@@ -47,73 +60,12 @@ import {
   uploadMeta,
 } from './s3-object-meta.ts';
 
-export const OBJECTS_DIR = 'objects';
-export const MULTIPART_DIR = 'multipart';
-export const BUCKET_META = '.bucket.json';
-export const LIFECYCLE_FILE = '.lifecycle.xml';
-export const UPLOAD_META = '.upload.json';
-
 /** What a start found on disk; `skipped` names (relative to `s3/`) files that were not loaded. */
 export interface S3LoadSummary {
   buckets: number;
   objects: number;
   multipartUploads: number;
   skipped: string[];
-}
-
-export interface ObjectPaths {
-  readonly dir: string;
-  readonly data: string;
-  readonly meta: string;
-}
-
-function isMissing(error: unknown): boolean {
-  return (error as NodeJS.ErrnoException).code === 'ENOENT';
-}
-
-/** Writes a file, making its directory only when the write finds it missing. */
-export function writeMakingDir(path: string, data: string | Buffer): void {
-  try {
-    writeFileSync(path, data);
-  } catch (error) {
-    if (!isMissing(error)) throw error;
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, data);
-  }
-}
-
-function unlinkIfThere(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch (error) {
-    if (!isMissing(error)) throw error;
-  }
-}
-
-function readIfThere(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
-function subdirectories(dir: string): string[] {
-  try {
-    return readdirSync(dir, { withFileTypes: true })
-      .filter((entry) => entry.isDirectory())
-      .map((entry) => entry.name);
-  } catch (error) {
-    if (isMissing(error)) return [];
-    throw error;
-  }
-}
-
-/** Where an object of the hashed layout lives, under `<s3>/objects`. */
-export function objectPaths(objectsDir: string, bucket: string, key: string): ObjectPaths {
-  const { shard, stem } = objectFileName(bucket, key);
-  const dir = join(objectsDir, bucketDirName(bucket), shard);
-  return { dir, data: join(dir, stem + DATA_SUFFIX), meta: join(dir, stem + META_SUFFIX) };
 }
 
 export class HashedS3Persistence implements FauxqsS3Persistence {
@@ -360,38 +312,4 @@ export class HashedS3Persistence implements FauxqsS3Persistence {
     store.restoreMultipartUpload(upload);
     summary.multipartUploads++;
   }
-}
-
-function subfiles(dir: string): string[] {
-  try {
-    return readdirSync(dir, { withFileTypes: true })
-      .filter((entry) => entry.isFile())
-      .map((entry) => entry.name);
-  } catch (error) {
-    if (isMissing(error)) return [];
-    throw error;
-  }
-}
-
-interface BucketMeta {
-  name: string;
-  type?: FauxqsBucketType;
-  creationDate?: string;
-}
-
-export function bucketMeta(text: string): BucketMeta | undefined {
-  let meta: unknown;
-  try {
-    meta = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof meta !== 'object' || meta === null) return undefined;
-  const { name, type, creationDate } = meta as Record<string, unknown>;
-  if (typeof name !== 'string') return undefined;
-  return {
-    name,
-    ...(type === 'general-purpose' || type === 'directory' ? { type } : {}),
-    ...(typeof creationDate === 'string' ? { creationDate } : {}),
-  };
 }

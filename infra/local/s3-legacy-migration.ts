@@ -21,17 +21,18 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { bucketDirName, DATA_SUFFIX, isUploadId, META_SUFFIX } from './s3-file-names.ts';
 import {
   BUCKET_META,
   bucketMeta,
+  isMissing,
   LIFECYCLE_FILE,
   MULTIPART_DIR,
   OBJECTS_DIR,
   objectPaths,
   UPLOAD_META,
   writeMakingDir,
-} from './hashed-s3-persistence.ts';
-import { bucketDirName, DATA_SUFFIX, isUploadId, META_SUFFIX } from './s3-file-names.ts';
+} from './s3-layout.ts';
 import { parseObjectMeta } from './s3-object-meta.ts';
 
 export const LEGACY_BUCKETS_DIR = 'buckets';
@@ -45,10 +46,6 @@ export interface LegacyMigration {
   /** Files left where they were: moved, as found, to `unmigratedDir`. */
   leftBehind: number;
   unmigratedDir?: string;
-}
-
-function isMissing(error: unknown): boolean {
-  return (error as NodeJS.ErrnoException).code === 'ENOENT';
 }
 
 /** How many entries other than directories are under `dir` (links are counted, not followed). */

@@ -27,7 +27,7 @@ import { CompleteMultipartUploadCommand } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { imageRowKey } from '../../events/image-row.ts';
 import type { FauxqsS3Object, FauxqsS3Persistence } from '../../infra/local/fauxqs-internals.ts';
-import { objectPaths } from '../../infra/local/hashed-s3-persistence.ts';
+import { objectPaths } from '../../infra/local/s3-layout.ts';
 import { expectedEtag } from '../../lib/aws/etag.ts';
 import { configHash, defaultConfig } from '../../lib/config/parse.ts';
 import { photoPixels } from '../fixtures/catalogue.ts';
