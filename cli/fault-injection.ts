@@ -30,7 +30,8 @@ export interface FaultPlan {
   readonly onInjected?: (rule: FaultRule, command: string) => void;
 }
 
-function mulberry32(seed: number): () => number {
+/** Seeded randomness (mulberry32), so a run's faults can be replayed from its seed. */
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -80,7 +81,7 @@ function addFaultInjection(
   service: FaultRule['service'],
   plan: FaultPlan,
 ): void {
-  const random = mulberry32(plan.seed ?? Date.now());
+  const random = seededRandom(plan.seed ?? Date.now());
   const rules = plan.rules.filter((r) => r.service === service);
   if (rules.length === 0) return;
   stack.add(
@@ -108,11 +109,11 @@ export function faultMiddleware(plan: FaultPlan): ClientMiddleware {
 }
 
 /**
- * Whether a DynamoDB call is the UpdateItem that sets an image row's status to DONE: a SET of
+ * Whether a DynamoDB call is an UpdateItem that sets an image row's status to `status`: a SET of
  * the `status` attribute (its name and value placeholders share their suffix, as the table's
- * writes make them) to "DONE".
+ * writes make them) to that value.
  */
-function setsStatusDone(input: unknown): boolean {
+function setsStatus(input: unknown, status: string): boolean {
   if (typeof input !== 'object' || input === null) return false;
   const { ExpressionAttributeNames: names, ExpressionAttributeValues: values } = input as {
     ExpressionAttributeNames?: Record<string, unknown>;
@@ -120,21 +121,27 @@ function setsStatusDone(input: unknown): boolean {
   };
   return Object.entries(names ?? {}).some(
     ([placeholder, name]) =>
-      name === 'status' && stringAttribute(values?.[`:${placeholder.slice(1)}`]) === 'DONE',
+      name === 'status' && stringAttribute(values?.[`:${placeholder.slice(1)}`]) === status,
   );
 }
 
-/** Calls `before()` just before each DONE write goes out (which may end the process). */
-export function beforeDoneMiddleware(before: () => void): ClientMiddleware {
+/**
+ * Runs `before()` (and waits for it) just before each write of `status` to an image row goes out:
+ * a test steals a lease at that moment, `crashBeforeDoneRate` ends the process.
+ */
+export function beforeStatusWrite(
+  status: 'DONE' | 'REJECTED',
+  before: () => void | Promise<void>,
+): ClientMiddleware {
   return (service, stack) => {
     if (service !== 'dynamodb') return;
     stack.add(
       (next, context) => async (args) => {
         const command = String((context as { commandName?: string }).commandName ?? '');
-        if (command.startsWith('Update') && setsStatusDone(args.input)) before();
+        if (command.startsWith('Update') && setsStatus(args.input, status)) await before();
         return next(args);
       },
-      { step: 'build', name: 'pixelmillBeforeDone', priority: 'high' },
+      { step: 'build', name: `pixelmillBefore${status}`, priority: 'high' },
     );
   };
 }

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { RetryBackoff } from '../events/retry-schedule.ts';
 import type { ClientMiddleware } from '../lib/aws/target.ts';
 import { UsageError } from '../lib/ops/errors.ts';
-import { allMiddleware, beforeDoneMiddleware, faultMiddleware } from './fault-injection.ts';
+import { allMiddleware, beforeStatusWrite, faultMiddleware } from './fault-injection.ts';
 
 const faultsSchema = z.strictObject({
   seed: z.int().optional(),
@@ -76,7 +76,7 @@ export function readTestFaults(value: string | undefined): TestFaults | undefine
           })
         : undefined,
       parsed.crashBeforeDoneRate !== undefined
-        ? beforeDoneMiddleware(() => {
+        ? beforeStatusWrite('DONE', () => {
             if (random() < (parsed.crashBeforeDoneRate ?? 0)) crash();
           })
         : undefined,

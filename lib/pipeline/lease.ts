@@ -33,11 +33,13 @@ export function startLeaseHeartbeat(
   hardLimit: number,
   log: PipelineLogger,
   onTick?: () => Promise<void> | undefined,
+  /** The flow's clock, epoch ms. */
+  now: () => number = Date.now,
 ): () => Promise<void> {
   let stopped = false;
   let inFlight: Promise<void> = Promise.resolve();
   const timer = setInterval(() => {
-    if (stopped || Date.now() >= hardLimit) return;
+    if (stopped || now() >= hardLimit) return;
     const warn = (what: string) => (error: unknown) => {
       log.warn(what, {
         rowKey: key.pk,
@@ -46,7 +48,7 @@ export function startLeaseHeartbeat(
     };
     inFlight = Promise.all([
       table
-        .renewLease(key, owner, leaseUntil(policy, hardLimit), new Date())
+        .renewLease(key, owner, leaseUntil(policy, hardLimit, now()), new Date(now()))
         .catch(warn('could not renew the lease')),
       Promise.resolve()
         .then(() => onTick?.())

@@ -30,6 +30,7 @@ import {
   processRecord,
   type QueueRecord,
   type RecordOutcome,
+  receiveCountOf,
 } from './process-record.ts';
 
 export interface BatchOptions {
@@ -67,25 +68,21 @@ export interface BatchHooks {
   ) => Promise<void>;
 }
 
-function receiveCountOf(record: QueueRecord): number {
-  return Number(record.attributes.ApproximateReceiveCount ?? '1') || 1;
-}
-
 /** When a failed record should be seen again, or undefined to leave the visibility timeout. */
 function retryDelay(
   error: unknown,
-  record: QueueRecord,
+  receiveCount: number,
   deps: PipelineDeps,
   options: BatchOptions,
 ): number | undefined {
   if (error instanceof LeaseBusyError) {
-    return Math.ceil(((error.leaseUntil ?? Date.now()) - Date.now()) / 1000) + 1;
+    const now = (deps.now ?? Date.now)();
+    return Math.ceil(((error.leaseUntil ?? now) - now) / 1000) + 1;
   }
   if (error instanceof DeadlineError) {
     // Never started: soon. Still running: once its lease (bounded by the deadline) has lapsed.
     return error.code === 'deadline-unstarted' ? 1 : Math.ceil(options.safetyMarginMs / 1000) + 1;
   }
-  const receiveCount = receiveCountOf(record);
   // Spent: show it again at once so the next receive moves it to the DLQ now.
   if (receiveCount >= deps.maxReceiveCount) return 1;
   return backoffSeconds(options.backoff, receiveCount);
@@ -119,12 +116,13 @@ export async function processBatch(
   options: BatchOptions = defaultBatchOptions,
   hooks: BatchHooks = {},
 ): Promise<PromiseSettledResult<RecordOutcome>[]> {
-  const deadline = Date.now() + clock.getRemainingTimeInMillis() - options.safetyMarginMs;
+  const now = deps.now ?? Date.now;
+  const deadline = now() + clock.getRemainingTimeInMillis() - options.safetyMarginMs;
   const results: PromiseSettledResult<RecordOutcome>[] = new Array(records.length);
   let next = 0;
 
-  const attempt = async (record: QueueRecord): Promise<RecordOutcome> => {
-    const left = deadline - Date.now();
+  const attempt = async (record: QueueRecord, receiveCount: number): Promise<RecordOutcome> => {
+    const left = deadline - now();
     if (left < options.minRecordMs) {
       throw new DeadlineError(
         'deadline-unstarted',
@@ -134,7 +132,12 @@ export async function processBatch(
     return withTimeout(
       left,
       () => new DeadlineError('deadline-running', 'Still running at the invocation deadline'),
-      (signal) => processRecord(deps, record, deadline + options.safetyMarginMs, signal),
+      (signal) =>
+        processRecord(deps, record, {
+          hardLimit: deadline + options.safetyMarginMs,
+          receiveCount,
+          signal,
+        }),
     );
   };
 
@@ -143,13 +146,13 @@ export async function processBatch(
    * from one) and the original is acknowledged. Undefined when it is not such a record, or the
    * copy could not be sent (then it fails as any record does).
    */
-  const defer = async (record: QueueRecord, error: DeadlineError) => {
+  const defer = async (record: QueueRecord, receiveCount: number, error: DeadlineError) => {
     const deferrals = deferralsOf(record.messageAttributes);
-    if (!hooks.requeue || receiveCountOf(record) < deps.maxReceiveCount - 1) return undefined;
+    if (!hooks.requeue || receiveCount < deps.maxReceiveCount - 1) return undefined;
     if (deferrals >= MAX_DEFERRALS) return undefined;
     try {
       await hooks.requeue(record, {
-        delaySeconds: retryDelay(error, record, deps, options) ?? 1,
+        delaySeconds: retryDelay(error, receiveCount, deps, options) ?? 1,
         deferrals: deferrals + 1,
       });
     } catch (requeueError) {
@@ -168,8 +171,9 @@ export async function processBatch(
   };
 
   const runOne = async (record: QueueRecord): Promise<RecordOutcome> => {
+    const receiveCount = receiveCountOf(record);
     try {
-      return await attempt(record);
+      return await attempt(record, receiveCount);
     } catch (error) {
       if (error instanceof EventParseError && hooks.deadLetterNow) {
         await hooks.deadLetterNow(record, error);
@@ -181,10 +185,10 @@ export async function processBatch(
         return { kind: 'dead-lettered', code: errorCode(error) };
       }
       if (error instanceof DeadlineError) {
-        const deferred = await defer(record, error);
+        const deferred = await defer(record, receiveCount, error);
         if (deferred) return deferred;
       }
-      const delay = retryDelay(error, record, deps, options);
+      const delay = retryDelay(error, receiveCount, deps, options);
       if (delay !== undefined && hooks.retryLater) {
         await hooks
           .retryLater(record, Math.min(MAX_VISIBILITY_SECONDS, Math.max(1, delay)))

@@ -40,7 +40,7 @@ describe('the Lambda bundles', () => {
         files.filter((f) => /^(cli|test)\//.test(f) || /fault-injection/.test(f)),
         [],
       );
-      for (const marker of ['pixelmillFaultInjection', 'pixelmillBeforeDone', 'Injected '])
+      for (const marker of ['pixelmillFaultInjection', 'pixelmillBeforeDONE', 'Injected '])
         assert.ok(!text.includes(marker), `${marker} is not in the bundle`);
     });
   }

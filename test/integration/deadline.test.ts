@@ -15,19 +15,18 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Context, SQSBatchResponse } from 'aws-lambda';
-import { imageRowKey } from '../../events/image-row.ts';
-import { toRecord } from '../../infra/local/event-source.ts';
-import { createLambdaContext } from '../../infra/local/lambda-context.ts';
-import { expectedEtag } from '../../lib/aws/etag.ts';
+import type { SQSBatchResponse } from 'aws-lambda';
 import type { ClientMiddleware } from '../../lib/aws/target.ts';
-import { configHash, defaultConfig } from '../../lib/config/parse.ts';
-import type { PipelineLogger } from '../../lib/pipeline/log.ts';
-import { createProcessHandler } from '../../workers/process-handler.ts';
 import { photoLike } from '../fixtures/catalogue.ts';
-import { startTestCloud, type TestCloud } from '../helpers/local-cloud.ts';
+import {
+  invocationContext,
+  startDirectHandler,
+  uploadAndReceive,
+} from '../helpers/direct-handler.ts';
+import { startTestCloud } from '../helpers/local-cloud.ts';
 
-const SAFETY_MARGIN_MS = 1000;
+/** A second of safety margin; a record may start with 100 ms left; two records at once. */
+const BATCH = { safetyMarginMs: 1000, minRecordMs: 100, concurrency: 2 };
 
 /** Holds every PutObject whose key starts with a prefix until released; records how each ended. */
 function putHold() {
@@ -71,98 +70,26 @@ function putHold() {
   };
 }
 
-interface Warning {
-  readonly message: string;
-  readonly fields?: Record<string, unknown> | undefined;
-}
-
-function capturingLogger(warnings: Warning[]): PipelineLogger {
-  return {
-    debug() {},
-    info() {},
-    warn: (message, fields) => warnings.push({ message, fields }),
-    error: (message, fields) => warnings.push({ message, fields }),
-  };
-}
-
-async function uploadAndReceive(env: TestCloud, keys: readonly string[], seed: number) {
-  const bucket = env.cloud.topology.uploadsBucket;
-  const bodies = await Promise.all(keys.map((_, i) => photoLike(64, 48, seed + i)));
-  for (const [i, key] of keys.entries())
-    await env.store.put(bucket, key, bodies[i] ?? Buffer.alloc(0));
-  const messages = [];
-  while (messages.length < keys.length) {
-    messages.push(
-      ...(await env.workQueue.receive({ max: keys.length, waitSeconds: 1, visibilityTimeout: 60 })),
-    );
-  }
-  const records = messages.map((m) => toRecord(m, env.workQueue.arn, env.cloud.topology.region));
-  const byKey = new Map(
-    keys.map((key, i) => {
-      const record = records.find((r) => r.body.includes(JSON.stringify(key).slice(1, -1)));
-      assert.ok(record, `a message for ${key}`);
-      const version = expectedEtag(bodies[i] ?? Buffer.alloc(0));
-      return [key, { record, rowKey: imageRowKey({ bucket, key, version, configHash: hash }) }];
-    }),
+async function photos(keys: readonly string[], seed: number) {
+  return Promise.all(
+    keys.map(async (key, i) => ({ key, body: await photoLike(64, 48, seed + i) })),
   );
-  return { records, byKey };
-}
-
-const hash = configHash(defaultConfig());
-
-function context(timeoutSeconds: number): Context {
-  return createLambdaContext({
-    functionName: 'pixelmill-deadline-test',
-    memoryMb: 2048,
-    timeoutSeconds,
-    region: 'us-east-1',
-    account: '000000000000',
-  });
-}
-
-function startHandler(
-  t: { after: (fn: () => Promise<void>) => void },
-  env: TestCloud,
-  warnings: Warning[],
-  addMiddleware?: ClientMiddleware,
-) {
-  const { topology } = env.cloud;
-  const handler = createProcessHandler({
-    target: { ...env.cloud.target, ...(addMiddleware ? { addMiddleware } : {}) },
-    uploadsBucket: topology.uploadsBucket,
-    uploadsPrefix: topology.uploadsPrefix,
-    renditionsBucket: topology.renditionsBucket,
-    table: topology.table,
-    maxReceiveCount: topology.maxReceiveCount,
-    config: defaultConfig(),
-    output: () => undefined,
-    log: capturingLogger(warnings),
-    batch: { safetyMarginMs: SAFETY_MARGIN_MS, minRecordMs: 100, concurrency: 2 },
-    pixels: { processes: 1 },
-  });
-  t.after(() => handler.close());
-  return handler;
 }
 
 describe('the record loop deadline, through the real handler', () => {
   it('starts no record once too little time is left: each is reported failed, none claimed', async (t) => {
     const env = await startTestCloud(t);
-    const warnings: Warning[] = [];
-    const handler = startHandler(t, env, warnings);
+    const { handler, failureOf } = startDirectHandler(t, env, { batch: BATCH });
     const keys = ['uploads/deadline/late-1.jpg', 'uploads/deadline/late-2.jpg'];
-    const batch = await uploadAndReceive(env, keys, 3);
+    const batch = await uploadAndReceive(env, await photos(keys, 3));
     // One second left in the invocation, all of it the loop's safety margin.
-    const response = await handler({ Records: batch.records }, context(1));
+    const response = await handler({ Records: batch.records }, invocationContext(1));
     assert.deepEqual(
       response.batchItemFailures.map((f) => f.itemIdentifier).sort(),
       batch.records.map((r) => r.messageId).sort(),
     );
     for (const record of batch.records) {
-      const reported = warnings.find(
-        (w) =>
-          w.message === 'record reported as failed' && w.fields?.messageId === record.messageId,
-      );
-      assert.equal(reported?.fields?.code, 'deadline-unstarted');
+      assert.equal(failureOf(record.messageId)?.fields?.code, 'deadline-unstarted');
     }
     for (const { rowKey } of batch.byKey.values())
       assert.equal(await env.table.get(rowKey), undefined, 'no row claimed');
@@ -174,12 +101,14 @@ describe('the record loop deadline, through the real handler', () => {
     const env = await startTestCloud(t);
     const { topology } = env.cloud;
     const hold = putHold();
-    const warnings: Warning[] = [];
-    const handler = startHandler(t, env, warnings, hold.middleware);
+    const { handler, warnings, failureOf } = startDirectHandler(t, env, {
+      addMiddleware: hold.middleware,
+      batch: BATCH,
+    });
 
     // The pixel process started and warm: the scenario's time goes to the scenario.
-    const warm = await uploadAndReceive(env, ['uploads/deadline/warm.jpg'], 1);
-    const warmed = await handler({ Records: warm.records }, context(60));
+    const warm = await uploadAndReceive(env, await photos(['uploads/deadline/warm.jpg'], 1));
+    const warmed = await handler({ Records: warm.records }, invocationContext(60));
     assert.deepEqual(warmed.batchItemFailures, []);
 
     let judged = false;
@@ -188,10 +117,10 @@ describe('the record loop deadline, through the real handler', () => {
       const slow = `uploads/deadline/${attempt}/slow.jpg`;
       hold.hold(`${slow}/`);
       warnings.length = 0;
-      const batch = await uploadAndReceive(env, [fast, slow], 10 + attempt * 2);
+      const batch = await uploadAndReceive(env, await photos([fast, slow], 10 + attempt * 2));
       const response: SQSBatchResponse = await handler(
         { Records: batch.records },
-        context(seconds),
+        invocationContext(seconds),
       );
       const heldWrites = hold.held.length;
       hold.release();
@@ -208,12 +137,7 @@ describe('the record loop deadline, through the real handler', () => {
 
       // The record cut off: reported failed, with the deadline's error.
       assert.ok(failed.has(slowRecord.record.messageId), 'the held record is reported failed');
-      const reported = warnings.find(
-        (w) =>
-          w.message === 'record reported as failed' &&
-          w.fields?.messageId === slowRecord.record.messageId,
-      );
-      assert.equal(reported?.fields?.code, 'deadline-running');
+      assert.equal(failureOf(slowRecord.record.messageId)?.fields?.code, 'deadline-running');
 
       // …and nothing written for it after that: its held writes were cancelled, not sent.
       assert.deepEqual(

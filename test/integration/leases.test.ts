@@ -1,17 +1,25 @@
 /**
  * Leases on the metadata table (dynalite, real SDK calls): a dead worker's claim expires and the
- * image is taken over; a live worker's claim is renewed by its heartbeat.
+ * image is taken over; a live worker's claim is renewed by its heartbeat; a worker that lost its
+ * lease before its final write leaves the outcome to the new holder, REJECTED as DONE.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { beforeStatusWrite } from '../../cli/fault-injection.ts';
 import { imageRowKey } from '../../events/image-row.ts';
 import { buildJobMessage } from '../../events/job-message.ts';
 import { expectedEtag } from '../../lib/aws/etag.ts';
+import type { RowKey } from '../../lib/aws/image-table.ts';
 import { configHash, defaultConfig } from '../../lib/config/parse.ts';
 import { startLeaseHeartbeat } from '../../lib/pipeline/lease.ts';
 import { silentLogger } from '../../lib/pipeline/log.ts';
 import { fixture } from '../fixtures/catalogue.ts';
-import { startTestCloud, startTestWorker } from '../helpers/local-cloud.ts';
+import {
+  invocationContext,
+  startDirectHandler,
+  uploadAndReceive,
+} from '../helpers/direct-handler.ts';
+import { startTestCloud, startTestWorker, type TestCloud } from '../helpers/local-cloud.ts';
 import { eventually, sleep } from '../helpers/temp.ts';
 
 describe('leases', () => {
@@ -156,4 +164,55 @@ describe('leases', () => {
     });
     assert.equal(busy.outcome, 'busy');
   });
+
+  for (const status of ['DONE', 'REJECTED'] as const) {
+    it(`acknowledges a record whose lease was taken over just before its ${status} write`, async (t) => {
+      const env = await startTestCloud(t);
+      // Just before the worker's final write goes out, another receive of the same message takes
+      // the lease over (as one does after this worker's visibility lapsed): the write's condition
+      // fails. The new holder finishes the image; this record is not a failure.
+      let steal: () => Promise<void> = async () => undefined;
+      const { handler, warnings } = startDirectHandler(t, env, {
+        addMiddleware: beforeStatusWrite(status, () => steal()),
+      });
+      const key = `uploads/lease/lost-before-${status.toLowerCase()}.jpg`;
+      const body =
+        status === 'DONE' ? await fixture('small-photo.jpg').build() : Buffer.from('not an image');
+      const batch = await uploadAndReceive(env, [{ key, body }]);
+      const { record, rowKey } = batch.byKey.get(key) ?? assert.fail('no record');
+      steal = () => takeOver(env, rowKey, key, `${record.messageId}/`);
+
+      const response = await handler({ Records: batch.records }, invocationContext(60));
+      assert.deepEqual(response.batchItemFailures, [], 'the record is acknowledged');
+      assert.ok(
+        warnings.some((w) => w.message === `lease lost before ${status}; the new holder finishes`),
+      );
+      const row = await env.table.get(rowKey);
+      assert.equal(row?.status, 'PROCESSING', 'the new holder has it');
+      assert.equal(row?.leaseOwner, 'new-holder');
+    });
+  }
 });
+
+/** Claims an image as another receive of the message whose owners start with `prefix`. */
+async function takeOver(env: TestCloud, rowKey: RowKey, key: string, prefix: string) {
+  const now = new Date();
+  const claimed = await env.table.claim({
+    key: rowKey,
+    facts: {
+      bucket: env.cloud.topology.uploadsBucket,
+      key,
+      version: 'v',
+      etag: 'v',
+      sequencer: '0',
+      configHash: configHash(defaultConfig()),
+    },
+    owner: 'new-holder',
+    takeOverPrefix: prefix,
+    leaseUntil: now.getTime() + 60_000,
+    receiveCount: 2,
+    now,
+    history: { at: now.toISOString(), event: 'claimed' },
+  });
+  assert.equal(claimed.outcome, 'claimed');
+}
