@@ -164,8 +164,15 @@ export function claimUpdate(table: string, request: ClaimRequest): UpdateCommand
   });
 }
 
+/** What it cost to reach an outcome: wall time, and the pixel process's CPU and peak memory. */
+interface OutcomeCost {
+  readonly processingMs?: number | undefined;
+  readonly cpuMs?: number | undefined;
+  readonly peakMb?: number | undefined;
+}
+
 /** What a DONE row records of its image. */
-export interface DoneFields {
+export interface DoneFields extends OutcomeCost {
   readonly width: number;
   readonly height: number;
   readonly format: string;
@@ -174,17 +181,12 @@ export interface DoneFields {
   /** Placeholder, dominant colour, perceptual hash, … (imaging's analysis). */
   readonly analysis: Readonly<Record<string, unknown>>;
   readonly processingMs: number;
-  readonly cpuMs?: number | undefined;
-  readonly peakMb?: number | undefined;
 }
 
 /** What a REJECTED row records: the reason code and its detail. */
-export interface RejectedFields {
+export interface RejectedFields extends OutcomeCost {
   readonly reason: RejectionReason;
   readonly message: string;
-  readonly processingMs?: number | undefined;
-  readonly cpuMs?: number | undefined;
-  readonly peakMb?: number | undefined;
 }
 
 /** Ends a claim with `status`: writes the fields, releases the lease, only for its owner. */
