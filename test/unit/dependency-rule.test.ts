@@ -4,7 +4,9 @@
  * the AWS SDK only in lib/aws; no environment variables read in events/ or lib/. Inside lib/, the
  * operator jobs sit above the engine: ops/ (the operator core: DLQ, redrive, audit, status, and
  * the errors and context the jobs share), ingest/, report/ and run/ import the engine (aws/,
- * imaging/, config/, async/) and never the other way round.
+ * imaging/, config/, async/) and never the other way round. Fault injection lives on the CLI and
+ * test side (cli/fault-injection.ts, cli/test-faults.ts), wired in through hooks, never imported
+ * by what the Lambda functions run.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -117,6 +119,17 @@ describe('the dependency rule', () => {
       })
       .map((i) => `${i.file} imports ${i.specifier}`);
     assert.deepEqual(violations, []);
+  });
+
+  it('keeps fault injection out of what the Lambda functions run', () => {
+    const importers = all.filter((i) => /(fault-injection|test-faults)\.ts$/.test(i.target ?? ''));
+    assert.ok(importers.length > 0, 'the scanner sees who imports the fault injection');
+    assert.deepEqual(
+      importers
+        .filter((i) => !i.file.startsWith('cli/'))
+        .map((i) => `${i.file} imports ${i.specifier}`),
+      [],
+    );
   });
 
   it('calls the AWS SDK only from lib/aws', () => {
