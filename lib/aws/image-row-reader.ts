@@ -9,7 +9,7 @@ import {
   PutCommand,
   ScanCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { type ImageRow, parseImageRow } from '../../events/image-row.ts';
+import { type ImageRow, isLatestRow, isVersionRow, parseImageRow } from '../../events/image-row.ts';
 import { isCountsItem } from './count-keys.ts';
 import { batchGetItems, queryAll } from './dynamo-batch.ts';
 import { InvalidRowError, toAdapterError } from './errors.ts';
@@ -28,8 +28,14 @@ export class ImageRowReader {
     this.name = name;
   }
 
-  /** An item read as a row, checked against the row's schema. */
+  /**
+   * An item read as a row, checked against the row's schema. An item beside the rows (the audit's
+   * checkpoint: its `sk` starts with neither `v#` nor `latest#`) passes unchecked, as before:
+   * every reader of rows passes it by its key.
+   */
   protected row(item: Record<string, unknown>): ImageRow {
+    const sk = typeof item.sk === 'string' ? item.sk : '';
+    if (!isVersionRow({ sk }) && !isLatestRow({ sk })) return item as unknown as ImageRow;
     const parsed = parseImageRow(item);
     if (typeof parsed !== 'string') return parsed;
     throw new InvalidRowError(
