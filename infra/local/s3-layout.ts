@@ -7,6 +7,7 @@ import { mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 
 import { dirname, join } from 'node:path';
 import type { FauxqsBucketType } from './fauxqs-internals.ts';
 import { bucketDirName, DATA_SUFFIX, META_SUFFIX, objectFileName } from './s3-file-names.ts';
+import { readMeta } from './s3-object-meta.ts';
 
 export const OBJECTS_DIR = 'objects';
 export const MULTIPART_DIR = 'multipart';
@@ -87,15 +88,9 @@ interface BucketMeta {
 }
 
 export function bucketMeta(text: string): BucketMeta | undefined {
-  let meta: unknown;
-  try {
-    meta = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof meta !== 'object' || meta === null) return undefined;
-  const { name, type, creationDate } = meta as Record<string, unknown>;
-  if (typeof name !== 'string') return undefined;
+  const meta = readMeta(text, { name: 'string' });
+  if (!meta) return undefined;
+  const { name, type, creationDate } = meta;
   return {
     name,
     ...(type === 'general-purpose' || type === 'directory' ? { type } : {}),

@@ -21,6 +21,29 @@ function isRecord(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+type FieldType = 'string' | 'number';
+type Typed<F extends Record<string, FieldType>> = Json & {
+  [K in keyof F]: F[K] extends 'string' ? string : number;
+};
+
+/** A meta file's JSON object, if it is one with each of `fields` of its type. */
+export function readMeta<F extends Record<string, FieldType>>(
+  text: string,
+  fields: F,
+): Typed<F> | undefined {
+  let meta: unknown;
+  try {
+    meta = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isRecord(meta)) return undefined;
+  for (const [name, type] of Object.entries(fields)) {
+    if (typeof meta[name] !== type) return undefined;
+  }
+  return meta as Typed<F>;
+}
+
 function optional<T extends object>(value: T): Partial<T> {
   const out: Partial<T> = {};
   for (const [name, v] of Object.entries(value) as [keyof T, T[keyof T]][]) {
@@ -63,21 +86,13 @@ export function objectMeta(object: FauxqsS3Object): string {
 
 /** The object a meta file describes (body not loaded), or undefined if it is not one. */
 export function parseObjectMeta(text: string): FauxqsS3Object | undefined {
-  let meta: unknown;
-  try {
-    meta = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (
-    !isRecord(meta) ||
-    typeof meta.key !== 'string' ||
-    typeof meta.contentLength !== 'number' ||
-    typeof meta.etag !== 'string' ||
-    typeof meta.lastModified !== 'string'
-  ) {
-    return undefined;
-  }
+  const meta = readMeta(text, {
+    key: 'string',
+    contentLength: 'number',
+    etag: 'string',
+    lastModified: 'string',
+  });
+  if (!meta) return undefined;
   const m = meta as Json & Partial<Record<keyof FauxqsS3Object, unknown>>;
   return {
     key: meta.key,
@@ -113,21 +128,13 @@ export function uploadMeta(upload: FauxqsMultipartUpload): string {
 }
 
 export function parseUploadMeta(text: string): FauxqsMultipartUpload | undefined {
-  let meta: unknown;
-  try {
-    meta = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (
-    !isRecord(meta) ||
-    typeof meta.uploadId !== 'string' ||
-    typeof meta.bucket !== 'string' ||
-    typeof meta.key !== 'string' ||
-    typeof meta.initiated !== 'string'
-  ) {
-    return undefined;
-  }
+  const meta = readMeta(text, {
+    uploadId: 'string',
+    bucket: 'string',
+    key: 'string',
+    initiated: 'string',
+  });
+  if (!meta) return undefined;
   const m = meta as Json;
   return {
     uploadId: meta.uploadId,
@@ -152,20 +159,8 @@ export function partMeta(part: FauxqsMultipartPart): string {
 }
 
 export function parsePartMeta(text: string): Omit<FauxqsMultipartPart, 'body'> | undefined {
-  let meta: unknown;
-  try {
-    meta = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (
-    !isRecord(meta) ||
-    typeof meta.partNumber !== 'number' ||
-    typeof meta.etag !== 'string' ||
-    typeof meta.lastModified !== 'string'
-  ) {
-    return undefined;
-  }
+  const meta = readMeta(text, { partNumber: 'number', etag: 'string', lastModified: 'string' });
+  if (!meta) return undefined;
   return {
     partNumber: meta.partNumber,
     etag: meta.etag,

@@ -8,7 +8,7 @@
  * without taking it), so the finishing write cannot tell which one it leaves; status and the
  * report show them together anyway.
  */
-import type { ImageStatus } from '../../events/image-row.ts';
+import type { ImageRow, ImageStatus } from '../../events/image-row.ts';
 
 export const countGroups = ['done', 'rejected', 'failed', 'inProgress'] as const;
 export type CountGroup = (typeof countGroups)[number];
@@ -42,6 +42,13 @@ export interface SlowEntry {
   readonly height?: number | undefined;
   readonly format?: string | undefined;
   readonly bytes?: number | undefined;
+}
+
+/** A DONE row's place on the slowest-images leaderboard (undefined for any other row). */
+export function slowEntryOf(row: ImageRow): SlowEntry | undefined {
+  if (row.status !== 'DONE' || typeof row.processingMs !== 'number') return undefined;
+  const { key, width, height, format, bytes } = row;
+  return { key, ms: row.processingMs, width, height, format, bytes };
 }
 
 /** Per-minute activity: rows first claimed (`started`) and rows that reached DONE or REJECTED. */

@@ -18,7 +18,7 @@ import {
   isTerminal,
   type LastError,
 } from '../../events/image-row.ts';
-import { CountLedger } from './count-ledger.ts';
+import { CountLedger, slowEntryOf } from './count-ledger.ts';
 import { ConditionFailedError, toAdapterError } from './errors.ts';
 import { ImageCounts } from './image-counts.ts';
 import { ImageRowReader } from './image-row-reader.ts';
@@ -173,17 +173,7 @@ export class ImageTable extends ImageRowReader {
         at: now,
         toCode: status === 'REJECTED' ? row.reason : row.lastError?.code,
         example: status === 'REJECTED' ? { key: row.key, message: row.message ?? '' } : undefined,
-        slow:
-          status === 'DONE' && typeof row.processingMs === 'number'
-            ? {
-                key: row.key,
-                ms: row.processingMs,
-                width: row.width,
-                height: row.height,
-                format: row.format,
-                bytes: row.bytes,
-              }
-            : undefined,
+        slow: slowEntryOf(row),
       });
       return row;
     } catch (error) {

@@ -14,6 +14,7 @@ import {
   minuteOf,
   offerSlow,
   type SlowEntry,
+  slowEntryOf,
 } from '../aws/count-ledger.ts';
 import type { ImageTable } from '../aws/image-table.ts';
 
@@ -64,16 +65,8 @@ function tally(c: Counting, row: ImageRow, since: string): void {
     const code = codeName(row.lastError.code);
     c.totals.failed.set(code, (c.totals.failed.get(code) ?? 0) + 1);
   }
-  if (group === 'done' && typeof row.processingMs === 'number') {
-    offerSlow(c.slowest, {
-      key: row.key,
-      ms: row.processingMs,
-      width: row.width,
-      height: row.height,
-      format: row.format,
-      bytes: row.bytes,
-    });
-  }
+  const slow = group === 'done' ? slowEntryOf(row) : undefined;
+  if (slow) offerSlow(c.slowest, slow);
   const minute = (at: string | undefined) => {
     if (!at || at < since) return undefined;
     const m = minuteOf(new Date(at));

@@ -6,17 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import type { Context, SQSRecord } from 'aws-lambda';
-import { imageRowKey } from '../../events/image-row.ts';
 import { toRecord } from '../../infra/local/event-source.ts';
 import { createLambdaContext } from '../../infra/local/lambda-context.ts';
-import { expectedEtag } from '../../lib/aws/etag.ts';
 import type { RowKey } from '../../lib/aws/image-table.ts';
 import type { ClientMiddleware } from '../../lib/aws/target.ts';
-import { configHash, defaultConfig } from '../../lib/config/parse.ts';
+import { defaultConfig } from '../../lib/config/parse.ts';
 import type { PipelineLogger } from '../../lib/pipeline/log.ts';
 import type { BatchOptions } from '../../lib/pipeline/process-batch.ts';
 import { createProcessHandler } from '../../workers/process-handler.ts';
-import type { TestCloud } from './local-cloud.ts';
+import { type TestCloud, uploadImage } from './local-cloud.ts';
 
 export interface LogLine {
   readonly message: string;
@@ -85,8 +83,8 @@ export async function uploadAndReceive(
   env: TestCloud,
   uploads: readonly { key: string; body: Buffer }[],
 ): Promise<{ records: SQSRecord[]; byKey: Map<string, { record: SQSRecord; rowKey: RowKey }> }> {
-  const bucket = env.cloud.topology.uploadsBucket;
-  for (const { key, body } of uploads) await env.store.put(bucket, key, body);
+  const rowKeys = new Map<string, RowKey>();
+  for (const { key, body } of uploads) rowKeys.set(key, await uploadImage(env, key, body));
   const messages = [];
   while (messages.length < uploads.length) {
     messages.push(
@@ -98,13 +96,12 @@ export async function uploadAndReceive(
     );
   }
   const records = messages.map((m) => toRecord(m, env.workQueue.arn, env.cloud.topology.region));
-  const hash = configHash(defaultConfig());
   const byKey = new Map(
-    uploads.map(({ key, body }) => {
+    uploads.map(({ key }) => {
       const record = records.find((r) => r.body.includes(JSON.stringify(key).slice(1, -1)));
-      assert.ok(record, `a message for ${key}`);
-      const version = expectedEtag(body);
-      return [key, { record, rowKey: imageRowKey({ bucket, key, version, configHash: hash }) }];
+      const rowKey = rowKeys.get(key);
+      assert.ok(record && rowKey, `a message for ${key}`);
+      return [key, { record, rowKey }];
     }),
   );
   return { records, byKey };

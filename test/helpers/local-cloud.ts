@@ -5,6 +5,7 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { allMiddleware, type FaultPlan, faultMiddleware } from '../../cli/fault-injection.ts';
 import type { PixelmillConfig } from '../../events/config/schema.ts';
+import { imageRowKey } from '../../events/image-row.ts';
 import {
   LOCAL_ACCOUNT,
   type LocalCloud,
@@ -18,11 +19,13 @@ import {
 } from '../../infra/local/event-source.ts';
 import { createTopology, type TopologyInput } from '../../infra/topology.ts';
 import { type AwsClients, createAwsClients } from '../../lib/aws/clients.ts';
+import { expectedEtag } from '../../lib/aws/etag.ts';
+import type { RowKey } from '../../lib/aws/image-table.ts';
 import { ImageTable } from '../../lib/aws/image-table.ts';
 import { ObjectStore } from '../../lib/aws/object-store.ts';
 import { Queue } from '../../lib/aws/queue.ts';
 import type { ClientMiddleware } from '../../lib/aws/target.ts';
-import { defaultConfig } from '../../lib/config/parse.ts';
+import { configHash, defaultConfig } from '../../lib/config/parse.ts';
 import { createProcessHandler, type WorkerSettings } from '../../workers/process-handler.ts';
 import { tempDir } from './temp.ts';
 
@@ -156,4 +159,16 @@ export function startTestWorker(
     await real.close();
   });
   return { mapping, invocations, responses, config };
+}
+
+/** Uploads an image to the uploads bucket; returns the key of the row it will have under `config`. */
+export async function uploadImage(
+  env: TestCloud,
+  key: string,
+  body: Buffer,
+  config: PixelmillConfig = defaultConfig(),
+): Promise<RowKey> {
+  const bucket = env.cloud.topology.uploadsBucket;
+  await env.store.put(bucket, key, body);
+  return imageRowKey({ bucket, key, version: expectedEtag(body), configHash: configHash(config) });
 }

@@ -7,11 +7,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PixelmillConfig } from '../../events/config/schema.ts';
 import { DLQ_ATTRIBUTES } from '../../events/dead-letter.ts';
-import { type ImageRow, imageRowKey } from '../../events/image-row.ts';
+import type { ImageRow } from '../../events/image-row.ts';
 import { buildJobMessage } from '../../events/job-message.ts';
 import { buildObjectCreatedEvent } from '../../events/object-created.ts';
-import { expectedEtag } from '../../lib/aws/etag.ts';
-import { configHash, parseConfig } from '../../lib/config/parse.ts';
+import { parseConfig } from '../../lib/config/parse.ts';
 import { defaultBatchOptions } from '../../lib/pipeline/process-batch.ts';
 import { fixture, photoLike } from '../fixtures/catalogue.ts';
 import { jpegScanBomb } from '../fixtures/jpeg-scans.ts';
@@ -20,19 +19,13 @@ import {
   startTestWorker,
   TEST_BACKOFF,
   type TestCloud,
+  uploadImage,
 } from '../helpers/local-cloud.ts';
 import { eventually } from '../helpers/temp.ts';
 import { sampleTreeRss, treeRssMb } from '../helpers/tree-rss.ts';
 
-async function upload(env: TestCloud, config: PixelmillConfig, key: string, body: Buffer) {
-  await env.store.put(env.cloud.topology.uploadsBucket, key, body);
-  return imageRowKey({
-    bucket: env.cloud.topology.uploadsBucket,
-    key,
-    version: expectedEtag(body),
-    configHash: configHash(config),
-  });
-}
+const upload = (env: TestCloud, config: PixelmillConfig, key: string, body: Buffer) =>
+  uploadImage(env, key, body, config);
 
 function outcome(env: TestCloud, rowKey: { pk: string; sk: string }, timeoutMs = 60_000) {
   return eventually(

@@ -14,21 +14,19 @@ import { peekDeadLetters } from '../../lib/ops/dead-letters.ts';
 import { redrive } from '../../lib/ops/redrive.ts';
 import { createAuditHandler } from '../../workers/audit-handler.ts';
 import { photoLike } from '../fixtures/catalogue.ts';
-import { startTestCloud, startTestWorker, type TestCloud } from '../helpers/local-cloud.ts';
+import {
+  startTestCloud,
+  startTestWorker,
+  type TestCloud,
+  uploadImage,
+} from '../helpers/local-cloud.ts';
 import { operatorContext } from '../helpers/operator.ts';
 import { eventually } from '../helpers/temp.ts';
 
 const hash = configHash(defaultConfig());
 
 async function upload(env: TestCloud, key: string, seed: number) {
-  const body = await photoLike(120, 80, seed);
-  await env.store.put(env.cloud.topology.uploadsBucket, key, body);
-  return imageRowKey({
-    bucket: env.cloud.topology.uploadsBucket,
-    key,
-    version: expectedEtag(body),
-    configHash: hash,
-  });
+  return uploadImage(env, key, await photoLike(120, 80, seed));
 }
 
 async function statusOf(env: TestCloud, rowKey: { pk: string; sk: string }, wanted: string) {

@@ -6,25 +6,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
-import { imageRowKey } from '../../events/image-row.ts';
-import { expectedEtag } from '../../lib/aws/etag.ts';
 import { configHash, defaultConfig } from '../../lib/config/parse.ts';
 import { fixture } from '../fixtures/catalogue.ts';
 import { isUprightMarker } from '../fixtures/orientation.ts';
-import { startTestCloud, startTestWorker, type TestCloud } from '../helpers/local-cloud.ts';
+import {
+  startTestCloud,
+  startTestWorker,
+  type TestCloud,
+  uploadImage,
+} from '../helpers/local-cloud.ts';
 import { eventually } from '../helpers/temp.ts';
 
-const hash = configHash(defaultConfig());
+const _hash = configHash(defaultConfig());
 
-async function upload(env: TestCloud, key: string, body: Buffer) {
-  await env.store.put(env.cloud.topology.uploadsBucket, key, body);
-  return imageRowKey({
-    bucket: env.cloud.topology.uploadsBucket,
-    key,
-    version: expectedEtag(body),
-    configHash: hash,
-  });
-}
+const upload = (env: TestCloud, key: string, body: Buffer) => uploadImage(env, key, body);
 
 async function outcome(
   env: TestCloud,
