@@ -14,7 +14,45 @@ import {
 } from '../../events/image-row.ts';
 import type { RejectionReason } from '../../events/rejection-reasons.ts';
 import { mapPool } from '../../lib/async/pool.ts';
-import type { ImageTable } from '../../lib/aws/image-table.ts';
+import type { ClaimResult, ImageTable, RowKey } from '../../lib/aws/image-table.ts';
+
+/**
+ * Claims a row as a worker would, its object's facts read from the row key
+ * (`<bucket>/<key>`, `v#<version>#c#<configHash>`): a lease a test then lets lapse, takes over or
+ * renews.
+ */
+export function claimRow(
+  table: ImageTable,
+  rowKey: RowKey,
+  claim: {
+    readonly owner: string;
+    readonly leaseUntil: number;
+    readonly now?: Date;
+    readonly receiveCount?: number;
+    readonly takeOverPrefix?: string;
+  },
+): Promise<ClaimResult> {
+  const slash = rowKey.pk.indexOf('/');
+  const [, version = '', configHash = ''] = /^v#(.*)#c#(.*)$/.exec(rowKey.sk) ?? [];
+  const now = claim.now ?? new Date();
+  return table.claim({
+    key: rowKey,
+    facts: {
+      bucket: rowKey.pk.slice(0, slash),
+      key: rowKey.pk.slice(slash + 1),
+      version,
+      etag: version,
+      sequencer: '01',
+      configHash,
+    },
+    owner: claim.owner,
+    ...(claim.takeOverPrefix ? { takeOverPrefix: claim.takeOverPrefix } : {}),
+    leaseUntil: claim.leaseUntil,
+    receiveCount: claim.receiveCount ?? 1,
+    now,
+    history: { at: now.toISOString(), event: 'claimed' },
+  });
+}
 
 export interface RowSpec {
   readonly key: string;

@@ -9,7 +9,6 @@ import { beforeStatusWrite } from '../../cli/fault-injection.ts';
 import { imageRowKey } from '../../events/image-row.ts';
 import { buildJobMessage } from '../../events/job-message.ts';
 import { expectedEtag } from '../../lib/aws/etag.ts';
-import type { RowKey } from '../../lib/aws/image-table.ts';
 import { configHash, defaultConfig } from '../../lib/config/parse.ts';
 import { startLeaseHeartbeat } from '../../lib/pipeline/lease.ts';
 import { silentLogger } from '../../lib/pipeline/log.ts';
@@ -19,7 +18,8 @@ import {
   startDirectHandler,
   uploadAndReceive,
 } from '../helpers/direct-handler.ts';
-import { startTestCloud, startTestWorker, type TestCloud } from '../helpers/local-cloud.ts';
+import { startTestCloud, startTestWorker } from '../helpers/local-cloud.ts';
+import { claimRow } from '../helpers/table-rows.ts';
 import { eventually, sleep } from '../helpers/temp.ts';
 
 describe('leases', () => {
@@ -36,21 +36,9 @@ describe('leases', () => {
       configHash: configHash(defaultConfig()),
     });
     // A worker claimed the image and died: its lease runs 3 more seconds.
-    const dead = await env.table.claim({
-      key: rowKey,
-      facts: {
-        bucket,
-        key,
-        version: expectedEtag(body),
-        etag: expectedEtag(body),
-        sequencer: '01',
-        configHash: rowKey.sk,
-      },
+    const dead = await claimRow(env.table, rowKey, {
       owner: 'dead-worker',
       leaseUntil: Date.now() + 3000,
-      receiveCount: 1,
-      now: new Date(),
-      history: { at: new Date().toISOString(), event: 'claimed' },
     });
     assert.equal(dead.outcome, 'claimed');
 
@@ -86,14 +74,9 @@ describe('leases', () => {
         buildJobMessage({ origin: 'repair', bucket, key, size: body.length, etag, sequencer: '0' }),
       ),
     );
-    const crashed = await env.table.claim({
-      key: rowKey,
-      facts: { bucket, key, version: etag, etag, sequencer: '0', configHash: rowKey.sk },
+    const crashed = await claimRow(env.table, rowKey, {
       owner: `${messageId}/crashed-receive`,
       leaseUntil: Date.now() + 60_000,
-      receiveCount: 1,
-      now: new Date(),
-      history: { at: new Date().toISOString(), event: 'claimed' },
     });
     assert.equal(crashed.outcome, 'claimed');
 
@@ -112,24 +95,8 @@ describe('leases', () => {
   it('renews a live lease until stopped, and only for its owner', async (t) => {
     const env = await startTestCloud(t);
     const rowKey = { pk: 'b/k', sk: 'v#1#c#x' };
-    const facts = {
-      bucket: 'b',
-      key: 'k',
-      version: '1',
-      etag: '1',
-      sequencer: '01',
-      configHash: 'x',
-    };
     const first = Date.now() + 1000;
-    await env.table.claim({
-      key: rowKey,
-      facts,
-      owner: 'me',
-      leaseUntil: first,
-      receiveCount: 1,
-      now: new Date(),
-      history: { at: new Date().toISOString(), event: 'claimed' },
-    });
+    await claimRow(env.table, rowKey, { owner: 'me', leaseUntil: first });
     const stop = startLeaseHeartbeat(
       env.table,
       rowKey,
@@ -153,14 +120,9 @@ describe('leases', () => {
         name: 'ConditionFailedError',
       },
     );
-    const busy = await env.table.claim({
-      key: rowKey,
-      facts,
+    const busy = await claimRow(env.table, rowKey, {
       owner: 'other',
       leaseUntil: Date.now() + 1000,
-      receiveCount: 1,
-      now: new Date(),
-      history: { at: new Date().toISOString(), event: 'claimed' },
     });
     assert.equal(busy.outcome, 'busy');
   });
@@ -180,7 +142,15 @@ describe('leases', () => {
         status === 'DONE' ? await fixture('small-photo.jpg').build() : Buffer.from('not an image');
       const batch = await uploadAndReceive(env, [{ key, body }]);
       const { record, rowKey } = batch.byKey.get(key) ?? assert.fail('no record');
-      steal = () => takeOver(env, rowKey, key, `${record.messageId}/`);
+      steal = async () => {
+        const claimed = await claimRow(env.table, rowKey, {
+          owner: 'new-holder',
+          leaseUntil: Date.now() + 60_000,
+          receiveCount: 2,
+          takeOverPrefix: `${record.messageId}/`,
+        });
+        assert.equal(claimed.outcome, 'claimed');
+      };
 
       const response = await handler({ Records: batch.records }, invocationContext(60));
       assert.deepEqual(response.batchItemFailures, [], 'the record is acknowledged');
@@ -193,26 +163,3 @@ describe('leases', () => {
     });
   }
 });
-
-/** Claims an image as another receive of the message whose owners start with `prefix`. */
-async function takeOver(env: TestCloud, rowKey: RowKey, key: string, prefix: string) {
-  const now = new Date();
-  const claimed = await env.table.claim({
-    key: rowKey,
-    facts: {
-      bucket: env.cloud.topology.uploadsBucket,
-      key,
-      version: 'v',
-      etag: 'v',
-      sequencer: '0',
-      configHash: configHash(defaultConfig()),
-    },
-    owner: 'new-holder',
-    takeOverPrefix: prefix,
-    leaseUntil: now.getTime() + 60_000,
-    receiveCount: 2,
-    now,
-    history: { at: now.toISOString(), event: 'claimed' },
-  });
-  assert.equal(claimed.outcome, 'claimed');
-}

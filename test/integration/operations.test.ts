@@ -21,6 +21,7 @@ import {
   uploadImage,
 } from '../helpers/local-cloud.ts';
 import { operatorContext } from '../helpers/operator.ts';
+import { claimRow } from '../helpers/table-rows.ts';
 import { eventually } from '../helpers/temp.ts';
 
 const hash = configHash(defaultConfig());
@@ -213,21 +214,10 @@ describe('audit', () => {
       configHash: hash,
     });
     const hourAgo = new Date(Date.now() - 3_600_000);
-    await env.table.claim({
-      key: rowKey,
-      facts: {
-        bucket: env.cloud.topology.uploadsBucket,
-        key,
-        version: expectedEtag(body),
-        etag: expectedEtag(body),
-        sequencer: '01',
-        configHash: hash,
-      },
+    await claimRow(env.table, rowKey, {
       owner: 'gone',
       leaseUntil: hourAgo.getTime() + 15_000,
-      receiveCount: 1,
       now: hourAgo,
-      history: { at: hourAgo.toISOString(), event: 'claimed' },
     });
     const ctx = await operatorContext(env);
     const report = await runAudit(ctx, { graceSeconds: 60 });
@@ -247,21 +237,10 @@ describe('audit', () => {
     const [letter] = await env.deadLetterQueue.receive({ max: 1, waitSeconds: 5 });
     assert.ok(letter);
     await env.deadLetterQueue.deleteBatch([letter.receiptHandle]);
-    await env.table.claim({
-      key: rowKey,
-      facts: {
-        bucket: env.cloud.topology.uploadsBucket,
-        key,
-        version: expectedEtag(body),
-        etag: expectedEtag(body),
-        sequencer: '01',
-        configHash: hash,
-      },
+    await claimRow(env.table, rowKey, {
       owner: 'alive',
       leaseUntil: Date.now() + 15_000,
       receiveCount: 2,
-      now: new Date(),
-      history: { at: new Date().toISOString(), event: 'claimed' },
     });
     const live = await runAudit(ctx, { graceSeconds: 60 });
     assert.equal(live.gaps.length, 0);
