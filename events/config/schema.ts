@@ -109,15 +109,19 @@ export const presetSchema = z
     path: ['position'],
   });
 
-export const inputFormats = ['jpeg', 'png', 'webp', 'gif', 'avif', 'tiff', 'svg'] as const;
+export const inputFormats = ['jpeg', 'png', 'webp', 'gif', 'avif', 'heic', 'tiff', 'svg'] as const;
 export type InputFormat = (typeof inputFormats)[number];
 
 export const inputSchema = z.strictObject({
   /**
    * Decoders allowed to run. TIFF (libtiff) and SVG (librsvg) are large attack surfaces and off
    * by default; every other libvips loader (PDF, BMP, the libvips format, …) is always off.
+   * `heic` (HEIF with HEVC, as iPhones save) is decoded by libheif in WebAssembly, not libvips.
    */
-  formats: z.array(z.enum(inputFormats)).min(1).default(['jpeg', 'png', 'webp', 'gif', 'avif']),
+  formats: z
+    .array(z.enum(inputFormats))
+    .min(1)
+    .default(['jpeg', 'png', 'webp', 'gif', 'avif', 'heic']),
   /**
    * libtiff reports unknown private tags of valid files (GeoTIFF, camera vendors) as warnings, so
    * TIFF is decoded with `failOn: 'error'` unless this says `warning`. Other formats always

@@ -6,8 +6,12 @@
 import sharp from 'sharp';
 import type { PixelmillConfig } from '../../events/config/schema.ts';
 import { rejectionFromDecoderError } from './classify-decoder-error.ts';
+import { heicSourceProfile } from './heic-colour.ts';
+import { decodeHeic } from './heic-decode.ts';
+import type { HeicHeader } from './heic-header.ts';
 import { intermediateSize } from './plan.ts';
 import type { ImageHeader } from './probe.ts';
+import { iccTaggedPng } from './tagged-png.ts';
 
 export interface Decoded {
   readonly data: Buffer;
@@ -24,13 +28,15 @@ export async function decodeIntermediate(
   config: PixelmillConfig,
 ): Promise<Decoded> {
   const size = intermediateSize(config.presets, header.width, header.height);
-  let pipeline = sharp(input, {
-    failOn: header.failOn,
-    limitInputPixels: config.limits.maxPixels,
-    sequentialRead: true,
-    autoOrient: true,
-    pages: 1,
-  });
+  let pipeline = header.heic
+    ? await heicPipeline(input, header.heic, config)
+    : sharp(input, {
+        failOn: header.failOn,
+        limitInputPixels: config.limits.maxPixels,
+        sequentialRead: true,
+        autoOrient: true,
+        pages: 1,
+      });
   // `fill` at the planned size: `outside` would let sharp round the free side again (1601 × 1067).
   if (size.resized)
     pipeline = pipeline.resize({ width: size.width, height: size.height, fit: 'fill' });
@@ -46,4 +52,20 @@ export async function decodeIntermediate(
       bytes: input,
     });
   }
+}
+
+/**
+ * A HEIC decoded by libheif (already upright: HEIF rotation applied, EXIF ignored) as libvips
+ * input: raw RGBA, or a PNG carrying the source's colour profile so `toColourspace('srgb')`
+ * converts it (heic-colour.ts). An opaque image drops the alpha channel libheif always fills.
+ */
+async function heicPipeline(input: Buffer, heic: HeicHeader, config: PixelmillConfig) {
+  const pixels = await decodeHeic(input, heic);
+  const { width, height } = pixels;
+  const profile = await heicSourceProfile(heic.colour);
+  const options = { limitInputPixels: config.limits.maxPixels, failOn: 'warning' } as const;
+  const pipeline = profile
+    ? sharp(iccTaggedPng(pixels.data, width, height, profile), options)
+    : sharp(pixels.data, { ...options, raw: { width, height, channels: 4 } });
+  return heic.hasAlpha ? pipeline : pipeline.removeAlpha();
 }

@@ -19,13 +19,17 @@ export const fileExtensions: Record<OutputFormat, string> = {
   gif: 'gif',
 };
 
-/** What `original` becomes for each source format: the same format, or PNG for print formats. */
+/**
+ * What `original` becomes for each source format: the same format, PNG for print formats, and
+ * JPEG for HEIC (which few browsers display, and pixelmill cannot encode: no HEVC encoder).
+ */
 const originalOf: Record<SourceFormat, ConcreteOutputSpec> = {
   jpeg: { format: 'jpeg', quality: 80, progressive: true, mozjpeg: false },
   png: { format: 'png', compressionLevel: 6, palette: false },
   webp: { format: 'webp', quality: 80, effort: 4 },
   gif: { format: 'gif', effort: 7 },
   avif: { format: 'avif', quality: 50, effort: 4 },
+  heic: { format: 'jpeg', quality: 80, progressive: true, mozjpeg: false },
   tiff: { format: 'png', compressionLevel: 6, palette: false },
   svg: { format: 'png', compressionLevel: 6, palette: false },
 };

@@ -16,6 +16,11 @@ export const loaderClasses = {
   webp: 'VipsForeignLoadWebp',
   gif: 'VipsForeignLoadNsgif',
   avif: 'VipsForeignLoadHeif',
+  // HEIC is decoded by libheif-js (WebAssembly, heic-decode.ts), never by libvips' libheif (whose
+  // prebuilt build has no HEVC); libvips receives its pixels as raw or as a PNG written here with
+  // the source's colour profile (tagged-png.ts). The sniffer still gates uploads against the
+  // allowlist first, so allowing HEIC lets no uploaded PNG through.
+  heic: 'VipsForeignLoadPng',
   tiff: 'VipsForeignLoadTiff',
   svg: 'VipsForeignLoadSvg',
 } as const satisfies Record<InputFormat, string> & Partial<Record<SniffedFormat, string>>;

@@ -11,6 +11,7 @@ import sharp, { type FailOnOptions, type Metadata } from 'sharp';
 import type { PixelmillConfig } from '../../events/config/schema.ts';
 import { rejectionFromDecoderError } from './classify-decoder-error.ts';
 import { ImageRejectedError } from './errors.ts';
+import { type HeicHeader, readHeicHeader } from './heic-header.ts';
 import { heifDecodeCost } from './heif-decode-cost.ts';
 import { BoxStructureError } from './iso-boxes.ts';
 import { isAllowedFormat, type SourceFormat } from './loader-policy.ts';
@@ -30,6 +31,8 @@ export interface ImageHeader {
   readonly failOn: FailOnOptions;
   /** The raw EXIF block, when the source has one. */
   readonly exif?: Buffer | undefined;
+  /** For a HEIC (decoded by libheif-js, not libvips): its container's header. */
+  readonly heic?: HeicHeader | undefined;
 }
 
 /** Exact counts: "50.0 MP; the limit is 50.0 MP" hid a one-pixel difference. */
@@ -79,7 +82,9 @@ export async function probeImage(input: Buffer, config: PixelmillConfig): Promis
       `The bytes are ${sniffed.toUpperCase()}, which is not an allowed input format`,
     );
   }
-  if (sniffed === 'avif') checkHeifDecodeCost(input, sniffed, limits.maxPixels);
+  if (sniffed === 'avif' || sniffed === 'heic')
+    checkHeifDecodeCost(input, sniffed, limits.maxPixels);
+  if (sniffed === 'heic') return probeHeic(input, config);
   const failOn: FailOnOptions = sniffed === 'tiff' ? config.input.tiffFailOn : 'warning';
   let meta: Metadata;
   try {
@@ -132,5 +137,47 @@ export async function probeImage(input: Buffer, config: PixelmillConfig): Promis
     depth: meta.depth ?? 'unknown',
     failOn,
     exif: meta.exif,
+  };
+}
+
+/**
+ * A HEIC's header from its container alone (heic-header.ts): libvips never sees its bytes. Its
+ * size is upright by HEIF's own rotation; EXIF orientation is never applied on top (orientation 1).
+ */
+function probeHeic(input: Buffer, config: PixelmillConfig): ImageHeader {
+  let heic: HeicHeader;
+  try {
+    heic = readHeicHeader(input);
+  } catch (error) {
+    if (!(error instanceof BoxStructureError)) throw error;
+    throw new ImageRejectedError('corrupt', `The HEIC container is invalid: ${error.message}`, {
+      cause: error,
+    });
+  }
+  const { width, height } = heic;
+  if (width * height > config.limits.maxPixels) {
+    throw new ImageRejectedError(
+      'pixel-limit',
+      `The header declares ${width} × ${height} = ${count(width * height)} pixels; ` +
+        `the limit is ${count(config.limits.maxPixels)}`,
+    );
+  }
+  if (Math.max(width, height) > config.limits.maxDimension) {
+    throw new ImageRejectedError(
+      'dimension-limit',
+      `The header declares ${width} × ${height}; the longest side allowed is ${config.limits.maxDimension}`,
+    );
+  }
+  return {
+    format: 'heic',
+    width,
+    height,
+    orientation: 1,
+    frames: 1,
+    hasAlpha: heic.hasAlpha,
+    space: 'srgb',
+    depth: 'uchar',
+    failOn: 'warning',
+    heic,
   };
 }
