@@ -10,7 +10,7 @@
  * with the profile the container states (heic-header.ts) and converted to sRGB by libvips.
  * https://github.com/strukturag/libheif/blob/master/libheif/api/libheif/heif_decoding.h
  */
-import type { Libheif } from 'libheif-js/wasm-bundle.js';
+import type { Libheif } from 'libheif-js/libheif-wasm/libheif-bundle.mjs';
 import { ImageRejectedError } from './errors.ts';
 import type { HeicHeader } from './heic-header.ts';
 
@@ -25,7 +25,7 @@ let loading: Promise<Libheif> | undefined;
 
 /** The wasm module, instantiated once per process on first use (~60 ms), never for other formats. */
 function libheif(): Promise<Libheif> {
-  loading ??= import('libheif-js/wasm-bundle.js').then((m) => m.default);
+  loading ??= import('libheif-js/libheif-wasm/libheif-bundle.mjs').then((m) => m.default());
   return loading;
 }
 

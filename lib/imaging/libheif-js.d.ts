@@ -1,9 +1,10 @@
 /**
  * The part of libheif-js's embind API (libheif-js/libheif-wasm/libheif.d.ts, whose `any` results
- * are narrowed here) that heic-decode.ts uses. The module is the wasm build with its binary
- * inlined, so bundlers carry it as JavaScript.
+ * are narrowed here) that heic-decode.ts uses. The module is the ES module build of the wasm with
+ * its binary inlined, made for bundlers: esbuild carries it into the Lambda bundle as JavaScript
+ * (the CommonJS `wasm-bundle.js` reads `__dirname`, which an ES module bundle has not).
  */
-declare module 'libheif-js/wasm-bundle.js' {
+declare module 'libheif-js/libheif-wasm/libheif-bundle.mjs' {
   interface EnumValue {
     readonly value: number;
   }
@@ -46,6 +47,6 @@ declare module 'libheif-js/wasm-bundle.js' {
     readonly heif_colorspace: { readonly heif_colorspace_RGB: EnumValue };
     readonly heif_chroma: { readonly heif_chroma_interleaved_RGBA: EnumValue };
   }
-  const libheif: Libheif;
-  export default libheif;
+  /** Instantiates the module (synchronously: the wasm binary is inlined). */
+  export default function libheif(): Libheif;
 }
