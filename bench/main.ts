@@ -1,10 +1,11 @@
 /**
  * `npm run bench`: every benchmark, each printing ratios against baselines measured in the same
  * run on the same machine (never absolute thresholds in tests). `npm run bench -- imaging` runs
- * one (run | memory | imaging | hostile | flood | ingest | scale; scale only when named: it seeds
+ * one (run | memory | imaging | heic | hostile | flood | ingest | scale; scale only when named: it seeds
  * up to a million rows and takes the better part of an hour). imaging and hostile need ../shared/corpus (or
  * PIXELMILL_CORPUS) and are skipped without it; run and flood use the corpus's photos when present
- * (run then measures its tiny images only; flood generates photos); ingest generates its input.
+ * (run then measures its tiny images only; flood generates photos); ingest generates its input;
+ * heic needs heif-enc (Debian's libheif-examples) and says so without it.
  * Env: PIXELMILL_BENCH_ROUNDS (default 2), PIXELMILL_BENCH_INGEST_FILES (2000),
  * PIXELMILL_BENCH_INGEST_KIB (150, the mean entry size), PIXELMILL_BENCH_FLOOD_COPIES (200 of
  * each attack), PIXELMILL_BENCH_FLOOD_TIMEOUT (3, CPU seconds per image) and
@@ -15,6 +16,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchHeicCpu } from './heic-cpu.ts';
 import { benchFlood, benchHostile } from './hostile-stress.ts';
 import { benchImagingCpu } from './imaging-cpu.ts';
 import { benchIngest } from './ingest-rate.ts';
@@ -62,6 +64,7 @@ const benches: [string, () => Promise<{ markdown: string; data: unknown }>][] = 
       ),
   ],
   ['imaging', () => benchImagingCpu(photos, rounds)],
+  ['heic', () => benchHeicCpu(rounds)],
   ['hostile', () => benchHostile(hostile, 10)],
   [
     'flood',
