@@ -30,7 +30,7 @@ function libheif(): Promise<Libheif> {
 }
 
 const corrupt = (message: string) =>
-  new ImageRejectedError('corrupt', `Decoding the HEIC failed: ${message}`);
+  new ImageRejectedError('corrupt', `Decoding the HEIC failed: ${message.trim()}`);
 
 /**
  * The primary image, upright, as RGBA. Refuses (`corrupt`) what libheif cannot decode, and an
@@ -54,7 +54,7 @@ export async function decodeHeic(input: Buffer, header: HeicHeader): Promise<Hei
       const plane = decoded.channels?.[0];
       if (decoded.code !== undefined || !plane) throw corrupt(decoded.message ?? 'no pixels');
       try {
-        checkSize(header, plane.width, plane.height);
+        checkDecodedSize(header, plane.width, plane.height);
         return { data: copyRows(plane), width: plane.width, height: plane.height };
       } finally {
         decoded.image?.delete();
@@ -67,7 +67,15 @@ export async function decodeHeic(input: Buffer, header: HeicHeader): Promise<Hei
   }
 }
 
-function checkSize(header: HeicHeader, width: number, height: number): void {
+/**
+ * Refuses a decode whose size is not the header's upright size (libheif 1.23 checks its own
+ * decodes against `ispe` too; this does not depend on it). Only a `clap` crop may make it smaller.
+ */
+export function checkDecodedSize(
+  header: Pick<HeicHeader, 'width' | 'height' | 'cropped'>,
+  width: number,
+  height: number,
+): void {
   const exact = width === header.width && height === header.height;
   // A `clap` crop only ever removes pixels.
   const within = width <= header.width && height <= header.height;

@@ -13,6 +13,7 @@ import { iccTaggedPng } from '../../lib/imaging/tagged-png.ts';
 import { photoLike } from '../fixtures/catalogue.ts';
 import {
   colrNclx,
+  exifOrientation,
   heicGrid,
   heicWithProperties,
   heifEnc,
@@ -104,7 +105,7 @@ describe('HEIC input through the real worker', { skip }, () => {
       // Pixels stored upright, EXIF orientation 6 left in: must not be turned.
       'exif-6-upright.heic': heifEnc(
         await sharp(await storedAs(1))
-          .withExif({ IFD0: { Orientation: '6' } })
+          .withMetadata({ orientation: 6 })
           .jpeg({ quality: 95 })
           .toBuffer(),
       ),
@@ -120,6 +121,7 @@ describe('HEIC input through the real worker', { skip }, () => {
         descriptive: [colrNclx(12, 13)],
       }),
     };
+    assert.equal(exifOrientation(fixtures['exif-6-upright.heic']), 6, 'EXIF 6 is left in');
     const env = await startTestCloud(t);
     startTestWorker(t, env);
     const keys = new Map<string, { pk: string; sk: string }>();
