@@ -27,7 +27,7 @@ import { Queue } from '../../lib/aws/queue.ts';
 import type { ClientMiddleware } from '../../lib/aws/target.ts';
 import { configHash, defaultConfig } from '../../lib/config/parse.ts';
 import { createProcessHandler, type WorkerSettings } from '../../workers/process-handler.ts';
-import { tempDir } from './temp.ts';
+import { eventually, tempDir } from './temp.ts';
 
 type After = { after: (fn: () => Promise<void>) => void };
 
@@ -171,4 +171,17 @@ export async function uploadImage(
   const bucket = env.cloud.topology.uploadsBucket;
   await env.store.put(bucket, key, body);
   return imageRowKey({ bucket, key, version: expectedEtag(body), configHash: configHash(config) });
+}
+
+/** The image's row once it has an outcome (DONE, REJECTED or FAILED), polled every 200 ms. */
+export function settledRow(env: TestCloud, rowKey: RowKey, timeoutMs = 60_000) {
+  return eventually(
+    `an outcome for ${rowKey.pk}`,
+    async () => {
+      const row = await env.table.get(rowKey);
+      return row && ['DONE', 'REJECTED', 'FAILED'].includes(row.status) ? row : undefined;
+    },
+    timeoutMs,
+    200,
+  );
 }

@@ -22,20 +22,23 @@ import { PixelPool } from '../../lib/imaging/pool/pixel-pool.ts';
 import { heifEnc, heifEncMissing } from '../fixtures/heic.ts';
 import { orientedMarker } from '../fixtures/orientation.ts';
 
+/** The options the asset's bundles are built with (worker-bundling.ts), for one entry point. */
+const assetBuild = (entry: string) => ({
+  entryPoints: [entry],
+  absWorkingDir: REPO_ROOT,
+  bundle: true,
+  platform: 'node' as const,
+  format: 'esm' as const,
+  target: 'node24',
+  mainFields: ['module', 'main'],
+  external: WORKER_NODE_MODULES,
+  banner: { js: ESM_REQUIRE_BANNER },
+  metafile: true as const,
+  logLevel: 'silent' as const,
+});
+
 async function bundledSources(entry: string): Promise<{ files: string[]; text: string }> {
-  const result = await build({
-    entryPoints: [entry],
-    absWorkingDir: REPO_ROOT,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node24',
-    mainFields: ['module', 'main'],
-    external: WORKER_NODE_MODULES,
-    write: false,
-    metafile: true,
-    logLevel: 'silent',
-  });
+  const result = await build({ ...assetBuild(entry), write: false });
   const files = Object.keys(result.metafile.inputs).filter((f) => !f.includes('node_modules/'));
   return { files, text: result.outputFiles.map((f) => f.text).join('\n') };
 }
@@ -65,20 +68,7 @@ describe('the pixel process bundle', () => {
     await mkdir(dir, { recursive: true });
     t.after(() => rm(dir, { recursive: true, force: true }));
     const outfile = join(dir, PIXEL_CHILD_BUNDLE);
-    const result = await build({
-      entryPoints: [PIXEL_CHILD_ENTRY],
-      absWorkingDir: REPO_ROOT,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node24',
-      mainFields: ['module', 'main'],
-      external: WORKER_NODE_MODULES,
-      banner: { js: ESM_REQUIRE_BANNER },
-      outfile,
-      metafile: true,
-      logLevel: 'silent',
-    });
+    const result = await build({ ...assetBuild(PIXEL_CHILD_ENTRY), outfile });
     assert.ok(
       Object.keys(result.metafile.inputs).some((f) => f.includes('node_modules/libheif-js/')),
       'libheif-js is bundled, not left to an install the asset does not have',

@@ -23,26 +23,14 @@ import {
 } from '../fixtures/heic.ts';
 import { isUprightMarker, orientedMarker } from '../fixtures/orientation.ts';
 import {
+  settledRow as outcome,
   startTestCloud,
   startTestWorker,
   type TestCloud,
   uploadImage,
 } from '../helpers/local-cloud.ts';
-import { eventually } from '../helpers/temp.ts';
 
 const skip = heifEncMissing();
-
-function outcome(env: TestCloud, rowKey: { pk: string; sk: string }, timeoutMs = 90_000) {
-  return eventually(
-    `an outcome for ${rowKey.pk}`,
-    async () => {
-      const row = await env.table.get(rowKey);
-      return row && ['DONE', 'REJECTED', 'FAILED'].includes(row.status) ? row : undefined;
-    },
-    timeoutMs,
-    200,
-  );
-}
 
 /** A marker stored as EXIF `orientation` would store it, as a JPEG with no EXIF at all. */
 const storedAs = async (orientation: number) =>

@@ -15,6 +15,7 @@ import { defaultBatchOptions } from '../../lib/pipeline/process-batch.ts';
 import { fixture, photoLike } from '../fixtures/catalogue.ts';
 import { jpegScanBomb } from '../fixtures/jpeg-scans.ts';
 import {
+  settledRow as outcome,
   startTestCloud,
   startTestWorker,
   TEST_BACKOFF,
@@ -26,18 +27,6 @@ import { sampleTreeRss, treeRssMb } from '../helpers/tree-rss.ts';
 
 const upload = (env: TestCloud, config: PixelmillConfig, key: string, body: Buffer) =>
   uploadImage(env, key, body, config);
-
-function outcome(env: TestCloud, rowKey: { pk: string; sk: string }, timeoutMs = 60_000) {
-  return eventually(
-    `an outcome for ${rowKey.pk}`,
-    async () => {
-      const row = await env.table.get(rowKey);
-      return row && ['DONE', 'REJECTED', 'FAILED'].includes(row.status) ? row : undefined;
-    },
-    timeoutMs,
-    200,
-  );
-}
 
 describe('hostile inputs through the real worker', () => {
   it('ends AVIF grid and alpha bombs as pixel-limit within 1 s and 300 MB each', async (t) => {
