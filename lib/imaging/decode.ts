@@ -3,7 +3,7 @@
  * through its ICC profile (or the CMYK fallback profile), first frame only, at the smallest size
  * every preset can be made from, using the decoder's shrink-on-load where the format has it.
  */
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import type { PixelmillConfig } from '../../events/config/schema.ts';
 import { rejectionFromDecoderError } from './classify-decoder-error.ts';
 import { heicSourceProfile } from './heic-colour.ts';
@@ -59,7 +59,11 @@ export async function decodeIntermediate(
  * input: raw RGBA, or a PNG carrying the source's colour profile so `toColourspace('srgb')`
  * converts it (heic-colour.ts). An opaque image drops the alpha channel libheif always fills.
  */
-async function heicPipeline(input: Buffer, heic: HeicHeader, config: PixelmillConfig) {
+async function heicPipeline(
+  input: Buffer,
+  heic: HeicHeader,
+  config: PixelmillConfig,
+): Promise<Sharp> {
   const pixels = await decodeHeic(input, heic);
   const { width, height } = pixels;
   const profile = await heicSourceProfile(heic.colour);
