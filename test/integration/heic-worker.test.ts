@@ -31,6 +31,8 @@ import {
 } from '../helpers/local-cloud.ts';
 
 const skip = heifEncMissing();
+/** How long an outcome may take: a loaded 2-core machine runs a HEVC grid slowly. */
+const WAIT_MS = 180_000;
 
 /** A marker stored as EXIF `orientation` would store it, as a JPEG with no EXIF at all. */
 const storedAs = async (orientation: number) =>
@@ -118,7 +120,7 @@ describe('HEIC input through the real worker', { skip }, () => {
     }
     const expectedRed = p3ToSrgb(P3_COLOUR);
     for (const [name, key] of keys) {
-      const row = await outcome(env, key);
+      const row = await outcome(env, key, WAIT_MS);
       assert.equal(row.status, 'DONE', `${name}: ${row.reason} ${row.message ?? ''}`);
       assert.equal(row.analysis?.format ?? 'heic', 'heic');
       assert.equal(row.renditions?.length, 6, name);
@@ -184,7 +186,7 @@ describe('HEIC input through the real worker', { skip }, () => {
     }
     for (const [name, key] of keys) {
       const [, reason, message] = attacks[name] ?? [];
-      const row = await outcome(env, key);
+      const row = await outcome(env, key, WAIT_MS);
       assert.equal(row.status, 'REJECTED', `${name}: ${row.message}`);
       assert.equal(row.reason, reason, `${name}: ${row.message}`);
       assert.match(row.message ?? '', message ?? /$^/, name);
@@ -207,7 +209,7 @@ describe('HEIC input through the real worker', { skip }, () => {
     const env = await startTestCloud(t);
     startTestWorker(t, env, { config });
     const key = await uploadImage(env, 'uploads/heic-big/grid.heic', big, config);
-    const row = await outcome(env, key);
+    const row = await outcome(env, key, WAIT_MS);
     assert.equal(row.status, 'REJECTED', `${row.reason} ${row.message ?? ''}`);
     assert.equal(row.reason, 'timeout', row.message);
     t.diagnostic(`${row.message} (${row.cpuMs} CPU ms, ${row.peakMb} MiB)`);
