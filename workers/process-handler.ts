@@ -29,6 +29,7 @@ import type { AwsTarget } from '../lib/aws/target.ts';
 import { configHash } from '../lib/config/parse.ts';
 import type { DeclaredType } from '../lib/imaging/analyse.ts';
 import { PixelPool } from '../lib/imaging/pool/pixel-pool.ts';
+import type { PixelPoolStats } from '../lib/imaging/pool/pool-types.ts';
 import { errorCode, errorMessage } from '../lib/pipeline/errors.ts';
 import type { LeasePolicy } from '../lib/pipeline/lease.ts';
 import type { PipelineLogger } from '../lib/pipeline/log.ts';
@@ -92,6 +93,8 @@ export interface WorkerSettings {
 export type SqsBatchHandler = ((event: SQSEvent, context: Context) => Promise<SQSBatchResponse>) & {
   /** Stops the pixel processes (a local worker shutting down; Lambda never calls it). */
   close(): Promise<void>;
+  /** What the pixel processes have done: images rendered, presets rendered, processes killed. */
+  readonly pixels: Readonly<PixelPoolStats>;
 };
 
 /**
@@ -137,8 +140,12 @@ export function createProcessHandler(settings: WorkerSettings): SqsBatchHandler 
     renditionsBucket: settings.renditionsBucket,
     uploads: { bucket: settings.uploadsBucket, prefix: settings.uploadsPrefix },
     config: settings.config,
-    render: (input: Buffer, declared: DeclaredType, signal?: AbortSignal) =>
-      pool.render(input, declared, signal),
+    render: (
+      input: Buffer,
+      declared: DeclaredType,
+      signal?: AbortSignal,
+      presets?: readonly string[],
+    ) => pool.render(input, declared, signal, presets),
     configHash: configHash(settings.config),
     maxReceiveCount: settings.maxReceiveCount,
     log,
@@ -209,5 +216,8 @@ export function createProcessHandler(settings: WorkerSettings): SqsBatchHandler 
           }),
       }),
     );
-  return Object.assign(handler, { close: () => pool.close() }) as unknown as SqsBatchHandler;
+  return Object.assign(handler, {
+    close: () => pool.close(),
+    pixels: pool.stats,
+  }) as unknown as SqsBatchHandler;
 }

@@ -187,10 +187,16 @@ export async function renderImage(
   input: Buffer,
   config: PixelmillConfig,
   declared?: DeclaredType,
+  /**
+   * Only these presets (by name), decoded once at the size they need: the others' renditions are
+   * reused from an earlier render (lib/pipeline/make-renditions.ts). @default every preset
+   */
+  only?: readonly string[],
 ): Promise<RenderResult> {
   const engine = engineFor(config);
+  const presets = only ? config.presets.filter((p) => only.includes(p.name)) : config.presets;
   const header = await probeImage(input, config);
-  const decoded = await decodeIntermediate(input, header, config);
+  const decoded = await decodeIntermediate(input, header, only ? { ...config, presets } : config);
   const kept: KeptMetadata =
     config.output.metadata === 'copyright-and-icc' ? readExifText(header.exif) : {};
 
@@ -200,7 +206,7 @@ export async function renderImage(
   const encoded = new Map<Decoded, Map<string, Promise<Encoded>>>();
   const marks = new Map<Decoded, Decoded>();
   let cascade = decoded;
-  for (const preset of largestFirst(config.presets)) {
+  for (const preset of largestFirst(presets)) {
     try {
       const { plain, marked } = await pixelsFor(preset, cascade, decoded, header, engine, marks);
       if (preset.fit === 'inside') cascade = plain;

@@ -50,7 +50,7 @@ export function servePixelJobs(port: ChildPort): void {
       port.send({ kind: 'failed', id, name: 'PixelChildError', message: 'render before init' });
       return;
     }
-    renderImage(toBuffer(message.input), config, message.declared).then(
+    renderImage(toBuffer(message.input), config, message.declared, message.presets).then(
       (result) => port.send({ kind: 'done', id, ...result }),
       (error: unknown) => {
         if (error instanceof ImageRejectedError) {

@@ -49,6 +49,7 @@ const STARTUP_FAILURES_BEFORE_GIVING_UP = 3;
 export class PixelPool {
   readonly stats: PixelPoolStats = {
     rendered: 0,
+    presets: 0,
     started: 0,
     killed: { timeout: 0, 'memory-limit': 0, starved: 0, recycled: 0, abandoned: 0 },
     crashed: 0,
@@ -79,10 +80,15 @@ export class PixelPool {
   }
 
   /**
-   * Renders one image in a child; rejects with ImageRejectedError or PixelPoolError, or with the
-   * signal's reason once it aborts (the image is taken out of the queue, or its process killed).
+   * Renders one image (only the named `presets` if given) in a child; rejects with
+   * ImageRejectedError, PixelPoolError, or the signal's reason once it aborts (dequeued or killed).
    */
-  render(input: Buffer, declared?: DeclaredType, signal?: AbortSignal): Promise<RenderResult> {
+  render(
+    input: Buffer,
+    declared?: DeclaredType,
+    signal?: AbortSignal,
+    presets?: readonly string[],
+  ): Promise<RenderResult> {
     if (this.#closed) {
       return Promise.reject(new PixelPoolError('pixel-pool-closed', 'The pixel pool is closed'));
     }
@@ -92,6 +98,7 @@ export class PixelPool {
       const job: Job = {
         input,
         declared,
+        presets,
         resolve: (result) => {
           signal?.removeEventListener('abort', onAbort);
           resolve(result);
@@ -179,11 +186,8 @@ export class PixelPool {
     proc.on('message', (message: FromChild) => this.#onMessage(child, message));
     proc.on('error', () => undefined); // 'exit' follows and says what happened
     proc.once('exit', (code, signal) => this.#onExit(child, code, signal));
-    const init: ToChild = {
-      kind: 'init',
-      config: this.#options.config,
-      threads: this.#options.threadsPerChild ?? 1,
-    };
+    const threads = this.#options.threadsPerChild ?? 1;
+    const init: ToChild = { kind: 'init', config: this.#options.config, threads };
     proc.send(init);
     this.#options.onEvent?.({ kind: 'started', pid });
     return true;
@@ -207,6 +211,7 @@ export class PixelPool {
     const answer = verdict ? { error: verdict } : answerOf(message, usage);
     if ('result' in answer) {
       this.stats.rendered++;
+      this.stats.presets += new Set(answer.result.renditions.map((r) => r.presetName)).size;
       running.job.resolve(answer.result);
     } else running.job.reject(answer.error);
     this.#afterJob(child, measured.reading);
@@ -278,12 +283,8 @@ export class PixelPool {
         cpuAtStart: this.#meter?.cpuSeconds(child.pid) ?? 0,
       };
       child.running = running;
-      const message: ToChild = {
-        kind: 'render',
-        id: running.id,
-        input: job.input,
-        declared: job.declared,
-      };
+      const { input, declared, presets } = job;
+      const message: ToChild = { kind: 'render', id: running.id, input, declared, presets };
       child.process.send(message);
     }
     this.#sampler ??= setInterval(() => this.#sample(), this.#options.sampleMs ?? 25);

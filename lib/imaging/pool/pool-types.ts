@@ -40,6 +40,8 @@ export type PixelPoolEvent =
 
 export interface PixelPoolStats {
   rendered: number;
+  /** Presets rendered, over every image rendered (a subset render counts only its own). */
+  presets: number;
   started: number;
   killed: Record<'timeout' | 'memory-limit' | 'starved' | 'recycled' | 'abandoned', number>;
   crashed: number;
@@ -48,6 +50,8 @@ export interface PixelPoolStats {
 export interface Job {
   readonly input: Buffer;
   readonly declared: DeclaredType | undefined;
+  /** Only these presets (by name); every preset when undefined. */
+  readonly presets: readonly string[] | undefined;
   resolve(result: RenderResult): void;
   reject(error: Error): void;
 }

@@ -23,6 +23,8 @@ export interface RenderMessage {
   readonly id: number;
   readonly input: Uint8Array;
   readonly declared?: DeclaredType | undefined;
+  /** Render only these presets (by name); every preset when absent. */
+  readonly presets?: readonly string[] | undefined;
 }
 
 export type ToChild = InitMessage | RenderMessage;
