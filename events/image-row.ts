@@ -44,6 +44,13 @@ export interface RenditionRecord {
   readonly presetHash: string;
   /** Why its size is not what the preset asked for (e.g. fitted inside WebP's 16,383 px). */
   readonly note?: string;
+  /**
+   * Not rendered for this row, but reused: the object at `key` was written for this same version
+   * under the config with this hash (the preset's hash is unchanged, so is the key).
+   */
+  readonly reusedFrom?: string;
+  /** Not rendered for this row: a server-side copy of the exact duplicate's rendition at this key. */
+  readonly copiedFrom?: string;
 }
 
 /**
@@ -110,6 +117,11 @@ export interface ImageRow {
   readonly history?: readonly HistoryEntry[];
   /** Times this image's message was moved back from the DLQ. */
   readonly redrives?: number;
+  /**
+   * DONE as an exact duplicate: the first DONE row with the same SHA-256 under the same config,
+   * whose renditions this row's are copies of (see contentIndexKey).
+   */
+  readonly duplicateOf?: { readonly pk: string; readonly sk: string };
   /** Only on LATEST rows: the version row this one mirrors. */
   readonly latestOf?: string;
   /** The sequencer, zero-padded to SEQUENCER_WIDTH, so strings compare as S3 orders events. */
@@ -134,6 +146,22 @@ export function latestRowKey(input: { bucket: string; key: string; configHash: s
  */
 export const AUDIT_ITEMS_PK = 'pixelmill#audit';
 
+/**
+ * The content index item of a SHA-256 under one config: it names (`row`) the first DONE version
+ * row with that content under that config, the donor of exact duplicates. Never an image row: its
+ * `sk` starts with neither `v#` nor `latest#`, and its `pk` is no `<bucket>/<key>` (a bucket name
+ * has no `#`).
+ */
+export const CONTENT_INDEX_PK_PREFIX = 'pixelmill#sha256#';
+export function contentIndexKey(sha256: string, configHash: string): { pk: string; sk: string } {
+  return { pk: `${CONTENT_INDEX_PK_PREFIX}${sha256}`, sk: `c#${configHash}` };
+}
+
+/** The sort-key prefix of every row of one object version, whatever its config. */
+export function versionRowsPrefix(version: string): string {
+  return `v#${version}#c#`;
+}
+
 export function isVersionRow(row: { sk: string }): boolean {
   return row.sk.startsWith('v#');
 }
@@ -156,7 +184,10 @@ export function imageRowKey(input: {
   version: string;
   configHash: string;
 }): { pk: string; sk: string } {
-  return { pk: `${input.bucket}/${input.key}`, sk: `v#${input.version}#c#${input.configHash}` };
+  return {
+    pk: `${input.bucket}/${input.key}`,
+    sk: `${versionRowsPrefix(input.version)}${input.configHash}`,
+  };
 }
 
 /**
@@ -177,6 +208,7 @@ const imageRowSchema = z.looseObject({
   reason: z.string().optional(),
   processingMs: z.number().optional(),
   renditions: z.array(z.looseObject({ key: z.string(), bytes: z.number() })).optional(),
+  duplicateOf: z.looseObject({ pk: z.string(), sk: z.string() }).optional(),
   history: z.array(z.looseObject({ at: z.string(), event: z.string() })).optional(),
 });
 

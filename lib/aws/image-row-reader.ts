@@ -9,7 +9,13 @@ import {
   PutCommand,
   ScanCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { type ImageRow, isLatestRow, isVersionRow, parseImageRow } from '../../events/image-row.ts';
+import {
+  type ImageRow,
+  isLatestRow,
+  isVersionRow,
+  parseImageRow,
+  versionRowsPrefix,
+} from '../../events/image-row.ts';
 import { isCountsItem } from './count-keys.ts';
 import { batchGetItems, queryAll } from './dynamo-batch.ts';
 import { InvalidRowError, toAdapterError } from './errors.ts';
@@ -142,6 +148,13 @@ export class ImageRowReader {
         throw toAdapterError(`Scan ${this.name}`, error);
       }
     } while (startKey);
+  }
+
+  /** The rows of one object version of a key, one per config it was processed under (one Query). */
+  async versionRows(pk: string, version: string): Promise<ImageRow[]> {
+    const skPrefix = versionRowsPrefix(version);
+    const items = await queryAll(this.doc, this.name, pk, { skPrefix, consistentRead: true });
+    return items.map((item) => this.row(item));
   }
 
   /** Every row of one key: its versions (`v#…`) and LATEST rows. */

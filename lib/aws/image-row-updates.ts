@@ -181,6 +181,8 @@ export interface DoneFields extends OutcomeCost {
   /** Placeholder, dominant colour, perceptual hash, … (imaging's analysis). */
   readonly analysis: Readonly<Record<string, unknown>>;
   readonly processingMs: number;
+  /** An exact duplicate: the row whose renditions this one's are copies of. */
+  readonly duplicateOf?: RowKey;
 }
 
 /** What a REJECTED row records: the reason code and its detail. */

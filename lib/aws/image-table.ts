@@ -35,6 +35,7 @@ import {
   reopenUpdate,
   requeuedUpdate,
 } from './image-row-updates.ts';
+import { ContentIndex } from './image-table-content-index.ts';
 
 export { rowId } from './image-row-reader.ts';
 export type { ClaimRequest, DoneFields, RejectedFields, RowKey } from './image-row-updates.ts';
@@ -54,6 +55,8 @@ export interface FailureRecord {
 export class ImageTable extends ImageRowReader {
   /** The counts the table keeps of itself (image-counts.ts). */
   readonly counts: ImageCounts;
+  /** The first DONE row of each content under each config (image-table-content-index.ts). */
+  readonly contents: ContentIndex;
   /**
    * The count changes of the transitions this instance wrote, not yet flushed. Shared by every
    * batch this process runs at once: a flush takes whatever is there, whoever made it.
@@ -63,6 +66,7 @@ export class ImageTable extends ImageRowReader {
   constructor(doc: DynamoDBDocumentClient, name: string) {
     super(doc, name);
     this.counts = new ImageCounts(doc, name);
+    this.contents = new ContentIndex(doc, name);
   }
 
   /**

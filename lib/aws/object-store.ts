@@ -1,6 +1,7 @@
 /** S3 adapter: the calls pixelmill makes on its buckets, with errors in the adapter taxonomy. */
 import type { Readable } from 'node:stream';
 import {
+  CopyObjectCommand,
   CreateBucketCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -164,6 +165,20 @@ export class ObjectStore {
       return { etag: unquoteEtag(r.ETag), versionId: r.VersionId };
     } catch (error) {
       throw toAdapterError(`PutObject s3://${bucket}/${key}`, error);
+    }
+  }
+
+  /**
+   * Server-side copy, metadata too (CopySource URL-encoded); ObjectNotFoundError if `from` is gone.
+   * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html
+   */
+  async copy(from: ObjectLocation, to: ObjectLocation, signal?: AbortSignal): Promise<void> {
+    const source = `${from.bucket}/${from.key.split('/').map(encodeURIComponent).join('/')}`;
+    const command = new CopyObjectCommand({ Bucket: to.bucket, Key: to.key, CopySource: source });
+    try {
+      await this.#s3.send(command, { abortSignal: signal });
+    } catch (error) {
+      throw toAdapterError(`CopyObject s3://${from.bucket}/${from.key} → ${to.key}`, error);
     }
   }
 

@@ -54,6 +54,11 @@ export function isUnsafeKeyPrefix(key: string): boolean {
   return false;
 }
 
+/** Whether a format read from a row is one this build writes (it has a file extension). */
+export function isOutputFormat(format: string): format is OutputFormat {
+  return Object.hasOwn(fileExtensions, format);
+}
+
 export function renditionKey(
   source: { key: string; version: string },
   preset: Preset,
