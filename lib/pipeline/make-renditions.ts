@@ -1,18 +1,29 @@
 /**
- * Fetch → render → store: the image work of one claimed object version. Throws
- * ImageRejectedError for anything that is the image's fault, anything else for SQS to retry.
+ * The image work of one claimed object version, each rendition made the cheapest way it can be:
+ *
+ *   1. reused: this version is DONE under another config and the preset's hash is unchanged
+ *      (same key, object there: reused-renditions.ts) — no fetch, decode, encode or PUT;
+ *   2. copied: the source's SHA-256 is that of an image DONE under this config (a server-side
+ *      copy of its rendition: duplicate-copies.ts) — no decode or encode;
+ *   3. rendered: every preset left, from one decode in the pixel pool, then PUT.
+ *
+ * When nothing is left after 1, the source is not even fetched: the image's facts (size, format,
+ * bytes, analysis) come from the donor row. Throws ImageRejectedError for anything that is the
+ * image's fault, anything else for SQS to retry.
  */
-
-import type { PixelmillConfig } from '../../events/config/schema.ts';
-import type { RenditionRecord } from '../../events/image-row.ts';
+import { createHash } from 'node:crypto';
+import type { Preset } from '../../events/config/schema.ts';
+import type { ImageRow, RenditionRecord } from '../../events/image-row.ts';
 import type { WorkItem } from '../../events/work-item.ts';
-import { ObjectNotFoundError } from '../aws/errors.ts';
-import { type ObjectStore, ObjectTooLargeError } from '../aws/object-store.ts';
+import type { RowKey } from '../aws/image-table.ts';
 import { presetHash } from '../config/parse.ts';
 import type { DeclaredType } from '../imaging/analyse.ts';
-import { ImageRejectedError, type ImageUsage } from '../imaging/errors.ts';
-import type { ImageAnalysis, RenderResult } from '../imaging/render.ts';
+import type { ImageUsage } from '../imaging/errors.ts';
+import type { RenderResult } from '../imaging/render.ts';
+import { copyFromDuplicate } from './duplicate-copies.ts';
+import { fetchSource } from './fetch-source.ts';
 import { renditionKey } from './rendition-keys.ts';
+import { findReusable, type ReuseDeps } from './reused-renditions.ts';
 
 /** Cache-Control for renditions: their keys change whenever their content could. */
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -26,76 +37,71 @@ export type ImageRenderer = (
   declared: DeclaredType,
   /** Abandons the image: out of the pool's queue, or its process killed if it is rendering. */
   signal?: AbortSignal,
+  /** Only these presets (by name), from one decode. @default every preset */
+  presets?: readonly string[],
 ) => Promise<RenderResult>;
+
+/** What a DONE row records of the image itself. */
+export interface ImageFacts {
+  readonly width: number;
+  readonly height: number;
+  readonly format: string;
+  readonly bytes: number;
+  readonly analysis: Readonly<Record<string, unknown>>;
+}
 
 export interface MadeRenditions {
   readonly renditions: readonly RenditionRecord[];
-  readonly analysis: ImageAnalysis;
+  readonly image: ImageFacts;
+  /** The pixel process's cost, when anything was rendered. */
   readonly usage?: ImageUsage | undefined;
   /** The bytes written, by rendition key (handed to whoever follows outcomes in-process). */
   readonly stored: ReadonlyMap<string, Buffer>;
+  /** The source's SHA-256 (undefined when it was not fetched and the donor row had none). */
+  readonly sha256?: string | undefined;
+  /** Every rendition not reused is a copy of this exact duplicate's. */
+  readonly duplicateOf?: RowKey | undefined;
+  /** The exact duplicate the content index named, whose renditions were gone. */
+  readonly brokenDonor?: RowKey | undefined;
 }
 
-async function fetchSource(
-  store: ObjectStore,
+export interface MakeDeps extends ReuseDeps {
+  readonly render: ImageRenderer;
+}
+
+/** A DONE row's facts, when it has them all. */
+function factsOf(row: ImageRow | undefined): ImageFacts | undefined {
+  if (!row) return undefined;
+  const { width, height, format, bytes, analysis } = row;
+  if (width === undefined || height === undefined || format === undefined) return undefined;
+  if (bytes === undefined || analysis === undefined) return undefined;
+  return { width, height, format, bytes, analysis };
+}
+
+/** Renders `presets` (every preset: no subset) and PUTs each rendition. */
+async function renderAndStore(
+  deps: MakeDeps,
+  source: { bytes: Buffer; contentType?: string | undefined },
   item: WorkItem,
   version: string,
-  maxBytes: number,
+  presets: readonly Preset[],
   signal: AbortSignal | undefined,
-): Promise<{ bytes: Buffer; contentType?: string | undefined }> {
-  if (item.size > maxBytes) {
-    throw new ImageRejectedError(
-      'byte-limit',
-      `The object has ${item.size} bytes, over the limit of ${maxBytes}`,
-    );
-  }
-  try {
-    return await store.getObject(
-      { bucket: item.bucket, key: item.key, versionId: item.versionId, etag: item.etag },
-      maxBytes,
-      signal,
-    );
-  } catch (error) {
-    if (error instanceof ObjectNotFoundError) {
-      throw new ImageRejectedError(
-        'not-found',
-        `s3://${item.bucket}/${item.key} (version ${version}) no longer exists`,
-        { cause: error },
-      );
-    }
-    if (error instanceof ObjectTooLargeError) {
-      throw new ImageRejectedError('byte-limit', error.message, { cause: error });
-    }
-    throw error;
-  }
-}
-
-export async function makeRenditions(
-  deps: {
-    store: ObjectStore;
-    config: PixelmillConfig;
-    renditionsBucket: string;
-    render: ImageRenderer;
-  },
-  item: WorkItem,
-  version: string,
-  /** Once aborted, nothing more is fetched, rendered or written: the S3 calls in flight fail. */
-  signal?: AbortSignal,
-): Promise<MadeRenditions> {
-  const source = await fetchSource(deps.store, item, version, deps.config.limits.maxBytes, signal);
-  signal?.throwIfAborted();
+) {
   const extension = /\.([A-Za-z0-9]{1,5})$/.exec(item.key)?.[1]?.toLowerCase();
+  const subset = presets.length < deps.config.presets.length;
   const result = await deps.render(
     source.bytes,
     { extension, contentType: source.contentType },
     signal,
+    subset ? presets.map((p) => p.name) : undefined,
   );
   signal?.throwIfAborted();
-  const presets = new Map(deps.config.presets.map((p) => [p.name, p]));
+  const byName = new Map(presets.map((p) => [p.name, p]));
+  const stored = new Map<string, Buffer>();
   const renditions = await Promise.all(
     result.renditions.map(async (r): Promise<RenditionRecord> => {
-      const preset = presets.get(r.presetName);
-      if (!preset) throw new Error(`rendition for unknown preset ${r.presetName}`);
+      const preset = byName.get(r.presetName);
+      if (!preset) throw new Error(`rendition for unasked preset ${r.presetName}`);
       const key = renditionKey({ key: item.key, version }, preset, r.format, deps.config);
       await deps.store.put(deps.renditionsBucket, key, r.data, {
         contentType: r.contentType,
@@ -103,6 +109,7 @@ export async function makeRenditions(
         cacheControl: IMMUTABLE,
         signal,
       });
+      stored.set(key, r.data);
       return {
         name: r.presetName,
         format: r.format,
@@ -115,8 +122,68 @@ export async function makeRenditions(
       };
     }),
   );
-  const stored = new Map(
-    result.renditions.map((r, i) => [renditions[i]?.key ?? '', r.data] as const),
-  );
-  return { renditions, analysis: result.analysis, usage: result.usage, stored };
+  return { result, renditions, stored };
+}
+
+/** The renditions in the config's preset order (each preset's in the order they were made). */
+function inPresetOrder(deps: MakeDeps, ...parts: (readonly RenditionRecord[])[]) {
+  const all = parts.flat();
+  return deps.config.presets.flatMap((p) => all.filter((r) => r.name === p.name));
+}
+
+export async function makeRenditions(
+  deps: MakeDeps,
+  item: WorkItem,
+  version: string,
+  own: RowKey,
+  /** Once aborted, nothing more is fetched, rendered or written: the S3 calls in flight fail. */
+  signal?: AbortSignal,
+): Promise<MadeRenditions> {
+  const reusable = await findReusable(deps, item, version, signal);
+  let reused = [...reusable.byPreset.values()].flat();
+  let left = deps.config.presets.filter((p) => !reusable.byPreset.has(p.name));
+  const donorFacts = factsOf(reusable.donor);
+  if (left.length === 0 && donorFacts) {
+    const sha256 = donorFacts.analysis.sha256;
+    return {
+      renditions: inPresetOrder(deps, reused),
+      image: donorFacts,
+      stored: new Map(),
+      sha256: typeof sha256 === 'string' ? sha256 : undefined,
+    };
+  }
+  if (left.length === 0) {
+    // Every rendition is there, but not the image's facts: the render makes them.
+    reused = [];
+    left = [...deps.config.presets];
+  }
+
+  const source = await fetchSource(deps.store, item, version, deps.config.limits.maxBytes, signal);
+  signal?.throwIfAborted();
+  const sha256 = createHash('sha256').update(source.bytes).digest('hex');
+  const copies = await copyFromDuplicate(deps, item, version, own, sha256, left, signal);
+  const copied = [...(copies?.byPreset.values() ?? [])].flat();
+  left = left.filter((p) => !copies?.byPreset.has(p.name));
+  const brokenDonor = copies?.broken ? { pk: copies.donor.pk, sk: copies.donor.sk } : undefined;
+  const donor = copies && !copies.broken ? copies.donor : undefined;
+  const donorImage = factsOf(donor);
+  if (left.length === 0 && donor && donorImage) {
+    return {
+      renditions: inPresetOrder(deps, reused, copied),
+      image: donorImage,
+      stored: new Map(),
+      sha256,
+      duplicateOf: { pk: donor.pk, sk: donor.sk },
+    };
+  }
+  const made = await renderAndStore(deps, source, item, version, left, signal);
+  const { width, height, format, bytes, ...analysis } = made.result.analysis;
+  return {
+    renditions: inPresetOrder(deps, reused, copied, made.renditions),
+    image: { width, height, format, bytes, analysis },
+    usage: made.result.usage,
+    stored: made.stored,
+    sha256,
+    brokenDonor,
+  };
 }

@@ -20,7 +20,7 @@ import { ConditionFailedError } from '../aws/errors.ts';
 import type { DoneFields, ImageTable } from '../aws/image-table.ts';
 import type { ObjectStore } from '../aws/object-store.ts';
 import { ImageRejectedError } from '../imaging/errors.ts';
-import { LeaseBusyError } from './errors.ts';
+import { errorMessage, LeaseBusyError } from './errors.ts';
 import { defaultLeasePolicy, type LeasePolicy, leaseUntil, startLeaseHeartbeat } from './lease.ts';
 import { type PipelineLogger, withFields } from './log.ts';
 import { type ImageRenderer, type MadeRenditions, makeRenditions } from './make-renditions.ts';
@@ -149,17 +149,29 @@ async function mark(
 }
 
 function doneFields(made: MadeRenditions, processingMs: number): DoneFields {
-  const { width, height, format, bytes, ...analysis } = made.analysis;
   return {
-    width,
-    height,
-    format,
-    bytes,
+    ...made.image,
     renditions: made.renditions,
-    analysis,
     processingMs,
+    ...(made.duplicateOf ? { duplicateOf: made.duplicateOf } : {}),
     ...(made.usage ? { cpuMs: made.usage.cpuMs, peakMb: made.usage.peakMb } : {}),
   };
+}
+
+/**
+ * Names this row as the donor of its content under its config, if none is named yet (or in place
+ * of a donor whose renditions were gone). Best effort: the image is DONE whatever happens here,
+ * and a missing entry costs a later duplicate one render.
+ */
+async function indexContent(ctx: RecordContext, made: MadeRenditions): Promise<void> {
+  if (!made.sha256 || made.duplicateOf) return;
+  try {
+    const { table, configHash } = ctx.deps;
+    const at = new Date(ctx.now());
+    await table.contents.record(made.sha256, configHash, ctx.rowKey, at, made.brokenDonor);
+  } catch (error) {
+    ctx.log.warn('could not index the image by content', { error: errorMessage(error) });
+  }
 }
 
 export async function processRecord(
@@ -243,7 +255,7 @@ export async function processRecord(
   );
   let made: MadeRenditions;
   try {
-    made = await makeRenditions(deps, item, version, signal);
+    made = await makeRenditions(deps, item, version, rowKey, signal);
   } catch (error) {
     await stopHeartbeat();
     // Abandoned: whoever gave up on it reports it; the next holder of the lease finishes it.
@@ -273,5 +285,6 @@ export async function processRecord(
   const done = await mark(ctx, 'DONE', () =>
     deps.table.markDone(rowKey, owner, doneFields(made, processingMs), new Date(now())),
   );
+  if (done) await indexContent(ctx, made);
   return settle(ctx, { kind: 'done', row: done, made, processingMs });
 }

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Context, SQSRecord } from 'aws-lambda';
+import type { PixelmillConfig } from '../../events/config/schema.ts';
 import { toRecord } from '../../infra/local/event-source.ts';
 import { createLambdaContext } from '../../infra/local/lambda-context.ts';
 import type { RowKey } from '../../lib/aws/image-table.ts';
@@ -46,7 +47,11 @@ export function invocationContext(timeoutSeconds: number): Context {
 export function startDirectHandler(
   t: { after: (fn: () => Promise<void>) => void },
   env: TestCloud,
-  options: { addMiddleware?: ClientMiddleware; batch?: Partial<BatchOptions> } = {},
+  options: {
+    addMiddleware?: ClientMiddleware;
+    batch?: Partial<BatchOptions>;
+    config?: PixelmillConfig;
+  } = {},
 ) {
   const { topology } = env.cloud;
   const warnings: LogLine[] = [];
@@ -60,7 +65,7 @@ export function startDirectHandler(
     renditionsBucket: topology.renditionsBucket,
     table: topology.table,
     maxReceiveCount: topology.maxReceiveCount,
-    config: defaultConfig(),
+    config: options.config ?? defaultConfig(),
     output: () => undefined,
     log: capturingLogger(warnings),
     ...(options.batch ? { batch: options.batch } : {}),
