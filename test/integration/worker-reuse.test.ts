@@ -7,7 +7,7 @@
  * that counts and passes every call through; nothing is mocked).
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import type { PixelmillConfig, PixelmillConfigInput } from '../../events/config/schema.ts';
 import { contentIndexKey, type ImageRow } from '../../events/image-row.ts';
@@ -99,6 +99,39 @@ async function deleteRendition(env: TestCloud, key: string): Promise<void> {
   await env.clients.s3.send(new DeleteObjectCommand({ Bucket, Key: key }));
 }
 
+/** One fixture uploaded and processed under C1: the cloud, the record, the DONE row. */
+async function doneUnderC1(t: TestContext, name: string) {
+  const env = await startTestCloud(t);
+  const key = `uploads/reuse/${name}`;
+  const batch = await uploadAndReceive(env, [{ key, body: await fixture(name).build() }]);
+  const rowKey = batch.byKey.get(key)?.rowKey ?? assert.fail();
+  const first = startDirectHandler(t, env, { config: c1 });
+  await first.handler({ Records: batch.records }, invocationContext(300));
+  const donor = (await env.table.get(rowKey)) ?? assert.fail();
+  assert.equal(donor.status, 'DONE');
+  return { env, batch, rowKey, donor };
+}
+
+/**
+ * One fixture's bytes uploaded under two keys, `uploads/dup/first.jpg` processed (under C1) and
+ * `uploads/dup/again.jpg` only received, by a worker whose S3 calls go to `calls`.
+ */
+async function twoCopies(t: TestContext, name: string, calls: S3Call[]) {
+  const env = await startTestCloud(t);
+  const body = await fixture(name).build();
+  const keys = ['uploads/dup/first.jpg', 'uploads/dup/again.jpg'] as const;
+  const batch = await uploadAndReceive(
+    env,
+    keys.map((key) => ({ key, body })),
+  );
+  const [first, second] = keys.map((k) => batch.byKey.get(k) ?? assert.fail());
+  if (!first || !second) assert.fail();
+  const worker = startDirectHandler(t, env, { config: c1, addMiddleware: countS3(calls) });
+  await worker.handler({ Records: [first.record] }, invocationContext(300));
+  const donor = (await env.table.get(first.rowKey)) ?? assert.fail();
+  return { env, worker, first, second, donor };
+}
+
 const puts = (calls: readonly S3Call[]) => calls.filter((c) => c.command === 'PutObjectCommand');
 const copies = (calls: readonly S3Call[]) => calls.filter((c) => c.command === 'CopyObjectCommand');
 const gets = (calls: readonly S3Call[]) => calls.filter((c) => c.command === 'GetObjectCommand');
@@ -175,15 +208,7 @@ describe('worker reuse: per-preset re-render and exact duplicates', () => {
   });
 
   it('makes a config that only drops a preset from the donor row, without fetching the source', async (t) => {
-    const env = await startTestCloud(t);
-    const key = 'uploads/reuse/dropped.jpg';
-    const batch = await uploadAndReceive(env, [
-      { key, body: await fixture('landscape-photo.jpg').build() },
-    ]);
-    const rowKey = batch.byKey.get(key)?.rowKey ?? assert.fail();
-    const first = startDirectHandler(t, env, { config: c1 });
-    await first.handler({ Records: batch.records }, invocationContext(300));
-    const donor = (await env.table.get(rowKey)) ?? assert.fail();
+    const { env, batch, rowKey, donor } = await doneUnderC1(t, 'landscape-photo.jpg');
 
     const c3 = parseConfig(
       { ...defaultConfigInput, presets: defaultConfigInput.presets.slice(0, 2) },
@@ -209,15 +234,7 @@ describe('worker reuse: per-preset re-render and exact duplicates', () => {
   });
 
   it('renders a preset whose reused rendition was deleted instead of trusting the donor row', async (t) => {
-    const env = await startTestCloud(t);
-    const key = 'uploads/reuse/pruned.jpg';
-    const batch = await uploadAndReceive(env, [
-      { key, body: await fixture('small-photo.jpg').build() },
-    ]);
-    const rowKey = batch.byKey.get(key)?.rowKey ?? assert.fail();
-    const first = startDirectHandler(t, env, { config: c1 });
-    await first.handler({ Records: batch.records }, invocationContext(300));
-    const donor = (await env.table.get(rowKey)) ?? assert.fail();
+    const { env, batch, rowKey, donor } = await doneUnderC1(t, 'small-photo.jpg');
     const gone = donor.renditions?.find((r) => r.name === 'w1600') ?? assert.fail();
     await deleteRendition(env, gone.key);
 
@@ -239,19 +256,10 @@ describe('worker reuse: per-preset re-render and exact duplicates', () => {
   });
 
   it('copies an exact duplicate instead of rendering it, and links its row to the first', async (t) => {
-    const env = await startTestCloud(t);
-    const body = await fixture('landscape-photo.jpg').build();
-    const batch = await uploadAndReceive(env, [
-      { key: 'uploads/dup/first.jpg', body },
-      { key: 'uploads/dup/again.jpg', body },
-    ]);
-    const first = batch.byKey.get('uploads/dup/first.jpg') ?? assert.fail();
-    const again = batch.byKey.get('uploads/dup/again.jpg') ?? assert.fail();
     const calls: S3Call[] = [];
-    const worker = startDirectHandler(t, env, { config: c1, addMiddleware: countS3(calls) });
-    await worker.handler({ Records: [first.record] }, invocationContext(300));
+    const { env, worker, first, donor, ...dup } = await twoCopies(t, 'landscape-photo.jpg', calls);
+    const again = dup.second;
     assert.equal(worker.handler.pixels.rendered, 1);
-    const donor = (await env.table.get(first.rowKey)) ?? assert.fail();
     calls.length = 0;
 
     const r = await worker.handler({ Records: [again.record] }, invocationContext(300));
@@ -279,17 +287,7 @@ describe('worker reuse: per-preset re-render and exact duplicates', () => {
   });
 
   it('renders a duplicate whose donor lost a rendition, and indexes it in the donor’s place', async (t) => {
-    const env = await startTestCloud(t);
-    const body = await fixture('small-photo.jpg').build();
-    const batch = await uploadAndReceive(env, [
-      { key: 'uploads/dup/broken.jpg', body },
-      { key: 'uploads/dup/later.jpg', body },
-    ]);
-    const first = batch.byKey.get('uploads/dup/broken.jpg') ?? assert.fail();
-    const later = batch.byKey.get('uploads/dup/later.jpg') ?? assert.fail();
-    const worker = startDirectHandler(t, env, { config: c1 });
-    await worker.handler({ Records: [first.record] }, invocationContext(300));
-    const donor = (await env.table.get(first.rowKey)) ?? assert.fail();
+    const { env, worker, donor, second: later } = await twoCopies(t, 'small-photo.jpg', []);
     await deleteRendition(env, donor.renditions?.[0]?.key ?? assert.fail());
 
     const r = await worker.handler({ Records: [later.record] }, invocationContext(300));
