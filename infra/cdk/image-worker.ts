@@ -60,10 +60,19 @@ export const WORKER_ACTIONS = {
   readUploads: ['s3:GetObject', 's3:GetObjectVersion'],
   /** Lets S3 answer 404 for a deleted upload (a `not-found` rejection) instead of 403. */
   listUploads: ['s3:ListBucket'],
-  /** ObjectStore.put. */
-  writeRenditions: ['s3:PutObject'],
-  /** ImageTable.claim/finish/renewLease/recordFailure/putLatest (UpdateItem) and get (GetItem). */
-  tableRows: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+  /**
+   * ObjectStore.put; head (GetObject) of a rendition another config made, and copy (GetObject on
+   * the source, PutObject on the target) of an exact duplicate's.
+   * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html
+   */
+  writeRenditions: ['s3:GetObject', 's3:PutObject'],
+  /** Lets S3 answer 404 for a rendition that is gone (it is rendered again) instead of 403. */
+  listRenditions: ['s3:ListBucket'],
+  /**
+   * ImageTable.claim/finish/renewLease/recordFailure/putLatest (UpdateItem), get (GetItem), the
+   * rows of one version (Query) and the content index (GetItem, PutItem).
+   */
+  tableRows: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   /** Poison (not a work item) straight to the DLQ, with its reason. */
   deadLetter: ['sqs:SendMessage'],
   /** A copy of a record the invocation's deadline cut off on its last receives (events/deferral.ts). */
@@ -132,6 +141,13 @@ export class ImageWorker extends Construct {
     );
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
+        sid: 'ListRenditions',
+        actions: [...WORKER_ACTIONS.listRenditions],
+        resources: [props.renditionsBucket.bucketArn],
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
         sid: 'TableRows',
         actions: [...WORKER_ACTIONS.tableRows],
         resources: [props.table.tableArn],
@@ -163,8 +179,9 @@ export class ImageWorker extends Construct {
     acknowledge(
       this.role,
       wildcardResourceFinding(this, renditionObjects),
-      'Rendition keys are derived per image version at run time, so PutObject needs the object ' +
-        'ARN of the renditions bucket, which only the pipeline writes to.',
+      'Rendition keys are derived per image version at run time, so PutObject (and GetObject, ' +
+        'for HEAD and copy sources) needs the object ARN of the renditions bucket, which only ' +
+        'the pipeline writes to.',
     );
   }
 }

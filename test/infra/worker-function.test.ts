@@ -156,13 +156,19 @@ describe('worker function', () => {
       },
       {
         effect: 'Allow',
-        actions: ['s3:PutObject'],
+        actions: ['s3:GetObject', 's3:PutObject'],
         resources: [objectsUnder(arnOf(p, pipeline.renditionsBucket), '')],
         condition: undefined,
       },
       {
         effect: 'Allow',
-        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        actions: ['s3:ListBucket'],
+        resources: [arnOf(p, pipeline.renditionsBucket)],
+        condition: undefined,
+      },
+      {
+        effect: 'Allow',
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
         resources: [arnOf(p, pipeline.table)],
         condition: undefined,
       },
