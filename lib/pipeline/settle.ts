@@ -115,7 +115,15 @@ export async function settle(ctx: RecordContext, end: Settlement): Promise<Recor
     const { renditions, stored } = end.made;
     if (end.row) tell(ctx, end.row, stored);
     const renditionBytes = renditions.reduce((sum, r) => sum + r.bytes, 0);
-    log.info('image done', { renditions: renditions.length, renditionBytes, processingMs });
+    const reused = renditions.filter((r) => r.reusedFrom !== undefined).length;
+    const copied = renditions.filter((r) => r.copiedFrom !== undefined).length;
+    log.info('image done', {
+      renditions: renditions.length,
+      renditionBytes,
+      processingMs,
+      ...(reused > 0 ? { reused } : {}),
+      ...(copied > 0 ? { copied, duplicateOf: end.made.duplicateOf?.pk } : {}),
+    });
     reportOutcome(
       deps.metrics,
       { kind: 'done', processingMs, renditions: renditions.length, renditionBytes },
