@@ -162,7 +162,7 @@ export async function makeRenditions(
   signal?.throwIfAborted();
   const sha256 = createHash('sha256').update(source.bytes).digest('hex');
   const copies = await copyFromDuplicate(deps, item, version, own, sha256, left, signal);
-  const copied = [...(copies?.byPreset.values() ?? [])].flat();
+  let copied = [...(copies?.byPreset.values() ?? [])].flat();
   left = left.filter((p) => !copies?.byPreset.has(p.name));
   const brokenDonor = copies?.broken ? { pk: copies.donor.pk, sk: copies.donor.sk } : undefined;
   const donor = copies && !copies.broken ? copies.donor : undefined;
@@ -175,6 +175,11 @@ export async function makeRenditions(
       sha256,
       duplicateOf: { pk: donor.pk, sk: donor.sk },
     };
+  }
+  if (left.length === 0) {
+    // As above: without the donor's facts, the render makes them (and the copied renditions).
+    copied = [];
+    left = deps.config.presets.filter((p) => !reusable.byPreset.has(p.name));
   }
   const made = await renderAndStore(deps, source, item, version, left, signal);
   const { width, height, format, bytes, ...analysis } = made.result.analysis;
