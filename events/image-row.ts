@@ -157,6 +157,11 @@ export function contentIndexKey(sha256: string, configHash: string): { pk: strin
   return { pk: `${CONTENT_INDEX_PK_PREFIX}${sha256}`, sk: `c#${configHash}` };
 }
 
+/** Whether a table item is a content index item (not an image row). */
+export function isContentIndexItem(item: { pk: string }): boolean {
+  return item.pk.startsWith(CONTENT_INDEX_PK_PREFIX);
+}
+
 /** The sort-key prefix of every row of one object version, whatever its config. */
 export function versionRowsPrefix(version: string): string {
   return `v#${version}#c#`;

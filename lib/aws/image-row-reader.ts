@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import {
   type ImageRow,
+  isContentIndexItem,
   isLatestRow,
   isVersionRow,
   parseImageRow,
@@ -57,7 +58,9 @@ export class ImageRowReader {
       const r = await this.doc.send(
         new ScanCommand({ TableName: this.name, Limit: 3, ProjectionExpression: 'pk, sk' }),
       );
-      return (r.Items ?? []).some((i) => !isCountsItem(i as RowKey));
+      return (r.Items ?? []).some(
+        (i) => !isCountsItem(i as RowKey) && !isContentIndexItem(i as RowKey),
+      );
     } catch (error) {
       throw toAdapterError(`Scan ${this.name}`, error);
     }
@@ -114,8 +117,8 @@ export class ImageRowReader {
    * Every row, page by page. With `attributes`, only those are read (the rows are partial: a
    * cheaper read for counting, not fewer read units, which DynamoDB charges by item size). With
    * `pageSize`, each Scan request reads at most that many items: a caller that stops early has
-   * read at most one page more than it used. The table's counts items are skipped (with
-   * `attributes`, only when `pk` is among them).
+   * read at most one page more than it used. The table's counts and content index items are
+   * skipped (with `attributes`, only when `pk` is among them).
    */
   async *scan(
     options: { attributes?: readonly string[]; pageSize?: number } = {},
@@ -138,8 +141,10 @@ export class ImageRowReader {
           }),
         );
         for (const item of r.Items ?? []) {
-          // The table's counts live beside the rows (image-counts.ts); they are not images.
-          if (typeof item.pk === 'string' && isCountsItem({ pk: item.pk })) continue;
+          // The table's counts and content index live beside the rows (image-counts.ts,
+          // image-table-content-index.ts); they are not images.
+          const pk = typeof item.pk === 'string' ? { pk: item.pk } : undefined;
+          if (pk && (isCountsItem(pk) || isContentIndexItem(pk))) continue;
           // A projection reads partial rows: only whole ones can be checked.
           yield options.attributes ? (item as ImageRow) : this.row(item);
         }

@@ -73,7 +73,6 @@ export async function analyse(
   const box = insideBox(source.width, source.height, 100);
   const thumb = resampleRgba(source, box.width, box.height);
   const grey = greyOnMidGrey(resampleRgba(thumb, 32, 32));
-  const claims = claimedFormats(declared);
   return {
     width: header.width,
     height: header.height,
@@ -93,7 +92,20 @@ export async function analyse(
       dominantColour(thumb.data, { countTransparent: true }) ??
       '#000000',
     phash: perceptualHash(grey),
+    ...declaredFacts(declared, header.format),
+  };
+}
+
+/**
+ * What the upload's name and Content-Type claim against the format its bytes are: facts about
+ * one upload, not about its content (an exact duplicate under another name has its own).
+ */
+export function declaredFacts(
+  declared: DeclaredType | undefined,
+  format: string,
+): Pick<ImageAnalysis, 'declared' | 'typeMismatch'> {
+  return {
     ...(declared && (declared.extension || declared.contentType) ? { declared } : {}),
-    typeMismatch: claims.some((c) => c !== header.format),
+    typeMismatch: claimedFormats(declared).some((c) => c !== format),
   };
 }

@@ -17,7 +17,7 @@ import type { ImageRow, RenditionRecord } from '../../events/image-row.ts';
 import type { WorkItem } from '../../events/work-item.ts';
 import type { RowKey } from '../aws/image-table.ts';
 import { presetHash } from '../config/parse.ts';
-import type { DeclaredType } from '../imaging/analyse.ts';
+import { type DeclaredType, declaredFacts } from '../imaging/analyse.ts';
 import type { ImageUsage } from '../imaging/errors.ts';
 import type { RenderResult } from '../imaging/render.ts';
 import { copyFromDuplicate } from './duplicate-copies.ts';
@@ -78,6 +78,12 @@ function factsOf(row: ImageRow | undefined): ImageFacts | undefined {
   return { width, height, format, bytes, analysis };
 }
 
+/** What the upload's key and Content-Type say it is. */
+function declaredOf(item: WorkItem, source: { contentType?: string | undefined }): DeclaredType {
+  const extension = /\.([A-Za-z0-9]{1,5})$/.exec(item.key)?.[1]?.toLowerCase();
+  return { extension, contentType: source.contentType };
+}
+
 /** Renders `presets` (every preset: no subset) and PUTs each rendition. */
 async function renderAndStore(
   deps: MakeDeps,
@@ -87,11 +93,10 @@ async function renderAndStore(
   presets: readonly Preset[],
   signal: AbortSignal | undefined,
 ) {
-  const extension = /\.([A-Za-z0-9]{1,5})$/.exec(item.key)?.[1]?.toLowerCase();
   const subset = presets.length < deps.config.presets.length;
   const result = await deps.render(
     source.bytes,
-    { extension, contentType: source.contentType },
+    declaredOf(item, source),
     signal,
     subset ? presets.map((p) => p.name) : undefined,
   );
@@ -168,9 +173,12 @@ export async function makeRenditions(
   const donor = copies && !copies.broken ? copies.donor : undefined;
   const donorImage = factsOf(donor);
   if (left.length === 0 && donor && donorImage) {
+    // The donor's analysis of the content, with what this upload's own name and type claim.
+    const { declared: _declared, typeMismatch: _mismatch, ...content } = donorImage.analysis;
+    const claims = declaredFacts(declaredOf(item, source), donorImage.format);
     return {
       renditions: inPresetOrder(deps, reused, copied),
-      image: donorImage,
+      image: { ...donorImage, analysis: { ...content, ...claims } },
       stored: new Map(),
       sha256,
       duplicateOf: { pk: donor.pk, sk: donor.sk },

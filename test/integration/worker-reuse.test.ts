@@ -7,6 +7,7 @@
  * that counts and passes every call through; nothing is mocked).
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, it, type TestContext } from 'node:test';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import type { PixelmillConfig, PixelmillConfigInput } from '../../events/config/schema.ts';
@@ -116,10 +117,14 @@ async function doneUnderC1(t: TestContext, name: string) {
  * One fixture's bytes uploaded under two keys, `uploads/dup/first.jpg` processed (under C1) and
  * `uploads/dup/again.jpg` only received, by a worker whose S3 calls go to `calls`.
  */
-async function twoCopies(t: TestContext, name: string, calls: S3Call[]) {
+async function twoCopies(
+  t: TestContext,
+  name: string,
+  calls: S3Call[],
+  keys: readonly [string, string] = ['uploads/dup/first.jpg', 'uploads/dup/again.jpg'],
+) {
   const env = await startTestCloud(t);
   const body = await fixture(name).build();
-  const keys = ['uploads/dup/first.jpg', 'uploads/dup/again.jpg'] as const;
   const batch = await uploadAndReceive(
     env,
     keys.map((key) => ({ key, body })),
@@ -305,5 +310,31 @@ describe('worker reuse: per-preset re-render and exact duplicates', () => {
     const recount = await recountTable(env.table);
     assert.equal(recount.rows, 2);
     assert.equal(recount.configs[configHash(c1)]?.done, 2);
+  });
+
+  it('never takes a REJECTED image for a donor', async (t) => {
+    const calls: S3Call[] = [];
+    const { env, worker, donor, second } = await twoCopies(t, 'truncated.jpeg', calls);
+    assert.equal(donor.status, 'REJECTED');
+    const body = await fixture('truncated.jpeg').build();
+    const sha = createHash('sha256').update(body).digest('hex');
+    assert.equal(await env.table.contents.donorOf(sha, configHash(c1)), undefined, 'not indexed');
+    await worker.handler({ Records: [second.record] }, invocationContext(300));
+    const row = (await env.table.get(second.rowKey)) ?? assert.fail();
+    assert.equal(row.status, 'REJECTED');
+    assert.equal(row.reason, donor.reason);
+    assert.equal(row.duplicateOf, undefined);
+    assert.equal(copies(calls).length, 0);
+  });
+
+  it('gives a duplicate its own name’s claims, not the donor’s (typeMismatch)', async (t) => {
+    const keys = ['uploads/dup/logo.png', 'uploads/dup/logo-named.jpg'] as const;
+    const { env, worker, donor, second } = await twoCopies(t, 'alpha-logo.png', [], keys);
+    await worker.handler({ Records: [second.record] }, invocationContext(300));
+    const row = (await env.table.get(second.rowKey)) ?? assert.fail();
+    assert.deepEqual(row.duplicateOf, { pk: donor.pk, sk: donor.sk });
+    assert.equal(donor.analysis?.typeMismatch, false);
+    assert.equal(row.analysis?.typeMismatch, true, 'PNG bytes named .jpg');
+    assert.equal(row.analysis?.phash, donor.analysis?.phash);
   });
 });
