@@ -11,7 +11,12 @@ import { createHash } from 'node:crypto';
 import { describe, it, type TestContext } from 'node:test';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import type { PixelmillConfig, PixelmillConfigInput } from '../../events/config/schema.ts';
-import { contentIndexKey, type ImageRow } from '../../events/image-row.ts';
+import {
+  contentIndexKey,
+  type ImageRow,
+  isLatestRow,
+  isVersionRow,
+} from '../../events/image-row.ts';
 import type { RowKey } from '../../lib/aws/image-table.ts';
 import type { ClientMiddleware } from '../../lib/aws/target.ts';
 import { defaultConfigInput } from '../../lib/config/defaults.ts';
@@ -307,6 +312,8 @@ describe('worker reuse: per-preset re-render and exact duplicates', () => {
     assert.deepEqual(await env.table.contents.donorOf(sha, configHash(c1)), later.rowKey);
     // The index items are never taken for image rows: a recount (a scan) finds the two rows.
     assert.ok(await env.table.get(contentIndexKey(sha, configHash(c1))));
+    for await (const scanned of env.table.scan())
+      assert.ok(isVersionRow(scanned) || isLatestRow(scanned), `${scanned.pk} is a row`);
     const recount = await recountTable(env.table);
     assert.equal(recount.rows, 2);
     assert.equal(recount.configs[configHash(c1)]?.done, 2);
