@@ -17,12 +17,15 @@ import { cliJson } from '../helpers/cli-stack.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { noTerminal, runCliOnTerminal, terminalLines } from '../helpers/terminal.ts';
 
-/** Every rendition write of the broken images fails, as a broken dependency would. */
+/**
+ * Every rendition write of the broken images fails, as a broken dependency would: a PUT, or the
+ * copy an exact duplicate gets (broken0 has good0's bytes).
+ */
 const FAULTS = {
   rules: [
     {
       service: 's3',
-      commands: ['PutObjectCommand'],
+      commands: ['PutObjectCommand', 'CopyObjectCommand'],
       keyPrefix: 'uploads/batch/broken/',
       rate: 1,
       error: 'server-error',
