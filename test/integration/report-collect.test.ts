@@ -42,7 +42,11 @@ describe('report data', () => {
         for await (const r of env.table.scan())
           if (isVersionRow(r) && (r.status === 'DONE' || r.status === 'REJECTED')) finished++;
         const dlq = await env.deadLetterQueue.depth();
-        return finished === 8 && dlq.visible === 1 ? true : undefined;
+        // And every batch over: a batch flushes its counts (the leaderboard) when it ends, which
+        // is after its rows say DONE (and after their content index writes).
+        const work = await env.workQueue.depth();
+        const idle = work.visible + work.inFlight === 0;
+        return finished === 8 && dlq.visible === 1 && idle ? true : undefined;
       },
       60_000,
       200,
