@@ -2,12 +2,13 @@ import { z } from 'zod';
 
 /**
  * pixelmill's own work message, sent when pixelmill itself (not S3) asks for an object to be
- * processed: `audit --repair`, backfill of existing objects, `run` resuming after a crash. It
+ * processed: `audit --repair`, backfill of existing objects, `run` resuming after a crash,
+ * `reprocess` bringing an archive up to a new config. It
  * carries the same object facts as the S3 event plus where the request came from.
  */
 export const JOB_MESSAGE_KIND = 'pixelmill.job/v1';
 
-export const jobOrigins = ['repair', 'backfill', 'resume'] as const;
+export const jobOrigins = ['repair', 'backfill', 'resume', 'reprocess'] as const;
 export type JobOrigin = (typeof jobOrigins)[number];
 
 export const jobMessageSchema = z.strictObject({

@@ -154,6 +154,8 @@ export const STACK_OUTPUTS = {
   alarmTopicArn: 'AlarmTopicArn',
   /** Every alarm's name starts with it (`pixelmill status` reads their states). */
   alarmNamePrefix: 'AlarmNamePrefix',
+  /** The worker's PIXELMILL_CONFIG (`pixelmill reprocess --stack` checks it is the one asked for). */
+  workerConfig: 'WorkerConfig',
 } as const;
 
 export type StackOutputName = (typeof STACK_OUTPUTS)[keyof typeof STACK_OUTPUTS];

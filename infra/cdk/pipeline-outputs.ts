@@ -41,4 +41,9 @@ export function addPipelineOutputs(pipeline: ImagePipeline): void {
     alarmNamePrefix(pipeline.settings.serviceName),
     'Every alarm of this pipeline is named with this prefix',
   );
+  output(
+    STACK_OUTPUTS.workerConfig,
+    pipeline.settings.workerConfigJson,
+    'The rendition config the worker runs with (PIXELMILL_CONFIG)',
+  );
 }
