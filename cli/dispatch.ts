@@ -68,6 +68,11 @@ const commands: Record<string, Command> = {
     usage: 'report',
     summary: 'write one self-contained HTML page: contact sheet, charts, reasons, DLQ',
   },
+  reprocess: {
+    load: () => import('./commands/reprocess.ts'),
+    usage: 'reprocess',
+    summary: 'bring processed images up to a config: plan, enqueue at a rate, --prune the old',
+  },
   samples: {
     load: () => import('./commands/samples.ts'),
     usage: 'samples',
