@@ -27,7 +27,10 @@ export function planText(plan: ReprocessPlan, config: string): string {
   const lines = [
     `Reprocess plan: config ${plan.configHash} (${config}), ${plural(plan.versions, 'object version')} under ${printable(plan.prefix)}`,
     `  to reprocess   ${plural(plan.toReprocess, 'image')}` +
-      (plan.rowOnly > 0 ? ` (${plan.rowOnly} lack no preset, only their row)` : ''),
+      (plan.rowOnly > 0 ? ` (${plan.rowOnly} lack no preset, only their row)` : '') +
+      (plan.rejectedBefore > 0
+        ? `, ${plan.rejectedBefore} REJECTED so far (likely again: counted below all the same)`
+        : ''),
     `  up to date     ${plural(plan.upToDate, 'image')}`,
     ...(plan.inProgress > 0 ? [`  in progress    ${plural(plan.inProgress, 'image')}`] : []),
     `  to render      ${plural(plan.renditions, 'rendition')}`,

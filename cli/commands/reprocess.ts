@@ -6,11 +6,12 @@ import { DEFAULT_STATE_DIR } from '../../infra/local/state-dir.ts';
 import { STACK_OUTPUTS } from '../../infra/topology.ts';
 import { PruneWrites } from '../../lib/aws/prune-writes.ts';
 import { readStackOutputs } from '../../lib/aws/stack-outputs.ts';
-import { configHash, parseConfig } from '../../lib/config/parse.ts';
+import { configHash } from '../../lib/config/parse.ts';
 import { UsageError } from '../../lib/ops/errors.ts';
 import { enqueueReprocess } from '../../lib/ops/reprocess-enqueue.ts';
 import { planReprocess, type ReprocessPlan } from '../../lib/ops/reprocess-plan.ts';
 import { type PruneReport, pruneReprocessed } from '../../lib/ops/reprocess-prune.ts';
+import { readWorkerConfig } from '../../workers/worker-config.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
 import { listenForInterrupt } from '../interrupt.ts';
 import { prefixWarning, selectedKeyPrefix } from '../key-prefix.ts';
@@ -73,19 +74,23 @@ Where:
 
 const DRAIN_POLL_MS = 1000;
 
-/** On a stack: the config it was deployed with, and --config refused if it is another. */
-async function deployedConfig(t: ResolvedTarget): Promise<PixelmillConfig> {
-  const stack = t.stackName ?? '';
-  const outputs = await readStackOutputs(t.target, stack);
-  const json = outputs[STACK_OUTPUTS.workerConfig];
+/**
+ * The config a stack's worker runs (its WorkerConfig output, read as the worker reads it at cold
+ * start), refused when --config names another: the workers would find every image already done.
+ */
+export function deployedConfig(
+  json: string | undefined,
+  stack: string,
+  requested: PixelmillConfig | undefined,
+): PixelmillConfig {
   if (json === undefined)
     throw new UsageError(
       `Stack ${stack} has no ${STACK_OUTPUTS.workerConfig} output (deployed before pixelmill reprocess): deploy it again with this version, then reprocess`,
     );
-  const deployed = parseConfig(JSON.parse(json) as unknown, `stack ${stack}`);
-  if (t.config && configHash(t.config) !== configHash(deployed))
+  const deployed = readWorkerConfig(json);
+  if (requested && configHash(requested) !== configHash(deployed))
     throw new UsageError(
-      `--config is config ${configHash(t.config)} but stack ${stack} runs config ${configHash(deployed)}: its workers would find every image already done. Deploy the new config first (npx cdk deploy), then run reprocess --stack ${stack}`,
+      `--config is config ${configHash(requested)} but stack ${stack} runs config ${configHash(deployed)}: its workers would find every image already done. Deploy the new config first (npx cdk deploy), then run reprocess --stack ${stack}`,
     );
   return deployed;
 }
@@ -122,7 +127,14 @@ export async function run(argv: readonly string[]): Promise<number> {
   checkLocalState(values);
   const t = await resolveTarget(values, { command: 'reprocess' });
   try {
-    const config = t.kind === 'aws' ? await deployedConfig(t) : t.config;
+    const config =
+      t.kind === 'aws'
+        ? deployedConfig(
+            (await readStackOutputs(t.target, t.stackName ?? ''))[STACK_OUTPUTS.workerConfig],
+            t.stackName ?? '',
+            t.config,
+          )
+        : t.config;
     if (!config) throw new UsageError('Expected a config');
     const named =
       values.config ?? (t.kind === 'aws' ? `deployed to ${t.stackName}` : 'the state’s config');

@@ -47,6 +47,8 @@ export type VersionDecision =
       readonly measured?: { readonly cpuMs: number; readonly presets: number } | undefined;
       /** The S3 sequencer its rows recorded ("0" when none: as a backfill sends it). */
       readonly sequencer: string;
+      /** No DONE row, a REJECTED one: likely rejected again (limits and input policy decide). */
+      readonly rejectedBefore: boolean;
     };
 
 /** The decision for one version (see the module comment). */
@@ -73,6 +75,8 @@ export function decideVersion(
     missing: presets.filter((p) => !rendered.has(p.hash)),
     measured,
     sequencer: rows.find((r) => r.sequencer)?.sequencer ?? '0',
+    rejectedBefore:
+      !rows.some((r) => r.status === 'DONE') && rows.some((r) => r.status === 'REJECTED'),
   };
 }
 
@@ -96,6 +100,8 @@ export interface ReprocessPlan {
   readonly inProgress: number;
   /** Images to reprocess that lack no preset (only their row under the target config). */
   readonly rowOnly: number;
+  /** Images to reprocess whose only outcome so far is REJECTED (counted in the presets too). */
+  readonly rejectedBefore: number;
   readonly presets: readonly PresetPlan[];
   readonly renditions: number;
   readonly cpu: {
@@ -126,6 +132,7 @@ export async function planReprocess(
   let upToDate = 0;
   let inProgress = 0;
   let rowOnly = 0;
+  let rejectedBefore = 0;
   let measuredMs = 0;
   let measuredFullMs = 0;
   let measuredImages = 0;
@@ -142,6 +149,7 @@ export async function planReprocess(
       else {
         toReprocess++;
         if (d.missing.length === 0) rowOnly++;
+        if (d.rejectedBefore) rejectedBefore++;
         for (const p of d.missing) perPreset.set(p.hash, (perPreset.get(p.hash) ?? 0) + 1);
         if (d.measured) {
           const perPresetMs = d.measured.cpuMs / d.measured.presets;
@@ -171,6 +179,7 @@ export async function planReprocess(
     upToDate,
     inProgress,
     rowOnly,
+    rejectedBefore,
     presets: presetPlans,
     renditions: presetPlans.reduce((n, p) => n + p.renditions, 0),
     cpu: {
