@@ -127,45 +127,43 @@ export async function planReprocess(
   const hash = configHash(config);
   const presets = targetPresets(config);
   const perPreset = new Map(presets.map((p) => [p.hash, 0]));
-  let versions = 0;
-  let toReprocess = 0;
-  let upToDate = 0;
-  let inProgress = 0;
-  let rowOnly = 0;
-  let rejectedBefore = 0;
-  let measuredMs = 0;
-  let measuredFullMs = 0;
-  let measuredImages = 0;
-  let measuredPresets = 0;
-  let measuredCpuMs = 0;
-  let averagedMissing = 0;
-  let averagedFull = 0;
+  const n = {
+    versions: 0,
+    toReprocess: 0,
+    upToDate: 0,
+    inProgress: 0,
+    rowOnly: 0,
+    rejectedBefore: 0,
+  };
+  /** CPU of images with a measured row (ms, per preset they rendered), and of the rest (presets). */
+  const measured = { ms: 0, fullMs: 0, images: 0, presets: 0, cpuMs: 0 };
+  const averaged = { missing: 0, full: 0 };
   for await (const walked of walkVersions(ctx, options.prefix)) {
     for (const v of walked.versions) {
-      versions++;
+      n.versions++;
       const d = decideVersion(v.rows, hash, presets);
-      if (d.kind === 'up-to-date') upToDate++;
-      else if (d.kind === 'in-progress') inProgress++;
+      if (d.kind === 'up-to-date') n.upToDate++;
+      else if (d.kind === 'in-progress') n.inProgress++;
       else {
-        toReprocess++;
-        if (d.missing.length === 0) rowOnly++;
-        if (d.rejectedBefore) rejectedBefore++;
+        n.toReprocess++;
+        if (d.missing.length === 0) n.rowOnly++;
+        if (d.rejectedBefore) n.rejectedBefore++;
         for (const p of d.missing) perPreset.set(p.hash, (perPreset.get(p.hash) ?? 0) + 1);
         if (d.measured) {
           const perPresetMs = d.measured.cpuMs / d.measured.presets;
-          measuredMs += perPresetMs * d.missing.length;
-          measuredFullMs += perPresetMs * presets.length;
-          measuredImages++;
-          measuredPresets += d.measured.presets;
-          measuredCpuMs += d.measured.cpuMs;
+          measured.ms += perPresetMs * d.missing.length;
+          measured.fullMs += perPresetMs * presets.length;
+          measured.images++;
+          measured.presets += d.measured.presets;
+          measured.cpuMs += d.measured.cpuMs;
         } else {
-          averagedMissing += d.missing.length;
-          averagedFull += presets.length;
+          averaged.missing += d.missing.length;
+          averaged.full += presets.length;
         }
       }
     }
   }
-  const meanPerPresetMs = measuredPresets > 0 ? measuredCpuMs / measuredPresets : undefined;
+  const meanPerPresetMs = measured.presets > 0 ? measured.cpuMs / measured.presets : undefined;
   const seconds = (ms: number) => Math.round(ms) / 1000;
   const presetPlans = presets.map((p) => {
     const images = perPreset.get(p.hash) ?? 0;
@@ -174,27 +172,22 @@ export async function planReprocess(
   return {
     configHash: hash,
     prefix: options.prefix,
-    versions,
-    toReprocess,
-    upToDate,
-    inProgress,
-    rowOnly,
-    rejectedBefore,
+    ...n,
     presets: presetPlans,
-    renditions: presetPlans.reduce((n, p) => n + p.renditions, 0),
+    renditions: presetPlans.reduce((sum, p) => sum + p.renditions, 0),
     cpu: {
       seconds:
         meanPerPresetMs === undefined
           ? null
-          : seconds(measuredMs + meanPerPresetMs * averagedMissing),
+          : seconds(measured.ms + meanPerPresetMs * averaged.missing),
       fullSeconds:
         meanPerPresetMs === undefined
           ? null
-          : seconds(measuredFullMs + meanPerPresetMs * averagedFull),
-      measuredImages,
-      averagedImages: toReprocess - measuredImages,
+          : seconds(measured.fullMs + meanPerPresetMs * averaged.full),
+      measuredImages: measured.images,
+      averagedImages: n.toReprocess - measured.images,
     },
     ratePerSecond: options.ratePerSecond,
-    enqueueSeconds: Math.round((toReprocess / options.ratePerSecond) * 10) / 10,
+    enqueueSeconds: Math.round((n.toReprocess / options.ratePerSecond) * 10) / 10,
   };
 }
