@@ -91,6 +91,13 @@ describe('pixelmill reprocess', () => {
     const c1Rows = await rowsUnder(hash1);
     assert.equal(c1Rows.filter((r) => r.status === 'DONE').length, PHOTOS + EXTRA);
     const stateConfig = await readFile(join(state, 'config.json'), 'utf8');
+    const renditionObjects = async () => {
+      let count = 0;
+      for await (const _ of store.list(topology.renditionsBucket, '')) count++;
+      return count;
+    };
+    const before = await renditionObjects();
+    assert.equal(before, 2 * (PHOTOS + EXTRA));
 
     // The plan: every image lacks preset b (changed), none lacks a (unchanged); nothing changes.
     const dry = await cliJson<Reprocessed>([
@@ -129,6 +136,8 @@ describe('pixelmill reprocess', () => {
     assert.equal(dry.value.pruned?.deletedObjects, 0);
     assert.equal(await readFile(join(state, 'config.json'), 'utf8'), stateConfig);
     assert.equal((await rowsUnder(hash2)).length, 0);
+    assert.equal((await rowsUnder(hash1)).length, PHOTOS + EXTRA);
+    assert.equal(await renditionObjects(), before);
     const workQueue = await Queue.byName(stack.clients.sqs, topology.workQueue);
     assert.deepEqual(await workQueue.depth(), { visible: 0, inFlight: 0, delayed: 0 });
 
@@ -173,6 +182,17 @@ describe('pixelmill reprocess', () => {
       '--json',
     ]);
     assert.equal(status.value.images.done, PHOTOS + EXTRA);
+    const report = await cliJson<{ images: number }>([
+      'report',
+      '--out',
+      join(dir, 'report.html'),
+      '--state',
+      state,
+      '--json',
+    ]);
+    assert.equal(report.value.images, PHOTOS + EXTRA);
+    // Both configs' renditions now: a's shared, b's old and new.
+    assert.equal(await renditionObjects(), 3 * (PHOTOS + EXTRA));
 
     // Prune: the old preset b's renditions go, the shared preset a's stay, C1's rows go.
     const oldB = c1Rows.flatMap((r) => (r.renditions ?? []).filter((x) => x.name === 'b'));
@@ -203,6 +223,7 @@ describe('pixelmill reprocess', () => {
     for (const r of sharedA.slice(0, 10))
       assert.ok(await store.head(topology.renditionsBucket, r.key), r.key);
     assert.equal((await rowsUnder(hash1)).length, 0);
+    assert.equal(await renditionObjects(), before);
     const audit = await runCli(['audit', '--state', state, '--json']);
     assert.equal(audit.code, 0, audit.stdout + audit.stderr);
     const audited = JSON.parse(audit.stdout) as { done: number; gapCount: number };
