@@ -70,6 +70,10 @@ Where:
   --stack NAME       a deployed stack instead; AWS credentials and region as for the AWS CLI
   --region REGION    with --stack
   -h, --help
+
+Exit status: 0 done (locally: every version under the prefix up to date; on a stack: queued),
+1 some not up to date after the work (locally), 2 usage error (a --config a stack does not run
+included), 130 interrupted (what was queued stays queued).
 `;
 
 const DRAIN_POLL_MS = 1000;
@@ -95,13 +99,30 @@ export function deployedConfig(
   return deployed;
 }
 
-/** Waits until the work queue holds nothing (visible, in flight or delayed) twice in a row. */
-async function drained(t: ResolvedTarget, signal: AbortSignal): Promise<void> {
+/** How often, while the worker here works, a line says how far it got. */
+const PROGRESS_EVERY_MS = 10_000;
+
+/**
+ * Waits until the work queue holds nothing (visible, in flight or delayed) twice in a row; every
+ * PROGRESS_EVERY_MS says on stderr how many images settled here and what the queue holds.
+ */
+async function drained(
+  t: ResolvedTarget,
+  signal: AbortSignal,
+  progress: (() => string) | undefined,
+): Promise<void> {
   let empty = 0;
+  let saidAt = Date.now();
   while (empty < 2 && !signal.aborted) {
     await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
     const d = await t.workQueue.depth();
     empty = d.visible + d.inFlight + d.delayed === 0 ? empty + 1 : 0;
+    if (progress && Date.now() - saidAt >= PROGRESS_EVERY_MS) {
+      saidAt = Date.now();
+      await writeErr(
+        `pixelmill reprocess: ${progress()}; queue: ${d.visible} waiting, ${d.inFlight} in flight, ${d.delayed} delayed\n`,
+      );
+    }
   }
 }
 
@@ -163,11 +184,20 @@ export async function run(argv: readonly string[]): Promise<number> {
     }
     const stateDir = values.state ?? DEFAULT_STATE_DIR;
     let workers: ReturnType<typeof startWorkers> | undefined;
+    const settled = { DONE: 0, REJECTED: 0, FAILED: 0, RETRYING: 0, PROCESSING: 0 };
     let logFile: ReturnType<typeof openLogFile> | undefined;
     if (t.kind === 'local' && plan.toReprocess > 0) {
       if (values.config !== undefined) rememberConfig(stateDir, config, values.config);
       logFile = openLogFile(stateDir);
-      workers = startWorkers(t, { config, concurrency, logFile, shortLeases: true });
+      workers = startWorkers(t, {
+        config,
+        concurrency,
+        logFile,
+        shortLeases: true,
+        onSettled: (row) => {
+          if (row.configHash === ctx.configHash) settled[row.status]++;
+        },
+      });
     }
     const sent = await enqueueReprocess(ctx, config, {
       prefix,
@@ -179,7 +209,10 @@ export async function run(argv: readonly string[]): Promise<number> {
         `pixelmill reprocess: queued ${sent.enqueued}${t.kind === 'local' && sent.enqueued > 0 ? '; working on them here until the queue is empty' : ''}\n`,
       );
     if (workers) {
-      if (!sent.interrupted) await drained(t, interrupted.signal);
+      const progress = () =>
+        `${settled.DONE} DONE, ${settled.REJECTED} REJECTED, ${settled.FAILED} FAILED of ${sent.enqueued}`;
+      if (!sent.interrupted)
+        await drained(t, interrupted.signal, values.json ? undefined : progress);
       t.interrupt();
       await workers.stop();
       await logFile?.close();

@@ -224,6 +224,14 @@ describe('pixelmill reprocess', () => {
       assert.ok(await store.head(topology.renditionsBucket, r.key), r.key);
     assert.equal((await rowsUnder(hash1)).length, 0);
     assert.equal(await renditionObjects(), before);
+    // The counts were rebuilt without C1's rows; C2's are all there.
+    const afterPrune = await cliJson<{ images: { done: number } }>([
+      'status',
+      '--state',
+      state,
+      '--json',
+    ]);
+    assert.equal(afterPrune.value.images.done, PHOTOS + EXTRA);
     const audit = await runCli(['audit', '--state', state, '--json']);
     assert.equal(audit.code, 0, audit.stdout + audit.stderr);
     const audited = JSON.parse(audit.stdout) as { done: number; gapCount: number };
