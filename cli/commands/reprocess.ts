@@ -19,12 +19,7 @@ import { openLogFile } from '../log-file.ts';
 import { writeErr, writeJson, writeOut } from '../output.ts';
 import { planText, pruneText } from '../reprocess-text.ts';
 import { rememberConfig } from '../state-config.ts';
-import {
-  checkLocalState,
-  type ResolvedTarget,
-  resolveTarget,
-  targetOptionSpec,
-} from '../target.ts';
+import { type ResolvedTarget, resolveTarget, targetOptionSpec } from '../target.ts';
 import { startWorkers } from '../workers.ts';
 
 export const help = `Usage: pixelmill reprocess [--prefix P] [--config FILE] [--rate N] [--dry-run] [--prune] [--json]
@@ -145,7 +140,6 @@ export async function run(argv: readonly string[]): Promise<number> {
   const concurrency = positiveInt('concurrency', values.concurrency, availableParallelism());
   const dryRun = values['dry-run'];
   const interrupted = listenForInterrupt();
-  checkLocalState(values);
   const t = await resolveTarget(values, { command: 'reprocess' });
   try {
     const config =
@@ -186,8 +180,10 @@ export async function run(argv: readonly string[]): Promise<number> {
     let workers: ReturnType<typeof startWorkers> | undefined;
     const settled = { DONE: 0, REJECTED: 0, FAILED: 0, RETRYING: 0, PROCESSING: 0 };
     let logFile: ReturnType<typeof openLogFile> | undefined;
+    // The state's config from now on, even with nothing to do: the archive is (being) brought to it.
+    if (t.kind === 'local' && values.config !== undefined)
+      rememberConfig(stateDir, config, values.config);
     if (t.kind === 'local' && plan.toReprocess > 0) {
-      if (values.config !== undefined) rememberConfig(stateDir, config, values.config);
       logFile = openLogFile(stateDir);
       workers = startWorkers(t, {
         config,

@@ -141,22 +141,19 @@ describe('pixelmill reprocess', () => {
     const workQueue = await Queue.byName(stack.clients.sqs, topology.workQueue);
     assert.deepEqual(await workQueue.depth(), { visible: 0, inFlight: 0, delayed: 0 });
 
-    // A prefix limits the set.
-    const extra = await cliJson<Reprocessed>([
-      'reprocess',
-      '--config',
-      c2File,
-      '--prefix',
-      'extra/',
-      '--dry-run',
-      '--state',
-      state,
-      '--json',
-    ]);
-    assert.equal(extra.value.plan.versions, EXTRA);
-    assert.equal(extra.value.plan.toReprocess, EXTRA);
+    // A prefix limits the set: planned, then done, for those keys only.
+    const extraArgs = ['reprocess', '--config', c2File, '--prefix', 'extra/', '--state', state];
+    const extraPlan = await cliJson<Reprocessed>([...extraArgs, '--dry-run', '--json']);
+    assert.equal(extraPlan.value.plan.versions, EXTRA);
+    assert.equal(extraPlan.value.plan.toReprocess, EXTRA);
+    const extra = await cliJson<Reprocessed>([...extraArgs, '--json']);
+    assert.equal(extra.code, 0);
+    assert.equal(extra.value.enqueued, EXTRA);
+    assert.equal(extra.value.after?.upToDate, EXTRA);
+    assert.equal((await rowsUnder(hash2)).length, EXTRA);
+    assert.ok((await rowsUnder(hash2)).every((r) => r.key.startsWith('uploads/extra/')));
 
-    // The work: every image DONE under C2, and the plan after it finds nothing to do.
+    // The rest: every image DONE under C2, and the plan after it finds nothing to do.
     const done = await cliJson<Reprocessed>([
       'reprocess',
       '--config',
@@ -168,7 +165,8 @@ describe('pixelmill reprocess', () => {
       '--json',
     ]);
     assert.equal(done.code, 0);
-    assert.equal(done.value.enqueued, PHOTOS + EXTRA);
+    assert.equal(done.value.plan.upToDate, EXTRA);
+    assert.equal(done.value.enqueued, PHOTOS);
     assert.equal(done.value.after?.upToDate, PHOTOS + EXTRA);
     assert.equal(done.value.after?.toReprocess, 0);
     const c2Rows = await rowsUnder(hash2);
