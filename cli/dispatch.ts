@@ -2,13 +2,18 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../lib/ops/errors.ts';
 import { printable } from '../lib/ops/printable.ts';
+import type { OptionSpec } from './args.ts';
 import { writeErr, writeOut } from './output.ts';
 import { closest } from './suggest.ts';
 import { systemErrorLine } from './system-errors.ts';
 
-/** What every module under commands/ exports: its `run` (argv → exit code) and its `help`. */
+/**
+ * What every module under commands/ exports: its `run` (argv → exit code), its `options` (what
+ * `run` parses) and its `help` (whose Options block is made from `options`: cli/args.ts).
+ */
 interface CommandModule {
   readonly run: (argv: readonly string[]) => Promise<number>;
+  readonly options: OptionSpec;
   readonly help: string;
 }
 

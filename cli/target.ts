@@ -19,6 +19,7 @@ import { UsageError } from '../lib/ops/errors.ts';
 import type { OperatorContext } from '../lib/ops/operator-context.ts';
 import type { PipelineResources } from '../lib/ops/resources.ts';
 import type { PipelineLogger } from '../lib/pipeline/log.ts';
+import type { OptionSpec } from './args.ts';
 import { LocalCloudLink } from './cloud-link.ts';
 import { connectCloud } from './connect-cloud.ts';
 import { loadConfig } from './load-config.ts';
@@ -33,22 +34,36 @@ export interface TargetOptions {
   readonly config?: string | undefined;
 }
 
+/** Where an operator command works: spread into its options, before `help`. */
 export const targetOptionSpec = {
-  state: { type: 'string' },
-  stack: { type: 'string' },
-  region: { type: 'string' },
-  config: { type: 'string' },
-} as const;
-
-export const targetHelp = `Where:
-  --state DIR        the local cloud's state (default ${DEFAULT_STATE_DIR}); it must exist (made
-                     by \`pixelmill run\` or \`stack up\`); its cloud is joined if running
-  --stack NAME       a deployed stack instead (its outputs name the resources); AWS credentials
-                     and region from the usual AWS configuration, or --region
-  --region REGION    with --stack
-  --config FILE      the rendition config whose rows count (default: locally, the config the
-                     state was last run with, else the built-in presets; on AWS without it, a
-                     row under any config counts)`;
+  state: {
+    type: 'string',
+    value: 'DIR',
+    section: 'Where:',
+    help: [
+      `the local cloud's state (default ${DEFAULT_STATE_DIR}); it must exist (made`,
+      'by `pixelmill run` or `stack up`); its cloud is joined if running',
+    ],
+  },
+  stack: {
+    type: 'string',
+    value: 'NAME',
+    help: [
+      'a deployed stack instead (its outputs name the resources); AWS credentials',
+      'and region from the usual AWS configuration, or --region',
+    ],
+  },
+  region: { type: 'string', value: 'REGION', help: 'with --stack' },
+  config: {
+    type: 'string',
+    value: 'FILE',
+    help: [
+      'the rendition config whose rows count (default: locally, the config the',
+      'state was last run with, else the built-in presets; on AWS without it, a',
+      'row under any config counts)',
+    ],
+  },
+} as const satisfies OptionSpec;
 
 /** How a command uses the local cloud (the defaults suit the one-shot operator commands). */
 export interface LocalTargetOptions {

@@ -4,10 +4,69 @@ import { tableCheckpointStore } from '../../lib/ops/audit-checkpoint.ts';
 import { readInventoryManifest } from '../../lib/ops/inventory-manifest.ts';
 import { printable } from '../../lib/ops/printable.ts';
 import { recountTable } from '../../lib/ops/recount.ts';
-import { parseCommandArgs, positiveInt } from '../args.ts';
+import {
+  helpOption,
+  type OptionSpec,
+  optionsHelp,
+  parseCommandArgs,
+  positiveInt,
+} from '../args.ts';
 import { columns } from '../format.ts';
 import { writeJson, writeOut } from '../output.ts';
-import { resolveTarget, targetHelp, targetOptionSpec } from '../target.ts';
+import { resolveTarget, targetOptionSpec } from '../target.ts';
+
+export const options = {
+  repair: {
+    type: 'boolean',
+    default: false,
+    help: [
+      're-enqueue every gap (reopening DONE rows with missing renditions),',
+      "then rebuild the table's counts from its rows (as status --recount)",
+    ],
+  },
+  grace: {
+    type: 'string',
+    value: 'SECONDS',
+    help: 'uploads younger than this with no row count as in flight (default 900)',
+  },
+  'skip-renditions': {
+    type: 'boolean',
+    default: false,
+    help: "do not check that DONE rows' renditions exist (faster)",
+  },
+  concurrency: {
+    type: 'string',
+    value: 'N',
+    help: 'key ranges (or inventory files) audited at once (default 4)',
+  },
+  'page-size': {
+    type: 'string',
+    value: 'N',
+    help: 'object versions per page, what each range holds at once (default 1000)',
+  },
+  'time-limit': {
+    type: 'string',
+    value: 'SECONDS',
+    help: 'start no page after this long; the pass stays resumable',
+  },
+  resume: {
+    type: 'boolean',
+    default: false,
+    help: 'continue the last unfinished pass instead of starting a new one',
+  },
+  inventory: {
+    type: 'string',
+    value: 'URI',
+    help: [
+      'audit from an S3 Inventory report: s3://BUCKET/KEY/manifest.json, or',
+      'the prefix holding the reports (s3://BUCKET/PREFIX/SOURCE/CONFIG/):',
+      'its newest manifest',
+    ],
+  },
+  json: { type: 'boolean', default: false, help: 'machine-readable report' },
+  ...targetOptionSpec,
+  help: helpOption,
+} as const satisfies OptionSpec;
 
 export const help = `Usage: pixelmill audit [--repair] [--grace SECONDS] [--skip-renditions] [--json]
                       [--concurrency N] [--page-size N] [--time-limit SECONDS] [--resume]
@@ -33,37 +92,10 @@ uploads since are not in it, and not audited (run the audit without --inventory 
 Only an inventory of the uploads bucket, in CSV, with the fields Size, LastModifiedDate and ETag
 (and VersionId, IsLatest, IsDeleteMarker for all versions) is read.
 
-Options:
-  --repair              re-enqueue every gap (reopening DONE rows with missing renditions),
-                        then rebuild the table's counts from its rows (as status --recount)
-  --grace SECONDS       uploads younger than this with no row count as in flight (default 900)
-  --skip-renditions     do not check that DONE rows' renditions exist (faster)
-  --concurrency N       key ranges (or inventory files) audited at once (default 4)
-  --page-size N         object versions per page, what each range holds at once (default 1000)
-  --time-limit SECONDS  start no page after this long; the pass stays resumable
-  --resume              continue the last unfinished pass instead of starting a new one
-  --inventory URI       audit from an S3 Inventory report: s3://BUCKET/KEY/manifest.json, or
-                        the prefix holding the reports (s3://BUCKET/PREFIX/SOURCE/CONFIG/):
-                        its newest manifest
-  --json                machine-readable report
-${targetHelp}
-  -h, --help
-`;
+${optionsHelp(options, { width: 21 })}`;
 
 export async function run(argv: readonly string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, {
-    ...targetOptionSpec,
-    repair: { type: 'boolean', default: false },
-    grace: { type: 'string' },
-    'skip-renditions': { type: 'boolean', default: false },
-    concurrency: { type: 'string' },
-    'page-size': { type: 'string' },
-    'time-limit': { type: 'string' },
-    resume: { type: 'boolean', default: false },
-    inventory: { type: 'string' },
-    json: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  });
+  const { values } = parseCommandArgs(argv, options);
   if (values.help) {
     await writeOut(help);
     return 0;

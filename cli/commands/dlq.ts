@@ -5,11 +5,34 @@ import type { DeadLetter } from '../../lib/ops/dead-letters.ts';
 import { findDeadLetter, peekDeadLetters } from '../../lib/ops/dead-letters.ts';
 import { UsageError } from '../../lib/ops/errors.ts';
 import { printable } from '../../lib/ops/printable.ts';
-import { parseCommandArgs, positiveInt } from '../args.ts';
+import {
+  helpOption,
+  type OptionSpec,
+  optionsHelp,
+  parseCommandArgs,
+  positiveInt,
+} from '../args.ts';
 import { age, columns } from '../format.ts';
 import { writeErr, writeJson, writeOut } from '../output.ts';
 import { closest } from '../suggest.ts';
-import { resolveTarget, targetHelp, targetOptionSpec } from '../target.ts';
+import { resolveTarget, targetOptionSpec } from '../target.ts';
+
+export const options = {
+  max: { type: 'string', value: 'N', help: 'list (or purge) at most N messages (default 10000)' },
+  'dry-run': {
+    type: 'boolean',
+    default: false,
+    help: 'delete: say what would be deleted, change nothing',
+  },
+  yes: {
+    type: 'boolean',
+    default: false,
+    help: 'purge: really delete (without it, nothing changes)',
+  },
+  json: { type: 'boolean', default: false, help: 'machine-readable output' },
+  ...targetOptionSpec,
+  help: helpOption,
+} as const satisfies OptionSpec;
 
 export const help = `Usage: pixelmill dlq list [--max N] [--json] [--state DIR | --stack NAME]
        pixelmill dlq show <message-id|key> [--json] [--state DIR | --stack NAME]
@@ -27,14 +50,7 @@ purge:  delete every dead letter, each recorded as delete does. Without --yes it
 To retry dead letters instead, use \`pixelmill redrive\`.
 Reading hides messages for a moment; they are made visible again right after.
 
-Options:
-  --max N            list (or purge) at most N messages (default 10000)
-  --dry-run          delete: say what would be deleted, change nothing
-  --yes              purge: really delete (without it, nothing changes)
-  --json             machine-readable output
-${targetHelp}
-  -h, --help
-`;
+${optionsHelp(options)}`;
 
 function summary(letter: DeadLetter) {
   return {
@@ -53,14 +69,7 @@ function summary(letter: DeadLetter) {
 
 export async function run(argv: readonly string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  const { values, positionals } = parseCommandArgs(rest, {
-    ...targetOptionSpec,
-    max: { type: 'string' },
-    'dry-run': { type: 'boolean', default: false },
-    yes: { type: 'boolean', default: false },
-    json: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  });
+  const { values, positionals } = parseCommandArgs(rest, options);
   if (values.help || sub === undefined || sub === '--help' || sub === '-h') {
     await writeOut(help);
     return 0;

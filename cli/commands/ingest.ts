@@ -14,14 +14,69 @@ import {
 import { sourceKindOf } from '../../lib/ingest/sources/source-kind.ts';
 import { UsageError } from '../../lib/ops/errors.ts';
 import { printable } from '../../lib/ops/printable.ts';
-import { parseCommandArgs, positiveInt } from '../args.ts';
+import {
+  helpOption,
+  type OptionSpec,
+  optionsHelp,
+  parseCommandArgs,
+  positiveInt,
+} from '../args.ts';
 import { columns } from '../format.ts';
 import { createIngestProgress } from '../ingest-progress.ts';
 import { listenForInterrupt } from '../interrupt.ts';
 import { ingestKeyPrefix } from '../key-prefix.ts';
 import { writeErr, writeJson, writeOut } from '../output.ts';
 import { peakRssBytes } from '../peak-rss.ts';
-import { resolveTarget, targetHelp, targetOptionSpec } from '../target.ts';
+import { resolveTarget, targetOptionSpec } from '../target.ts';
+
+export const options = {
+  prefix: {
+    type: 'string',
+    value: 'P',
+    help: [
+      'put the keys under <uploads prefix>P/ (default: the uploads prefix);',
+      'report and redrive --prefix P then select them',
+    ],
+  },
+  concurrency: { type: 'string', value: 'N', help: 'uploads at once (default 8)' },
+  resume: {
+    type: 'boolean',
+    default: false,
+    help: 'continue the interrupted ingest of the same sources, prefix and target',
+  },
+  rate: { type: 'string', value: 'N', help: 'backfill messages per second (default 50)' },
+  'include-finished': {
+    type: 'boolean',
+    default: false,
+    help: 'backfill objects whose image is already DONE or REJECTED too',
+  },
+  json: { type: 'boolean', default: false, help: 'print the report as JSON' },
+  'max-entries': {
+    type: 'string',
+    value: 'N',
+    section: 'Archive caps (each counted from the bytes actually inflated, not from the headers):',
+    help: 'entries read from one archive, then it stops (default 1,000,000)',
+  },
+  'max-ratio': {
+    type: 'string',
+    value: 'N',
+    help: [
+      'inflated/compressed ratio of an entry past 1 MiB, and of an archive past',
+      '1 GiB (default 100: images barely compress; bombs reach 1000)',
+    ],
+  },
+  'max-archive-gib': {
+    type: 'string',
+    value: 'N',
+    help: 'bytes one archive may inflate to in all (default 1024)',
+    note: [
+      "An entry may inflate to the config's limits.maxBytes (--config; default 64 MiB): a larger one",
+      'would be REJECTED byte-limit after its upload, so it is refused before.',
+    ],
+  },
+  ...targetOptionSpec,
+  help: helpOption,
+} as const satisfies OptionSpec;
 
 export const help = `Usage: pixelmill ingest <source>... [--prefix P] [--concurrency N] [--resume] [--rate N] [--json] [--state DIR | --stack NAME]
 
@@ -44,24 +99,7 @@ Progress is saved in the state directory as it goes: after an interruption (Ctrl
 sleeping laptop), run the same command with --resume to skip what was finished.
 Exit status: 0 all in, 1 anything refused or failed (listed), 130 interrupted, 2 usage error.
 
-Options:
-  --prefix P         put the keys under <uploads prefix>P/ (default: the uploads prefix);
-                     report and redrive --prefix P then select them
-  --concurrency N    uploads at once (default 8)
-  --resume           continue the interrupted ingest of the same sources, prefix and target
-  --rate N           backfill messages per second (default 50)
-  --include-finished backfill objects whose image is already DONE or REJECTED too
-  --json             print the report as JSON
-Archive caps (each counted from the bytes actually inflated, not from the headers):
-  --max-entries N    entries read from one archive, then it stops (default 1,000,000)
-  --max-ratio N      inflated/compressed ratio of an entry past 1 MiB, and of an archive past
-                     1 GiB (default 100: images barely compress; bombs reach 1000)
-  --max-archive-gib N bytes one archive may inflate to in all (default 1024)
-  An entry may inflate to the config's limits.maxBytes (--config; default 64 MiB): a larger one
-  would be REJECTED byte-limit after its upload, so it is refused before.
-${targetHelp}
-  -h, --help
-`;
+${optionsHelp(options)}`;
 
 /** An entry's source (`archive:entry` or a path) without the working directory in front. */
 function shown(source: string): string {
@@ -122,19 +160,7 @@ function summary(reports: readonly SourceReport[], seconds: number, where: strin
 }
 
 export async function run(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, {
-    ...targetOptionSpec,
-    prefix: { type: 'string' },
-    concurrency: { type: 'string' },
-    resume: { type: 'boolean', default: false },
-    rate: { type: 'string' },
-    'include-finished': { type: 'boolean', default: false },
-    'max-entries': { type: 'string' },
-    'max-ratio': { type: 'string' },
-    'max-archive-gib': { type: 'string' },
-    json: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  });
+  const { values, positionals } = parseCommandArgs(argv, options);
   if (values.help) {
     await writeOut(help);
     return 0;

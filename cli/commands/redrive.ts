@@ -3,11 +3,51 @@
 import { UsageError } from '../../lib/ops/errors.ts';
 import { printable } from '../../lib/ops/printable.ts';
 import { redrive } from '../../lib/ops/redrive.ts';
-import { parseCommandArgs, positiveInt } from '../args.ts';
+import {
+  helpOption,
+  type OptionSpec,
+  optionsHelp,
+  parseCommandArgs,
+  positiveInt,
+} from '../args.ts';
 import { columns, parseSince } from '../format.ts';
 import { prefixWarning, selectedKeyPrefix } from '../key-prefix.ts';
 import { writeErr, writeJson, writeOut } from '../output.ts';
-import { resolveTarget, targetHelp, targetOptionSpec } from '../target.ts';
+import { resolveTarget, targetOptionSpec } from '../target.ts';
+
+export const options = {
+  'dry-run': { type: 'boolean', default: false, help: 'print what would move, change nothing' },
+  reason: {
+    type: 'string',
+    value: 'CODE',
+    help: "the last error's code, as `pixelmill dlq list` shows it",
+  },
+  prefix: {
+    type: 'string',
+    value: 'P',
+    help: [
+      'keys starting with <uploads prefix>P: what ingest --prefix P wrote, or a',
+      "run's inputs (--prefix photos/ for `run ./photos`)",
+    ],
+  },
+  since: {
+    type: 'string',
+    value: 'T',
+    help: 'last failure at or after T: an ISO date, or 30m, 2h, 1d ago',
+  },
+  max: { type: 'string', value: 'N', help: 'at most N moves' },
+  rate: { type: 'string', value: 'N', help: 'moves per second (default 20)' },
+  json: {
+    type: 'boolean',
+    default: false,
+    help: [
+      'machine-readable report: "plan" lists every matching message and its',
+      'action (move, delete-finished, skip), with --dry-run too',
+    ],
+  },
+  ...targetOptionSpec,
+  help: helpOption,
+} as const satisfies OptionSpec;
 
 export const help = `Usage: pixelmill redrive [--dry-run] [--reason CODE] [--prefix P] [--since T] [--max N] [--rate N] [--json]
 
@@ -18,32 +58,10 @@ the worker recognises as a duplicate. Images finished meanwhile are only deleted
 Messages that are not work items are moved only when asked for by their reason.
 Run with --dry-run first: it prints the plan and changes nothing.
 
-Options:
-  --dry-run          print what would move, change nothing
-  --reason CODE      the last error's code, as \`pixelmill dlq list\` shows it
-  --prefix P         keys starting with <uploads prefix>P: what ingest --prefix P wrote, or a
-                     run's inputs (--prefix photos/ for \`run ./photos\`)
-  --since T          last failure at or after T: an ISO date, or 30m, 2h, 1d ago
-  --max N            at most N moves
-  --rate N           moves per second (default 20)
-  --json             machine-readable report: "plan" lists every matching message and its
-                     action (move, delete-finished, skip), with --dry-run too
-${targetHelp}
-  -h, --help
-`;
+${optionsHelp(options)}`;
 
 export async function run(argv: readonly string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, {
-    ...targetOptionSpec,
-    'dry-run': { type: 'boolean', default: false },
-    reason: { type: 'string' },
-    prefix: { type: 'string' },
-    since: { type: 'string' },
-    max: { type: 'string' },
-    rate: { type: 'string' },
-    json: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  });
+  const { values } = parseCommandArgs(argv, options);
   if (values.help) {
     await writeOut(help);
     return 0;

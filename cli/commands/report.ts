@@ -1,11 +1,38 @@
 /** `pixelmill report`: one self-contained HTML page about the pipeline's images. */
 import { resolve } from 'node:path';
 import { REPORT_FILE, writeReport } from '../../lib/report/write-report.ts';
-import { parseCommandArgs, positiveInt } from '../args.ts';
+import {
+  helpOption,
+  type OptionSpec,
+  optionsHelp,
+  parseCommandArgs,
+  positiveInt,
+} from '../args.ts';
 import { prefixWarning, selectedKeyPrefix } from '../key-prefix.ts';
 import { writeErr, writeJson, writeOut } from '../output.ts';
-import { resolveTarget, targetHelp, targetOptionSpec } from '../target.ts';
+import { resolveTarget, targetOptionSpec } from '../target.ts';
 import { assertWritableFileDir } from '../writable-path.ts';
+
+export const options = {
+  out: { type: 'string', value: 'FILE', help: `where to write the page (default ${REPORT_FILE})` },
+  prefix: {
+    type: 'string',
+    value: 'P',
+    help: [
+      'only keys starting with <uploads prefix>P: what ingest --prefix P wrote,',
+      "or a run's inputs (--prefix photos/ for `run ./photos`)",
+    ],
+  },
+  'max-images': {
+    type: 'string',
+    value: 'N',
+    help: 'tiles on the contact sheet (default 300; thumbnails for the first 200)',
+  },
+  title: { type: 'string', value: 'T', help: 'the page\'s title (default "pixelmill report")' },
+  json: { type: 'boolean', default: false, help: 'print {"file", "bytes", "images"} as JSON' },
+  ...targetOptionSpec,
+  help: helpOption,
+} as const satisfies OptionSpec;
 
 export const help = `Usage: pixelmill report [--out FILE] [--prefix P] [--max-images N] [--title T] [--state DIR | --stack NAME]
 
@@ -23,27 +50,10 @@ per-minute counts) come from the counts the metadata table keeps, as of the last
 ended; the contact sheet is then a sample (the first rows of a bounded table read) and says so.
 With --prefix the counts do not apply (they are not kept per prefix): the table is read whole.
 
-Options:
-  --out FILE         where to write the page (default ${REPORT_FILE})
-  --prefix P         only keys starting with <uploads prefix>P: what ingest --prefix P wrote,
-                     or a run's inputs (--prefix photos/ for \`run ./photos\`)
-  --max-images N     tiles on the contact sheet (default 300; thumbnails for the first 200)
-  --title T          the page's title (default "pixelmill report")
-  --json             print {"file", "bytes", "images"} as JSON
-${targetHelp}
-  -h, --help
-`;
+${optionsHelp(options)}`;
 
 export async function run(argv: readonly string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, {
-    ...targetOptionSpec,
-    out: { type: 'string' },
-    prefix: { type: 'string' },
-    'max-images': { type: 'string' },
-    title: { type: 'string' },
-    json: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  });
+  const { values } = parseCommandArgs(argv, options);
   if (values.help) {
     await writeOut(help);
     return 0;

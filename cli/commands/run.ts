@@ -22,7 +22,13 @@ import { planInputs, type RunSource } from '../../lib/run/inputs.ts';
 import { RetryingImages } from '../../lib/run/retrying-images.ts';
 import { redriveEarlierFailures, waitForDeadLetters } from '../../lib/run/run-failures.ts';
 import { MANIFEST_FILE, type RunResult, runJob } from '../../lib/run/run-job.ts';
-import { parseCommandArgs, positiveInt } from '../args.ts';
+import {
+  helpOption,
+  type OptionSpec,
+  optionsHelp,
+  parseCommandArgs,
+  positiveInt,
+} from '../args.ts';
 import { listenForInterrupt } from '../interrupt.ts';
 import { loadConfig } from '../load-config.ts';
 import { openLogFile } from '../log-file.ts';
@@ -33,6 +39,44 @@ import { resolveTarget } from '../target.ts';
 import { FAULTS_ENV, readTestFaults } from '../test-faults.ts';
 import { startWorkers } from '../workers.ts';
 import { assertWritableDir } from '../writable-path.ts';
+
+export const options = {
+  out: {
+    type: 'string',
+    value: 'DIR',
+    help: 'where renditions and manifest.json are written (required)',
+  },
+  config: {
+    type: 'string',
+    value: 'FILE',
+    help: [
+      'presets and limits as JSON (default: 1600, 800 and 320 px wide,',
+      'each as JPEG q80 and WebP q80)',
+    ],
+  },
+  state: {
+    type: 'string',
+    value: 'DIR',
+    help: [
+      `local cloud state (default ${DEFAULT_STATE_DIR}), made if missing; run again`,
+      'with the same state to resume an interrupted run: nothing is uploaded or',
+      'processed twice; or to retry what FAILED. A run on a state whose cloud another process runs (a',
+      '`stack up`, another run) joins it, and runs it itself if that one stops',
+      "first. The state remembers this run's config for the operator commands.",
+    ],
+  },
+  concurrency: {
+    type: 'string',
+    value: 'N',
+    help: `batches processed at once (default: ${availableParallelism()}, the CPU cores)`,
+  },
+  json: {
+    type: 'boolean',
+    default: false,
+    help: 'print manifest.json to stdout instead of the summary',
+  },
+  help: { ...helpOption, help: 'show this help' },
+} as const satisfies OptionSpec;
 
 export const help = `Usage: pixelmill run <file|dir|zip|tar|tgz>... --out DIR [options]
 
@@ -54,19 +98,7 @@ says how many retry and the last error's code; FAILED images end in the dead-let
 the summary names the next commands. Once the cause is fixed, the same command again retries
 them: their dead letters are redriven to the work queue first (recorded on their rows).
 
-Options:
-  --out DIR          where renditions and manifest.json are written (required)
-  --config FILE      presets and limits as JSON (default: 1600, 800 and 320 px wide,
-                     each as JPEG q80 and WebP q80)
-  --state DIR        local cloud state (default ${DEFAULT_STATE_DIR}), made if missing; run again
-                     with the same state to resume an interrupted run: nothing is uploaded or
-                     processed twice; or to retry what FAILED. A run on a state whose cloud another process runs (a
-                     \`stack up\`, another run) joins it, and runs it itself if that one stops
-                     first. The state remembers this run's config for the operator commands.
-  --concurrency N    batches processed at once (default: ${availableParallelism()}, the CPU cores)
-  --json             print manifest.json to stdout instead of the summary
-  -h, --help         show this help
-
+${optionsHelp(options)}
 Exit status: 0 when every image is DONE or REJECTED (refused inputs included), 1 when any is
 FAILED or PENDING, 2 on a usage error (including an --out or --state that cannot be written,
 found before anything is uploaded, and inputs holding nothing to run), 130 when interrupted.
@@ -150,14 +182,7 @@ function summaryText(
 }
 
 export async function run(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, {
-    out: { type: 'string' },
-    config: { type: 'string' },
-    state: { type: 'string' },
-    concurrency: { type: 'string' },
-    json: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  });
+  const { values, positionals } = parseCommandArgs(argv, options);
   if (values.help) {
     await writeOut(help);
     return 0;

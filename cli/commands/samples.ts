@@ -3,21 +3,22 @@
 import { UsageError } from '../../lib/ops/errors.ts';
 import { printable } from '../../lib/ops/printable.ts';
 import { writeSamples } from '../../lib/run/samples.ts';
-import { parseCommandArgs } from '../args.ts';
+import { helpOption, type OptionSpec, optionsHelp, parseCommandArgs } from '../args.ts';
 import { writeOut } from '../output.ts';
 import { assertWritableDir } from '../writable-path.ts';
+
+export const options = { help: helpOption } as const satisfies OptionSpec;
 
 export const help = `Usage: pixelmill samples <dir>
 
 Write a few generated sample images into <dir> (a landscape, an EXIF-rotated portrait, a logo
 with transparency, a WebP, a small GIF and one damaged JPEG that must be rejected).
 Then: pixelmill run <dir> --out out
-`;
+
+${optionsHelp(options)}`;
 
 export async function run(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, {
-    help: { type: 'boolean', short: 'h', default: false },
-  });
+  const { values, positionals } = parseCommandArgs(argv, options);
   if (values.help) {
     await writeOut(help);
     return 0;

@@ -5,10 +5,27 @@ import { CloudAlreadyRunningError } from '../../infra/local/errors.ts';
 import { DEFAULT_STATE_DIR } from '../../infra/local/state-dir.ts';
 import { UsageError } from '../../lib/ops/errors.ts';
 import { printable } from '../../lib/ops/printable.ts';
-import { parseCommandArgs, positiveInt } from '../args.ts';
+import {
+  helpOption,
+  type OptionSpec,
+  optionsHelp,
+  parseCommandArgs,
+  positiveInt,
+} from '../args.ts';
 import { listenForInterrupt } from '../interrupt.ts';
 import { openLogFile } from '../log-file.ts';
 import { writeErr, writeJson, writeOut } from '../output.ts';
+
+export const options = {
+  state: { type: 'string', value: 'DIR', help: `state directory (default ${DEFAULT_STATE_DIR})` },
+  port: {
+    type: 'string',
+    value: 'N',
+    help: 'loopback port (default: the last one used, or any free one)',
+  },
+  json: { type: 'boolean', default: false, help: 'print {"endpoint", "stateDir", ...} as JSON' },
+  help: helpOption,
+} as const satisfies OptionSpec;
 
 export const help = `Usage: pixelmill stack up [--state DIR] [--port N] [--json]
 
@@ -23,21 +40,11 @@ taken meanwhile: cloud.json in the state directory says where), so the workers a
 that used it carry on once it is back. Only one process runs the cloud of a state directory:
 while another does (a stack, a run), this one exits with that process's endpoint.
 
-Options:
-  --state DIR        state directory (default ${DEFAULT_STATE_DIR})
-  --port N           loopback port (default: the last one used, or any free one)
-  --json             print {"endpoint", "stateDir", ...} as JSON
-  -h, --help
-`;
+${optionsHelp(options)}`;
 
 export async function run(argv: readonly string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  const { values } = parseCommandArgs(rest, {
-    state: { type: 'string' },
-    port: { type: 'string' },
-    json: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  });
+  const { values } = parseCommandArgs(rest, options);
   if (values.help || sub === '--help' || sub === '-h') {
     await writeOut(help);
     return 0;

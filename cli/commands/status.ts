@@ -11,11 +11,45 @@ import { fetchLocalQueueMetrics } from '../../lib/aws/local-queue-metrics.ts';
 import { printable } from '../../lib/ops/printable.ts';
 import { recountTable } from '../../lib/ops/recount.ts';
 import { type PipelineStatus, readStatus, type StatusSources } from '../../lib/ops/status.ts';
-import { parseCommandArgs, positiveInt } from '../args.ts';
+import {
+  helpOption,
+  type OptionSpec,
+  optionsHelp,
+  parseCommandArgs,
+  positiveInt,
+} from '../args.ts';
 import { age, columns } from '../format.ts';
 import { listenForInterrupt } from '../interrupt.ts';
 import { writeControl, writeErr, writeJson, writeOut } from '../output.ts';
-import { type ResolvedTarget, resolveTarget, targetHelp, targetOptionSpec } from '../target.ts';
+import { type ResolvedTarget, resolveTarget, targetOptionSpec } from '../target.ts';
+
+export const options = {
+  watch: {
+    type: 'boolean',
+    default: false,
+    help: 'read again every --interval seconds until Ctrl-C',
+  },
+  interval: {
+    type: 'string',
+    value: 'N',
+    help: 'seconds between readings with --watch (default 2; 30 with --stack)',
+  },
+  json: {
+    type: 'boolean',
+    default: false,
+    help: 'the reading as JSON (with --watch: one JSON object per line)',
+  },
+  recount: {
+    type: 'boolean',
+    default: false,
+    help: [
+      "first rebuild the table's counts from its rows (one full scan; best run",
+      'while no worker is writing)',
+    ],
+  },
+  ...targetOptionSpec,
+  help: helpOption,
+} as const satisfies OptionSpec;
 
 export const help = `Usage: pixelmill status [--watch] [--interval SECONDS] [--json] [--recount] [--state DIR | --stack NAME]
 
@@ -33,15 +67,7 @@ row's write and its batch's end leaves the counts off by that batch; --recount r
 table once and rewrites them (also needed once on a table written before pixelmill kept counts).
 Images per second: those finished in this clock minute and the one before, over that window.
 
-Options:
-  --watch            read again every --interval seconds until Ctrl-C
-  --interval N       seconds between readings with --watch (default 2; 30 with --stack)
-  --json             the reading as JSON (with --watch: one JSON object per line)
-  --recount          first rebuild the table's counts from its rows (one full scan; best run
-                     while no worker is writing)
-${targetHelp}
-  -h, --help
-`;
+${optionsHelp(options)}`;
 
 const thousands = (n: number) => n.toLocaleString('en-US');
 
@@ -157,14 +183,7 @@ function sourcesFor(target: ResolvedTarget): StatusSources {
 }
 
 export async function run(argv: readonly string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, {
-    ...targetOptionSpec,
-    watch: { type: 'boolean', default: false },
-    interval: { type: 'string' },
-    json: { type: 'boolean', default: false },
-    recount: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  });
+  const { values } = parseCommandArgs(argv, options);
   if (values.help) {
     await writeOut(help);
     return 0;

@@ -2,15 +2,31 @@
 
 import { availableParallelism } from 'node:os';
 import { DEFAULT_STATE_DIR } from '../../infra/local/state-dir.ts';
-import { parseCommandArgs, positiveInt } from '../args.ts';
+import {
+  helpOption,
+  type OptionSpec,
+  optionsHelp,
+  parseCommandArgs,
+  positiveInt,
+} from '../args.ts';
 import { listenForInterrupt } from '../interrupt.ts';
 import { loadConfig } from '../load-config.ts';
 import { openLogFile } from '../log-file.ts';
 import { writeErr, writeOut } from '../output.ts';
 import { rememberConfig } from '../state-config.ts';
-import { checkLocalState, resolveTarget, targetHelp, targetOptionSpec } from '../target.ts';
+import { checkLocalState, resolveTarget, targetOptionSpec } from '../target.ts';
 import { FAULTS_ENV, readTestFaults } from '../test-faults.ts';
 import { SHORT_VISIBILITY_SECONDS, startWorkers } from '../workers.ts';
+
+export const options = {
+  concurrency: {
+    type: 'string',
+    value: 'N',
+    help: `batches processed at once (default: ${availableParallelism()}, the CPU cores)`,
+  },
+  ...targetOptionSpec,
+  help: helpOption,
+} as const satisfies OptionSpec;
 
 export const help = `Usage: pixelmill worker [--concurrency N] [--state DIR | --stack NAME] [--config FILE]
 
@@ -26,18 +42,10 @@ cloud stops (\`stack up\` restarted), the worker says so and waits for it to com
 With --config, the state directory remembers the config for the operator commands; without
 it, a worker uses the config the state was last run with.
 
-Options:
-  --concurrency N    batches processed at once (default: ${availableParallelism()}, the CPU cores)
-${targetHelp}
-  -h, --help
-`;
+${optionsHelp(options)}`;
 
 export async function run(argv: readonly string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, {
-    ...targetOptionSpec,
-    concurrency: { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
-  });
+  const { values } = parseCommandArgs(argv, options);
   if (values.help) {
     await writeOut(help);
     return 0;
