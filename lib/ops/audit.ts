@@ -12,12 +12,13 @@
  *                            (the DLQ lost it: purged or expired), missing-renditions (DONE, but
  *                            a rendition is gone from the renditions bucket)
  *
- * `repairAudit` re-enqueues exactly the gaps, as pixelmill job messages (origin `repair`); a DONE
- * row with missing renditions is first reopened, or the worker would take it for a duplicate.
+ * `repairAudit` (audit-repair.ts) re-enqueues exactly the gaps, as pixelmill job messages (origin
+ * `repair`); a DONE row with missing renditions is first reopened, or the worker would take it
+ * for a duplicate.
  *
- * The audit streams: the key space is cut into segments (audit-segments.ts) listed in parallel,
- * each listing is taken a page at a time, and each page reads exactly the rows it needs and checks
- * its own renditions (audit-page.ts). Memory is bounded by the page size times the concurrency,
+ * The audit streams: the key space is cut into segments (audit-segments.ts) listed in parallel
+ * (audit-versions.ts), each listing is taken a page at a time, and each page reads exactly the
+ * rows it needs and checks its own renditions (audit-page.ts). Memory is bounded by the page size times the concurrency,
  * whatever the bucket holds; gap details are kept for the first `maxGapDetails` (counts cover all)
  * and, with `repair`, each page's gaps are repaired as they are found. With a checkpoint store the
  * position of every segment is saved after each page (audit-checkpoint.ts), so a pass cut off by a
@@ -30,7 +31,6 @@
  */
 
 import type { ImageRow } from '../../events/image-row.ts';
-import { buildJobMessage } from '../../events/job-message.ts';
 import { RETRY_BACKOFF } from '../../events/retry-schedule.ts';
 import { mapPool } from '../async/pool.ts';
 import {
@@ -46,11 +46,11 @@ import {
   storedGap,
 } from './audit-checkpoint.ts';
 import { auditPage, identityOf } from './audit-page.ts';
-import { isPastSegment, splitSegments } from './audit-segments.ts';
+import { repairAudit } from './audit-repair.ts';
+import { splitSegments } from './audit-segments.ts';
+import { segmentVersions } from './audit-versions.ts';
 import { peekDeadLetters } from './dead-letters.ts';
-import { flushCountsQuietly } from './flush-counts.ts';
 import type { InventoryManifest } from './inventory-manifest.ts';
-import { inventoryRows } from './inventory-rows.ts';
 import type { OperatorContext } from './operator-context.ts';
 
 export const gapKinds = ['no-row', 'stuck', 'failed-not-in-dlq', 'missing-renditions'] as const;
@@ -213,37 +213,6 @@ export async function runAudit(
     (options.maxPages !== undefined && pagesStarted >= options.maxPages) ||
     (options.deadline !== undefined && Date.now() >= options.deadline);
 
-  /** The segment's versions from where it stopped, each with its position once audited. */
-  async function* versionsOf(
-    state: SegmentState,
-    index: number,
-  ): AsyncGenerator<{ object: AuditObject; done: (s: SegmentState) => void }> {
-    if (inventory) {
-      for await (const { row, object } of inventoryRows(ctx, inventory, index, state.rows ?? 0))
-        yield { object, done: (s) => (s.rows = row) };
-      return;
-    }
-    const listing = ctx.store.listVersions(resources.uploadsBucket, resources.uploadsPrefix, {
-      startAfter: state.resumeAfter?.key ?? state.after,
-      versionIdMarker: state.resumeAfter?.versionId,
-    });
-    for await (const o of listing) {
-      if (isPastSegment(state, o.key)) return;
-      const object: AuditObject = {
-        bucket: resources.uploadsBucket,
-        key: o.key,
-        etag: o.etag,
-        versionId: o.versionId,
-        size: o.size,
-        lastModified: o.lastModified,
-      };
-      yield {
-        object,
-        done: (s) => (s.resumeAfter = { key: o.key, versionId: o.versionId ?? 'null' }),
-      };
-    }
-  }
-
   const auditSegment = async (state: SegmentState, index: number) => {
     if (state.finished) return;
     let page: AuditObject[] = [];
@@ -268,7 +237,7 @@ export async function runAudit(
       pages++;
       await save();
     };
-    for await (const { object, done } of versionsOf(state, index)) {
+    for await (const { object, done } of segmentVersions(ctx, state, index, inventory)) {
       if (page.length === 0) {
         if (outOfBudget()) return;
         pagesStarted++;
@@ -316,54 +285,4 @@ export async function runAudit(
     repair: options.repair ? { requeued: total.requeued, skipped: total.repairSkipped } : null,
     seconds: Math.round((performance.now() - started) / 10) / 100,
   };
-}
-
-export interface RepairReport {
-  readonly requeued: number;
-  readonly skipped: readonly { readonly gap: AuditGap; readonly why: string }[];
-}
-
-/** Re-enqueues exactly the gaps of an audit. */
-export async function repairAudit(
-  ctx: OperatorContext,
-  gaps: readonly AuditGap[],
-): Promise<RepairReport> {
-  const skipped: { gap: AuditGap; why: string }[] = [];
-  let requeued = 0;
-  await mapPool(gaps, 4, async (gap) => {
-    const at = new Date().toISOString();
-    const entry = {
-      at,
-      event: 'repaired' as const,
-      code: gap.kind,
-      message: gap.detail.slice(0, 300),
-    };
-    if (gap.row) {
-      const key = { pk: gap.row.pk, sk: gap.row.sk };
-      if (gap.kind === 'missing-renditions') {
-        if (!(await ctx.table.reopen(key, gap.row.updatedAt, entry))) {
-          skipped.push({ gap, why: 'the row changed since the audit read it' });
-          return;
-        }
-      } else {
-        await ctx.table.requeued(key, entry);
-      }
-    }
-    const o = gap.object;
-    const job = buildJobMessage({
-      origin: 'repair',
-      bucket: o.bucket,
-      key: o.key,
-      size: o.size,
-      etag: o.etag,
-      ...(o.versionId ? { versionId: o.versionId } : {}),
-      // The real S3 sequencer of a lost event is unknown; "0" sorts before every real one, so a
-      // repaired old version never takes the LATEST row from a version whose event did arrive.
-      sequencer: gap.row?.sequencer ?? '0',
-    });
-    await ctx.workQueue.send(JSON.stringify(job));
-    requeued++;
-  });
-  await flushCountsQuietly(ctx.table);
-  return { requeued, skipped };
 }
