@@ -6,25 +6,19 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { isVersionRow } from '../../events/image-row.ts';
 import { topology } from '../../infra/topology.ts';
 import { ImageTable } from '../../lib/aws/image-table.ts';
 import type { Manifest } from '../../lib/run/manifest.ts';
-import { photoLike } from '../fixtures/catalogue.ts';
 import { finished, spawnCli } from '../helpers/cli.ts';
 import { startCliStack, stopCli } from '../helpers/cli-stack.ts';
+import { writePhotos } from '../helpers/photo-dirs.ts';
 import { eventually, tempDir } from '../helpers/temp.ts';
 
-async function photos(dir: string, name: string, count: number, seed: number): Promise<string> {
-  const input = join(dir, name);
-  await mkdir(input, { recursive: true });
-  for (let i = 0; i < count; i++)
-    await writeFile(join(input, `p${i}.jpg`), await photoLike(400, 300, seed + i));
-  return input;
-}
+const photos = (dir: string, name: string, count: number, seed: number) =>
+  writePhotos(join(dir, name), { count, seed, width: 400, height: 300 });
 
 function run(t: { after: (fn: () => Promise<void>) => void }, input: string, state: string) {
   const child: ChildProcess = spawnCli(['run', input, '--out', `${input}-out`, '--state', state]);

@@ -6,7 +6,6 @@
  * image was processed into a second result.
  */
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { isVersionRow } from '../../events/image-row.ts';
@@ -16,8 +15,8 @@ import { createAwsClients } from '../../lib/aws/clients.ts';
 import { ImageTable } from '../../lib/aws/image-table.ts';
 import { ObjectStore } from '../../lib/aws/object-store.ts';
 import type { PipelineStatus } from '../../lib/ops/status.ts';
-import { photoLike } from '../fixtures/catalogue.ts';
 import { cliJson, startCliStack, startCliWorker, stopCli } from '../helpers/cli-stack.ts';
+import { writePhotos } from '../helpers/photo-dirs.ts';
 import { eventually, sleep, tempDir } from '../helpers/temp.ts';
 
 const GOOD = 4;
@@ -61,12 +60,14 @@ describe('the DLQ drill', () => {
     const dir = await tempDir(t, 'drill');
     const state = join(dir, 'state');
     const input = join(dir, 'drill');
-    await mkdir(join(input, 'good'), { recursive: true });
-    await mkdir(join(input, 'broken'), { recursive: true });
-    for (let i = 0; i < GOOD; i++)
-      await writeFile(join(input, 'good', `g${i}.jpg`), await photoLike(160, 120, i + 1));
-    for (let i = 0; i < BROKEN; i++)
-      await writeFile(join(input, 'broken', `b${i}.jpg`), await photoLike(160, 120, i + 50));
+    const photos = { width: 160, height: 120 };
+    await writePhotos(join(input, 'good'), { ...photos, count: GOOD, name: (i) => `g${i}.jpg` });
+    await writePhotos(join(input, 'broken'), {
+      ...photos,
+      count: BROKEN,
+      seed: 50,
+      name: (i) => `b${i}.jpg`,
+    });
 
     const stack = await startCliStack(t, state);
 

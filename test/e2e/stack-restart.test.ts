@@ -6,14 +6,12 @@
  * finds it through the state directory's cloud.json.
  */
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { isVersionRow } from '../../events/image-row.ts';
 import { topology } from '../../infra/topology.ts';
 import { ImageTable } from '../../lib/aws/image-table.ts';
-import { photoLike } from '../fixtures/catalogue.ts';
 import {
   type CliStack,
   cliJson,
@@ -21,6 +19,7 @@ import {
   startCliWorker,
   stopCli,
 } from '../helpers/cli-stack.ts';
+import { writePhotos } from '../helpers/photo-dirs.ts';
 import { eventually, tempDir } from '../helpers/temp.ts';
 
 async function doneCount(stack: CliStack): Promise<number> {
@@ -30,13 +29,8 @@ async function doneCount(stack: CliStack): Promise<number> {
   return n;
 }
 
-async function writeBatch(dir: string, name: string, count: number, seed: number) {
-  const input = join(dir, name);
-  await mkdir(input, { recursive: true });
-  for (let i = 0; i < count; i++)
-    await writeFile(join(input, `p${i}.jpg`), await photoLike(480, 360, seed + i));
-  return input;
-}
+const writeBatch = (dir: string, name: string, count: number, seed: number) =>
+  writePhotos(join(dir, name), { count, seed, width: 480, height: 360 });
 
 describe('stack up restarted under a running worker', () => {
   it('keeps its port, and the worker says it lost the cloud, waits, and goes on', {
