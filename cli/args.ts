@@ -14,8 +14,9 @@
  *      an array, without their indent) and the word after its name as `value` (`--max N` → 'N');
  *      an option opening a new block (`Archive caps …:`) takes that heading as `section`;
  *   3. replace the Options block (from `Options:` to `-h, --help`) with `${optionsHelp(options)}`
- *      (with `{ width }` if its help column is not the usual one), and call
- *      `parseCommandArgs(argv, options)`.
+ *      (with `{ width }` if its help column is not the usual one), call
+ *      `parseCommandArgs(argv, options)`, and drop its `if (values.help)` block: cli/dispatch.ts
+ *      prints `help` for `-h`/`--help` before the command runs.
  * test/unit/cli-help.test.ts holds every command in cli/commands/ to this.
  */
 import { type ParseArgsOptionDescriptor, parseArgs } from 'node:util';

@@ -1,5 +1,6 @@
 /** Command dispatch and the exit-code contract: 0 ok, 1 work incomplete, 2 usage error. */
 import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { UsageError } from '../lib/ops/errors.ts';
 import { printable } from '../lib/ops/printable.ts';
 import type { OptionSpec } from './args.ts';
@@ -9,7 +10,8 @@ import { systemErrorLine } from './system-errors.ts';
 
 /**
  * What every module under commands/ exports: its `run` (argv → exit code), its `options` (what
- * `run` parses) and its `help` (whose Options block is made from `options`: cli/args.ts).
+ * `run` parses) and its `help` (whose Options block is made from `options`: cli/args.ts), which
+ * `main` prints for `-h`/`--help` instead of running the command.
  */
 interface CommandModule {
   readonly run: (argv: readonly string[]) => Promise<number>;
@@ -106,6 +108,12 @@ Run \`pixelmill <command> --help\` for a command's options.
 Options: -h, --help · --version
 `;
 
+/** `-h` or `--help` among a command's arguments: its help, whatever else they say. */
+function asksForHelp(argv: readonly string[], options: OptionSpec): boolean {
+  const { values } = parseArgs({ args: [...argv], options, strict: false, allowPositionals: true });
+  return values.help === true;
+}
+
 /** JavaScript's own error classes: thrown by a bug, not by anything the user or machine did. */
 const BUG_NAMES = new Set([
   'Error',
@@ -151,7 +159,12 @@ export async function main(argv: readonly string[]): Promise<number> {
         `Unknown command "${name}"${guess ? `; did you mean ${guess}?` : '.'} Run \`pixelmill --help\`.`,
       );
     }
-    return await (await command.load()).run(rest);
+    const module = await command.load();
+    if (asksForHelp(rest, module.options)) {
+      await writeOut(module.help);
+      return 0;
+    }
+    return await module.run(rest);
   } catch (error) {
     if (error instanceof UsageError) {
       // A usage error's message is one line, and may quote what the user typed.

@@ -96,10 +96,6 @@ ${optionsHelp(options, { width: 21 })}`;
 
 export async function run(argv: readonly string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, options);
-  if (values.help) {
-    await writeOut(help);
-    return 0;
-  }
   // 0 is allowed: right after a drill, every upload without a row is a gap.
   const graceSeconds = values.grace === '0' ? 0 : positiveInt('grace', values.grace, 900);
   const concurrency = positiveInt('concurrency', values.concurrency, 4);

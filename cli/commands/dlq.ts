@@ -70,7 +70,7 @@ function summary(letter: DeadLetter) {
 export async function run(argv: readonly string[]): Promise<number> {
   const [sub, ...rest] = argv;
   const { values, positionals } = parseCommandArgs(rest, options);
-  if (values.help || sub === undefined || sub === '--help' || sub === '-h') {
+  if (sub === undefined) {
     await writeOut(help);
     return 0;
   }

@@ -25,7 +25,7 @@ import { columns } from '../format.ts';
 import { createIngestProgress } from '../ingest-progress.ts';
 import { listenForInterrupt } from '../interrupt.ts';
 import { ingestKeyPrefix } from '../key-prefix.ts';
-import { writeErr, writeJson, writeOut } from '../output.ts';
+import { writeErr, writeJson } from '../output.ts';
 import { peakRssBytes } from '../peak-rss.ts';
 import { resolveTarget, targetOptionSpec } from '../target.ts';
 
@@ -161,10 +161,6 @@ function summary(reports: readonly SourceReport[], seconds: number, where: strin
 
 export async function run(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, options);
-  if (values.help) {
-    await writeOut(help);
-    return 0;
-  }
   if (positionals.length === 0) throw new UsageError('Expected at least one source');
   const concurrency = positiveInt('concurrency', values.concurrency, 8);
   const rate = positiveInt('rate', values.rate, 50);

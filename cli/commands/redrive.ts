@@ -62,10 +62,6 @@ ${optionsHelp(options)}`;
 
 export async function run(argv: readonly string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, options);
-  if (values.help) {
-    await writeOut(help);
-    return 0;
-  }
   const since = values.since === undefined ? undefined : parseSince(values.since);
   if (values.since !== undefined && !since)
     throw new UsageError(

@@ -9,7 +9,7 @@ import {
   positiveInt,
 } from '../args.ts';
 import { prefixWarning, selectedKeyPrefix } from '../key-prefix.ts';
-import { writeErr, writeJson, writeOut } from '../output.ts';
+import { writeErr, writeJson } from '../output.ts';
 import { resolveTarget, targetOptionSpec } from '../target.ts';
 import { assertWritableFileDir } from '../writable-path.ts';
 
@@ -54,10 +54,6 @@ ${optionsHelp(options)}`;
 
 export async function run(argv: readonly string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, options);
-  if (values.help) {
-    await writeOut(help);
-    return 0;
-  }
   const maxImages = positiveInt('max-images', values['max-images'], 300);
   const out = resolve(values.out ?? REPORT_FILE);
   // Before the table is read: a page that cannot be written fails now, not after the work.

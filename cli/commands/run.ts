@@ -32,7 +32,7 @@ import {
 import { listenForInterrupt } from '../interrupt.ts';
 import { loadConfig } from '../load-config.ts';
 import { openLogFile } from '../log-file.ts';
-import { writeErr, writeOut } from '../output.ts';
+import { writeErr } from '../output.ts';
 import { createProgress } from '../progress.ts';
 import { rememberConfig } from '../state-config.ts';
 import { resolveTarget } from '../target.ts';
@@ -183,10 +183,6 @@ function summaryText(
 
 export async function run(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, options);
-  if (values.help) {
-    await writeOut(help);
-    return 0;
-  }
   if (!values.out) throw new UsageError('Expected --out DIR');
   if (positionals.length === 0) throw new UsageError('Expected at least one file or directory');
   const concurrency = positiveInt('concurrency', values.concurrency, availableParallelism());

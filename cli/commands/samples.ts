@@ -18,11 +18,7 @@ Then: pixelmill run <dir> --out out
 ${optionsHelp(options)}`;
 
 export async function run(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, options);
-  if (values.help) {
-    await writeOut(help);
-    return 0;
-  }
+  const { positionals } = parseCommandArgs(argv, options);
   const [dir, ...extra] = positionals;
   if (!dir || extra.length > 0) throw new UsageError('Expected exactly one directory');
   assertWritableDir(dir, 'the samples directory');

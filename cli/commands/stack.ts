@@ -14,7 +14,7 @@ import {
 } from '../args.ts';
 import { listenForInterrupt } from '../interrupt.ts';
 import { openLogFile } from '../log-file.ts';
-import { writeErr, writeJson, writeOut } from '../output.ts';
+import { writeErr, writeJson } from '../output.ts';
 
 export const options = {
   state: { type: 'string', value: 'DIR', help: `state directory (default ${DEFAULT_STATE_DIR})` },
@@ -45,10 +45,6 @@ ${optionsHelp(options)}`;
 export async function run(argv: readonly string[]): Promise<number> {
   const [sub, ...rest] = argv;
   const { values } = parseCommandArgs(rest, options);
-  if (values.help || sub === '--help' || sub === '-h') {
-    await writeOut(help);
-    return 0;
-  }
   if (sub !== 'up') throw new UsageError('Expected `pixelmill stack up`');
   const stateDir = values.state ?? DEFAULT_STATE_DIR;
   const logFile = openLogFile(stateDir);

@@ -184,10 +184,6 @@ function sourcesFor(target: ResolvedTarget): StatusSources {
 
 export async function run(argv: readonly string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, options);
-  if (values.help) {
-    await writeOut(help);
-    return 0;
-  }
   const interval = positiveInt('interval', values.interval, values.stack ? 30 : 2);
   const target = await resolveTarget(values);
   const sources = sourcesFor(target);

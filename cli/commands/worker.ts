@@ -12,7 +12,7 @@ import {
 import { listenForInterrupt } from '../interrupt.ts';
 import { loadConfig } from '../load-config.ts';
 import { openLogFile } from '../log-file.ts';
-import { writeErr, writeOut } from '../output.ts';
+import { writeErr } from '../output.ts';
 import { rememberConfig } from '../state-config.ts';
 import { checkLocalState, resolveTarget, targetOptionSpec } from '../target.ts';
 import { FAULTS_ENV, readTestFaults } from '../test-faults.ts';
@@ -46,10 +46,6 @@ ${optionsHelp(options)}`;
 
 export async function run(argv: readonly string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, options);
-  if (values.help) {
-    await writeOut(help);
-    return 0;
-  }
   const concurrency = positiveInt('concurrency', values.concurrency, availableParallelism());
   // Listened for first: Ctrl-C (or SIGTERM) while the worker starts, or waits for its cloud,
   // stops it as cleanly as later, once it has started.
