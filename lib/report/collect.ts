@@ -97,6 +97,13 @@ async function deadLetters(
   }
 }
 
+/** Every version row in scope, counted (one pass, memory bounded by `maxImages`). */
+async function tallyRows(ctx: OperatorContext, scope: Scope, maxImages: number): Promise<RowTally> {
+  const tally = new RowTally(maxImages);
+  for await (const row of versionRows(ctx, scope)) tally.add(row);
+  return tally;
+}
+
 /** The images a report shows when not told otherwise. */
 export const REPORT_MAX_IMAGES = 300;
 /** A whole-pipeline report reads at most this many Scan pages (of `maxImages` items) for its sheet. */
@@ -159,19 +166,64 @@ async function collectFromCounts(
   if (!counts.flushedAt && !counts.baselineAt && sample.rows > 0) return undefined;
   const g = counts.groups;
   const rows = g.done + g.rejected + g.failed + g.inProgress;
+  return reportFrom(ctx, options, scope, now, {
+    counts: g,
+    sheet: sample,
+    sampled: true,
+    timeline: () => countedTimeline(minutes, { rows, finished: g.done + g.rejected }),
+    timelineSource: 'counted',
+    rejections: rejectionGroups(
+      [...counts.rejected].map(([reason, r]) => [reason, { count: r.n, examples: r.examples }]),
+    ),
+    slowest: counts.slowest.map((e) => ({ ...e })),
+  });
+}
+
+/** What each way of counting the rows brings to the page; the rest is read the same way. */
+interface CountedRows {
+  /** Rows by outcome; the caller's pending images (not yet rows) are added to them. */
+  readonly counts: {
+    readonly done: number;
+    readonly rejected: number;
+    readonly failed: number;
+    readonly inProgress: number;
+  };
+  /** The rows the contact sheet picks from. */
+  readonly sheet: RowTally;
+  /** The sheet is a sample of the table, not every row in scope. */
+  readonly sampled?: true;
+  /** Called only when the caller measured no timeline of its own. */
+  readonly timeline: () => ReportData['timeline'] | Promise<ReportData['timeline']>;
+  readonly timelineSource: 'derived' | 'counted';
+  readonly rejections: ReportData['rejections'];
+  readonly slowest: ReportData['slowest'];
+}
+
+async function reportFrom(
+  ctx: OperatorContext,
+  options: CollectOptions,
+  scope: Scope,
+  now: Date,
+  rows: CountedRows,
+): Promise<ReportData> {
   const pending: PendingImages = options.pending ?? { count: 0, examples: [] };
-  const finished = g.done + g.rejected;
+  const { done, rejected, failed, inProgress } = rows.counts;
   const summary = summaryOf(
     {
-      total: rows + pending.count,
-      done: g.done,
-      rejected: g.rejected,
-      failed: g.failed,
-      pending: g.inProgress + pending.count,
+      total: done + rejected + failed + inProgress + pending.count,
+      done,
+      rejected,
+      failed,
+      pending: inProgress + pending.count,
     },
     options,
   );
-  const images = await sheetImages(ctx, options, sample, maxImages);
+  const images = await sheetImages(
+    ctx,
+    options,
+    rows.sheet,
+    options.maxImages ?? REPORT_MAX_IMAGES,
+  );
   return {
     title: options.title,
     generatedAt: now.toISOString(),
@@ -179,14 +231,12 @@ async function collectFromCounts(
     summary,
     images,
     imagesOmitted: Math.max(0, summary.total - images.length),
-    sampled: true,
-    timeline: options.timeline ?? countedTimeline(minutes, { rows, finished }),
-    timelineSource: options.timeline ? 'measured' : 'counted',
-    rejections: rejectionGroups(
-      [...counts.rejected].map(([reason, r]) => [reason, { count: r.n, examples: r.examples }]),
-    ),
+    ...(rows.sampled ? { sampled: true } : {}),
+    timeline: options.timeline ?? (await rows.timeline()),
+    timelineSource: options.timeline ? 'measured' : rows.timelineSource,
+    rejections: rows.rejections,
     deadLetters: await deadLetters(ctx, options, scope),
-    slowest: counts.slowest.map((e) => ({ ...e })),
+    slowest: rows.slowest,
   };
 }
 
@@ -209,39 +259,18 @@ export async function collectReportData(
     const counted = await collectFromCounts(ctx, options, scope, now);
     if (counted) return counted;
   }
-  let tally = tallied;
-  if (!tally) {
-    tally = new RowTally(maxImages);
-    for await (const row of versionRows(ctx, scope)) tally.add(row);
-  }
-  const pending: PendingImages = options.pending ?? { count: 0, examples: [] };
-
-  const finished = tally.done + tally.rejected;
-  const summary = summaryOf(
-    {
-      total: tally.rows + pending.count,
+  const tally = tallied ?? (await tallyRows(ctx, scope, maxImages));
+  return reportFrom(ctx, options, scope, now, {
+    counts: {
       done: tally.done,
       rejected: tally.rejected,
       failed: tally.failed,
-      pending: tally.rows - finished - tally.failed + pending.count,
+      inProgress: tally.rows - tally.done - tally.rejected - tally.failed,
     },
-    options,
-  );
-
-  const images = await sheetImages(ctx, options, tally, maxImages);
-
-  return {
-    title: options.title,
-    generatedAt: now.toISOString(),
-    target: options.target,
-    summary,
-    images,
-    imagesOmitted: summary.total - images.length,
-    timeline:
-      options.timeline ?? (await derivedTimeline(ctx, tally, options, scope, now.getTime())),
-    timelineSource: options.timeline ? 'measured' : 'derived',
+    sheet: tally,
+    timeline: () => derivedTimeline(ctx, tally, options, scope, now.getTime()),
+    timelineSource: 'derived',
     rejections: tally.rejectionGroups(),
-    deadLetters: await deadLetters(ctx, options, scope),
     slowest: tally.slowImages(),
-  };
+  });
 }
