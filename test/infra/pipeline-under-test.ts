@@ -119,3 +119,21 @@ export const ref = (p: PipelineUnderTest, construct: IConstruct) => ({
 export const arnOf = (p: PipelineUnderTest, construct: IConstruct) => ({
   'Fn::GetAtt': [logicalIdOf(p, construct), 'Arn'],
 });
+
+/** Every statement of every IAM policy attached to `role`, as the template writes it. */
+export function roleStatements(p: PipelineUnderTest, role: IConstruct): Record<string, unknown>[] {
+  const roleRef = JSON.stringify({ Ref: logicalIdOf(p, role) });
+  return propertiesOfType(p, 'AWS::IAM::Policy')
+    .filter(({ properties }) =>
+      (Array.isArray(properties.Roles) ? properties.Roles : []).some(
+        (r) => JSON.stringify(r) === roleRef,
+      ),
+    )
+    .flatMap(({ properties }) => {
+      const list = at(properties, 'PolicyDocument', 'Statement');
+      return Array.isArray(list) ? list.filter(isRecord) : [];
+    });
+}
+
+/** A statement's Action or Resource as a list (a single one may be written bare). */
+export const listOf = (value: unknown): unknown[] => (Array.isArray(value) ? value : [value]);

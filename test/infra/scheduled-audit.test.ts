@@ -8,31 +8,23 @@ import {
   at,
   buildPipeline,
   isRecord,
-  logicalIdOf,
+  listOf,
   type PipelineUnderTest,
   propertiesOf,
-  propertiesOfType,
   ref,
+  roleStatements,
 } from './pipeline-under-test.ts';
 
 function auditStatements(p: PipelineUnderTest): string[] {
-  const roleRef = JSON.stringify({ Ref: logicalIdOf(p, p.pipeline.audit.role) });
-  const out: string[] = [];
-  for (const { properties } of propertiesOfType(p, 'AWS::IAM::Policy')) {
-    const roles = properties.Roles;
-    if (!Array.isArray(roles) || !roles.some((r) => JSON.stringify(r) === roleRef)) continue;
-    const list = at(properties, 'PolicyDocument', 'Statement');
-    assert.ok(Array.isArray(list));
-    for (const s of list) {
-      assert.ok(isRecord(s));
-      const actions = (Array.isArray(s.Action) ? s.Action : [s.Action]).map(String).sort();
-      const resources = (Array.isArray(s.Resource) ? s.Resource : [s.Resource])
+  return roleStatements(p, p.pipeline.audit.role)
+    .map((s) => {
+      const actions = listOf(s.Action).map(String).sort();
+      const resources = listOf(s.Resource)
         .map((r) => JSON.stringify(r))
         .sort();
-      out.push(JSON.stringify({ actions, resources }));
-    }
-  }
-  return out.sort();
+      return JSON.stringify({ actions, resources });
+    })
+    .sort();
 }
 
 /** `<bucket ARN>/<pattern>` as the template joins it. */
@@ -45,19 +37,7 @@ function objectsOf(
 }
 
 /** The audit role's policy statements as written. */
-function policyStatements(p: PipelineUnderTest): Record<string, unknown>[] {
-  const roleRef = JSON.stringify({ Ref: logicalIdOf(p, p.pipeline.audit.role) });
-  return propertiesOfType(p, 'AWS::IAM::Policy')
-    .filter(({ properties }) =>
-      (Array.isArray(properties.Roles) ? properties.Roles : []).some(
-        (r) => JSON.stringify(r) === roleRef,
-      ),
-    )
-    .flatMap(({ properties }) => {
-      const list = at(properties, 'PolicyDocument', 'Statement');
-      return Array.isArray(list) ? list.filter(isRecord) : [];
-    });
-}
+const policyStatements = (p: PipelineUnderTest) => roleStatements(p, p.pipeline.audit.role);
 
 describe('scheduled audit', () => {
   const p = buildPipeline();

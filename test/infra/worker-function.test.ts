@@ -6,12 +6,12 @@ import {
   arnOf,
   at,
   buildPipeline,
-  isRecord,
-  logicalIdOf,
+  listOf,
   type PipelineUnderTest,
   propertiesOf,
   propertiesOfType,
   ref,
+  roleStatements,
 } from './pipeline-under-test.ts';
 
 interface Statement {
@@ -23,26 +23,12 @@ interface Statement {
 
 /** Every statement of every IAM policy attached to the worker's role, actions as a list. */
 function workerStatements(p: PipelineUnderTest): Statement[] {
-  const roleRef = JSON.stringify({ Ref: logicalIdOf(p, p.pipeline.worker.role) });
-  const statements: Statement[] = [];
-  for (const { properties } of propertiesOfType(p, 'AWS::IAM::Policy')) {
-    const roles = properties.Roles;
-    if (!Array.isArray(roles) || !roles.some((r) => JSON.stringify(r) === roleRef)) continue;
-    const list = at(properties, 'PolicyDocument', 'Statement');
-    assert.ok(Array.isArray(list));
-    for (const s of list) {
-      assert.ok(isRecord(s));
-      const actions = Array.isArray(s.Action) ? s.Action : [s.Action];
-      const resources = Array.isArray(s.Resource) ? s.Resource : [s.Resource];
-      statements.push({
-        effect: s.Effect,
-        actions: actions.map(String).sort(),
-        resources,
-        condition: s.Condition,
-      });
-    }
-  }
-  return statements;
+  return roleStatements(p, p.pipeline.worker.role).map((s) => ({
+    effect: s.Effect,
+    actions: listOf(s.Action).map(String).sort(),
+    resources: listOf(s.Resource),
+    condition: s.Condition,
+  }));
 }
 
 const objectsUnder = (arn: unknown, prefix: string) => ({ 'Fn::Join': ['', [arn, `/${prefix}*`]] });
