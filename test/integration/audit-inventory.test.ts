@@ -14,13 +14,19 @@ import { mapPool } from '../../lib/async/pool.ts';
 import { md5 } from '../../lib/aws/etag.ts';
 import { ObjectStore } from '../../lib/aws/object-store.ts';
 import { configHash, defaultConfig } from '../../lib/config/parse.ts';
-import { type AuditReport, runAudit } from '../../lib/ops/audit.ts';
+import { runAudit } from '../../lib/ops/audit.ts';
 import { tableCheckpointStore } from '../../lib/ops/audit-checkpoint.ts';
 import { InventoryError } from '../../lib/ops/errors.ts';
 import { readInventoryManifest } from '../../lib/ops/inventory-manifest.ts';
 import { csvFields, decodeInventoryKey } from '../../lib/ops/inventory-rows.ts';
 import type { OperatorContext } from '../../lib/ops/operator-context.ts';
-import { createAuditHandler } from '../../workers/audit-handler.ts';
+import {
+  auditHandler,
+  auditSummary,
+  gapKeys,
+  lambdaContext,
+  seedAuditOutcomes,
+} from '../helpers/audit.ts';
 import { startTestCloud, type TestCloud } from '../helpers/local-cloud.ts';
 import { operatorContext } from '../helpers/operator.ts';
 import { type RowSpec, renditionsOf, writeRows } from '../helpers/table-rows.ts';
@@ -29,14 +35,6 @@ const hash = configHash(defaultConfig());
 const INVENTORY_BUCKET = 'pixelmill-inventory-test';
 const SCHEMA =
   'Bucket, Key, VersionId, IsLatest, IsDeleteMarker, Size, LastModifiedDate, ETag, StorageClass';
-const OUTCOMES = [
-  'done',
-  'rejected',
-  'no-row',
-  'stuck',
-  'failed-not-in-dlq',
-  'missing-renditions',
-] as const;
 /** Names an inventory must encode: each gets an outcome like the plain ones. */
 const HOSTILE = [
   'uploads/a space.jpg',
@@ -71,25 +69,10 @@ interface Inventory {
 
 /** The uploads (rows and renditions to match their outcome) and an inventory report of them. */
 async function seed(env: TestCloud): Promise<Inventory> {
-  const { uploadsBucket, renditionsBucket } = env.cloud.topology;
-  const longAgo = new Date(Date.now() - 2 * 3_600_000);
-  const specs: RowSpec[] = [];
-  const renditions: string[] = [];
-  await mapPool(KEYS, 8, async (key, i) => {
-    await env.store.put(uploadsBucket, key, Buffer.from(`object ${i}`));
-    const version = md5(Buffer.from(`object ${i}`)).toString('hex');
-    const outcome = OUTCOMES[i % OUTCOMES.length];
-    if (outcome === 'done' || outcome === 'missing-renditions')
-      specs.push({ key, version, status: 'DONE' });
-    if (outcome === 'done') renditions.push(...renditionsOf(key).map((r) => r.key));
-    if (outcome === 'rejected') specs.push({ key, version, status: 'REJECTED' });
-    if (outcome === 'stuck') specs.push({ key, version, status: 'PROCESSING', at: longAgo });
-    if (outcome === 'failed-not-in-dlq')
-      specs.push({ key, version, status: 'FAILED', at: longAgo });
-  });
-  specs.push({ key: OLD_VERSION.key, version: OLD_VERSION.versionId, status: 'REJECTED' });
-  await writeRows(env.table, uploadsBucket, hash, specs);
-  await mapPool(renditions, 8, (key) => env.store.put(renditionsBucket, key, Buffer.from('r')));
+  const { uploadsBucket } = env.cloud.topology;
+  await seedAuditOutcomes(env, hash, KEYS, [
+    { key: OLD_VERSION.key, version: OLD_VERSION.versionId, status: 'REJECTED' },
+  ]);
   // Outside the uploads prefix: in the bucket (and its inventory), never audited.
   await env.store.put(uploadsBucket, 'elsewhere/readme.txt', Buffer.from('not an upload'));
 
@@ -160,17 +143,6 @@ async function seed(env: TestCloud): Promise<Inventory> {
   return { prefix: `s3://${INVENTORY_BUCKET}/${prefix}`, manifestUri, write, files };
 }
 
-const summary = (r: AuditReport) => ({
-  objects: r.objects,
-  done: r.done,
-  rejected: r.rejected,
-  inFlight: r.inFlight,
-  inDeadLetterQueue: r.inDeadLetterQueue,
-  gapCount: r.gapCount,
-  gapsByKind: r.gapsByKind,
-});
-const gapKeys = (r: AuditReport) => r.gaps.map((g) => `${g.kind} ${g.object.key}`).sort();
-
 async function fromInventory(ctx: OperatorContext, uri: string, pageSize = 4) {
   return runAudit(ctx, {
     graceSeconds: 0,
@@ -200,8 +172,8 @@ describe('audit from an S3 Inventory report', () => {
     const report = await fromInventory(ctx, inventory.manifestUri);
     assert.equal(report.complete, true);
     // The same, plus the one non-current version only the report lists (its row is REJECTED).
-    assert.deepEqual(summary(report), {
-      ...summary(listing),
+    assert.deepEqual(auditSummary(report), {
+      ...auditSummary(listing),
       objects: listing.objects + 1,
       rejected: listing.rejected + 1,
     });
@@ -240,7 +212,11 @@ describe('audit from an S3 Inventory report', () => {
     const resumed = await runAudit(ctx, { ...options, concurrency: 2, resume: true });
     assert.equal(resumed.complete, true);
     assert.equal(resumed.sessions, 2);
-    assert.deepEqual(summary(resumed), summary(full), 'no version counted twice or missed');
+    assert.deepEqual(
+      auditSummary(resumed),
+      auditSummary(full),
+      'no version counted twice or missed',
+    );
     // A listing audit never resumes an inventory pass (another scope): it starts its own.
     const listed = await runAudit(ctx, { graceSeconds: 0, checkpoint, resume: true });
     assert.equal(listed.sessions, 1);
@@ -283,23 +259,11 @@ describe('audit from an S3 Inventory report', () => {
     const inventory = await seed(env);
     const ctx = await operatorContext(env);
     const lines: string[] = [];
-    const handler = createAuditHandler({
-      target: env.cloud.target,
-      resources: ctx.resources,
-      configHash: hash,
-      repair: false,
-      checkRenditions: true,
-      graceSeconds: 0,
+    const handler = auditHandler(env, ctx, hash, lines, {
       inventory: inventory.prefix,
-      output: (line) => lines.push(line),
       serviceName: 'audit-inventory-test',
     });
-    const lambdaContext = {
-      functionName: 'audit',
-      awsRequestId: 'r1',
-      getRemainingTimeInMillis: () => 60_000,
-    } as unknown as import('aws-lambda').Context;
-    const result = await handler({}, lambdaContext);
+    const result = await handler({}, lambdaContext());
     assert.deepEqual(
       { objects: result.objects, gaps: result.gaps, complete: result.complete },
       { objects: KEYS.length + 1, gaps: 12, complete: true },
@@ -310,17 +274,10 @@ describe('audit from an S3 Inventory report', () => {
     assert.ok(logged, lines.join('\n'));
     assert.equal((logged.inventory as { manifest?: string }).manifest, inventory.manifestUri);
     // No report yet (the first comes up to 48 hours after setup): a listing, with a warning.
-    const early = createAuditHandler({
-      target: env.cloud.target,
-      resources: ctx.resources,
-      configHash: hash,
-      repair: false,
-      checkRenditions: true,
-      graceSeconds: 0,
+    const early = auditHandler(env, ctx, hash, lines, {
       inventory: `s3://${INVENTORY_BUCKET}/not-delivered-yet/`,
-      output: (line) => lines.push(line),
     });
-    const listed = await early({}, { ...lambdaContext, awsRequestId: 'r2' });
+    const listed = await early({}, lambdaContext('r2'));
     assert.equal(listed.objects, KEYS.length, 'the bucket listed: no non-current version');
     assert.ok(lines.some((l) => l.includes('no inventory report yet: this run lists the bucket')));
   });

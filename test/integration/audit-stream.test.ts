@@ -7,66 +7,27 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { mapPool } from '../../lib/async/pool.ts';
-import { expectedEtag } from '../../lib/aws/etag.ts';
 import { configHash, defaultConfig } from '../../lib/config/parse.ts';
-import { type AuditReport, runAudit } from '../../lib/ops/audit.ts';
+import { runAudit } from '../../lib/ops/audit.ts';
 import { tableCheckpointStore } from '../../lib/ops/audit-checkpoint.ts';
 import { splitSegments } from '../../lib/ops/audit-segments.ts';
+import { auditSummary, gapKeys, seedAuditOutcomes } from '../helpers/audit.ts';
 import { startTestCloud, type TestCloud } from '../helpers/local-cloud.ts';
 import { operatorContext } from '../helpers/operator.ts';
-import { type RowSpec, renditionsOf, writeRows } from '../helpers/table-rows.ts';
 
 const hash = configHash(defaultConfig());
 /** First characters that fall in different key ranges (and one below every cut). */
 const FIRSTS = ['_', '0', '7', 'C', 'N', 'b', 'm', 'x', 'z', 'Q'];
-const OUTCOMES = [
-  'done',
-  'rejected',
-  'no-row',
-  'stuck',
-  'failed-not-in-dlq',
-  'missing-renditions',
-] as const;
-
-/** 50 uploads: the i-th has outcome OUTCOMES[i % 6]; rows and renditions written to match. */
-async function seed(env: TestCloud): Promise<void> {
-  const { uploadsBucket, renditionsBucket } = env.cloud.topology;
-  const longAgo = new Date(Date.now() - 2 * 3_600_000);
-  const specs: RowSpec[] = [];
-  const renditions: string[] = [];
-  await mapPool(
-    Array.from({ length: 50 }, (_, i) => i),
-    8,
-    async (i) => {
-      const key = `uploads/${FIRSTS[i % FIRSTS.length]}${String(i).padStart(2, '0')}.jpg`;
-      const body = Buffer.from(`object ${i}`);
-      await env.store.put(uploadsBucket, key, body);
-      const version = expectedEtag(body);
-      const outcome = OUTCOMES[i % OUTCOMES.length];
-      if (outcome === 'done' || outcome === 'missing-renditions')
-        specs.push({ key, version, status: 'DONE' });
-      if (outcome === 'done') renditions.push(...renditionsOf(key).map((r) => r.key));
-      if (outcome === 'rejected') specs.push({ key, version, status: 'REJECTED' });
-      if (outcome === 'stuck') specs.push({ key, version, status: 'PROCESSING', at: longAgo });
-      if (outcome === 'failed-not-in-dlq')
-        specs.push({ key, version, status: 'FAILED', at: longAgo });
-    },
+/** 50 uploads spread over the key ranges: the i-th has outcome AUDIT_OUTCOMES[i % 6]. */
+const seed = (env: TestCloud) =>
+  seedAuditOutcomes(
+    env,
+    hash,
+    Array.from(
+      { length: 50 },
+      (_, i) => `uploads/${FIRSTS[i % FIRSTS.length]}${String(i).padStart(2, '0')}.jpg`,
+    ),
   );
-  await writeRows(env.table, uploadsBucket, hash, specs);
-  await mapPool(renditions, 8, (key) => env.store.put(renditionsBucket, key, Buffer.from('r')));
-}
-
-const summary = (r: AuditReport) => ({
-  objects: r.objects,
-  done: r.done,
-  rejected: r.rejected,
-  inFlight: r.inFlight,
-  inDeadLetterQueue: r.inDeadLetterQueue,
-  gapCount: r.gapCount,
-  gapsByKind: r.gapsByKind,
-});
-const gapKeys = (r: AuditReport) => r.gaps.map((g) => `${g.kind} ${g.object.key}`).sort();
 
 const EXPECTED = {
   objects: 50,
@@ -93,13 +54,13 @@ describe('streaming audit', () => {
     await seed(env);
     const ctx = await operatorContext(env);
     const paged = await runAudit(ctx, { graceSeconds: 0, pageSize: 5, concurrency: 3 });
-    assert.deepEqual(summary(paged), EXPECTED);
+    assert.deepEqual(auditSummary(paged), EXPECTED);
     assert.equal(paged.complete, true);
     assert.ok(paged.pages >= 10, `${paged.pages} pages`);
     assert.ok(paged.peakHeldRows > 0 && paged.peakHeldRows <= 5, `${paged.peakHeldRows} rows held`);
     // The same answer in one page and one range: the page size changes the memory, not the result.
     const whole = await runAudit(ctx, { graceSeconds: 0, pageSize: 1000, segments: 1 });
-    assert.deepEqual(summary(whole), EXPECTED);
+    assert.deepEqual(auditSummary(whole), EXPECTED);
     assert.deepEqual(gapKeys(whole), gapKeys(paged));
     assert.equal(whole.pages, 1);
     // Details are capped; the counts are not.
@@ -134,11 +95,15 @@ describe('streaming audit', () => {
     });
     assert.equal(resumed.complete, true);
     assert.equal(resumed.sessions, 2);
-    assert.deepEqual(summary(resumed), summary(full), 'no version counted twice or missed');
+    assert.deepEqual(
+      auditSummary(resumed),
+      auditSummary(full),
+      'no version counted twice or missed',
+    );
     assert.deepEqual(gapKeys(resumed), gapKeys(full));
     // A finished pass is not resumed: the next one starts over.
     const next = await runAudit(ctx, { graceSeconds: 0, checkpoint, resume: true });
     assert.equal(next.sessions, 1);
-    assert.deepEqual(summary(next), summary(full));
+    assert.deepEqual(auditSummary(next), auditSummary(full));
   });
 });

@@ -13,8 +13,8 @@ import { runAudit } from '../../lib/ops/audit.ts';
 import { repairAudit } from '../../lib/ops/audit-repair.ts';
 import { peekDeadLetters } from '../../lib/ops/dead-letters.ts';
 import { redrive } from '../../lib/ops/redrive.ts';
-import { createAuditHandler } from '../../workers/audit-handler.ts';
 import { photoLike } from '../fixtures/catalogue.ts';
+import { auditHandler, lambdaContext } from '../helpers/audit.ts';
 import {
   startTestCloud,
   startTestWorker,
@@ -253,22 +253,11 @@ describe('audit', () => {
     await upload(env, 'uploads/scheduled/a.jpg', 8);
     const lines: string[] = [];
     const ctx = await operatorContext(env);
-    const handler = createAuditHandler({
-      target: env.cloud.target,
-      resources: ctx.resources,
-      configHash: hash,
+    const handler = auditHandler(env, ctx, hash, lines, {
       repair: true,
-      checkRenditions: true,
-      graceSeconds: 0,
-      output: (line) => lines.push(line),
       serviceName: 'audit-test',
     });
-    const lambdaContext = {
-      functionName: 'audit',
-      awsRequestId: 'r1',
-      getRemainingTimeInMillis: () => 60_000,
-    } as unknown as import('aws-lambda').Context;
-    const result = await handler({}, lambdaContext);
+    const result = await handler({}, lambdaContext());
     assert.deepEqual({ gaps: result.gaps, requeued: result.requeued }, { gaps: 1, requeued: 1 });
     const emf = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => '_aws' in l);
     assert.ok(emf, 'an EMF metrics blob');
