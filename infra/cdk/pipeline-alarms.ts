@@ -19,7 +19,6 @@ import {
   aws_cloudwatch as cloudwatch,
   aws_cloudwatch_actions as cwActions,
   Duration,
-  type aws_events as events,
   type aws_lambda as lambda,
   type aws_sns as sns,
   type aws_sqs as sqs,
@@ -36,7 +35,14 @@ import {
   RUNBOOK,
   RUNBOOK_ANCHORS,
 } from '../../events/alarm-conditions.ts';
-import { METRIC_DIMENSIONS, METRIC_NAMESPACE, METRICS } from '../../events/metrics.ts';
+import { METRICS } from '../../events/metrics.ts';
+import {
+  lambdaMetric,
+  queueMetric,
+  ruleMetric,
+  serviceMetric,
+  type WatchedResources,
+} from './pipeline-metrics.ts';
 import type { ResolvedAlarmSettings } from './settings/alarms.ts';
 
 export {
@@ -48,16 +54,9 @@ export {
   RUNBOOK_ANCHORS,
 } from '../../events/alarm-conditions.ts';
 
-export interface PipelineAlarmsProps {
+export interface PipelineAlarmsProps extends WatchedResources {
   readonly topic: sns.ITopic;
   readonly settings: ResolvedAlarmSettings;
-  /** Prefixes every alarm name (unique per account and region). */
-  readonly serviceName: string;
-  readonly workQueue: sqs.IQueue;
-  readonly workDeadLetterQueue: sqs.IQueue;
-  readonly ruleDeadLetterQueue: sqs.IQueue;
-  readonly rule: events.IRule;
-  readonly worker: lambda.IFunction;
   /** The scheduled audit function, and the minutes between two of its runs. */
   readonly audit: lambda.IFunction;
   readonly auditIntervalMinutes: number;
@@ -79,8 +78,9 @@ export class PipelineAlarms extends Construct {
     const alarm = (
       key: AlarmKey | AuditHealthKey,
       summary: string,
-      options: Omit<cloudwatch.CreateAlarmOptions, 'alarmName' | 'alarmDescription'> & {
+      options: Partial<Omit<cloudwatch.CreateAlarmOptions, 'alarmName' | 'alarmDescription'>> & {
         metric: cloudwatch.IMetric;
+        threshold: number;
       },
     ): cloudwatch.Alarm => {
       const { metric, ...rest } = options;
@@ -95,6 +95,10 @@ export class PipelineAlarms extends Construct {
         metric,
         alarmName: `${alarmNamePrefix(props.serviceName)}${title}`,
         alarmDescription: `${summary} What to do: ${RUNBOOK}#${anchor}`,
+        // Most alarms fire on any datapoint above the threshold; no data is no trouble.
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         ...rest,
       });
       created.addAlarmAction(action);
@@ -102,22 +106,11 @@ export class PipelineAlarms extends Construct {
       return created;
     };
 
-    const queueMetric = (queue: sqs.IQueue, name: string, period: Duration) =>
-      new cloudwatch.Metric({
-        namespace: 'AWS/SQS',
-        metricName: name,
-        dimensionsMap: { QueueName: queue.queueName },
-        statistic: cloudwatch.Stats.MAXIMUM,
-        period,
-      });
-    const lambdaMetric = (name: string, statistic: string) =>
-      new cloudwatch.Metric({
-        namespace: 'AWS/Lambda',
-        metricName: name,
-        dimensionsMap: { FunctionName: props.worker.functionName },
-        statistic,
-        period: FIVE_MINUTES,
-      });
+    const queue = (q: sqs.IQueue, name: string) => queueMetric(q, name, { period: ONE_MINUTE });
+    const worker = (name: string, statistic: string) =>
+      lambdaMetric(props.worker, name, { statistic, period: FIVE_MINUTES });
+    const auditGaps = (statistic: string, period: Duration) =>
+      serviceMetric(props.serviceName, METRICS.auditGaps, { statistic, period });
 
     this.alarms = {
       workQueueDepth: alarm(
@@ -127,12 +120,10 @@ export class PipelineAlarms extends Construct {
           `the expected ${s.expectedImagesPerSecond.toFixed(1)} images/s the backlog takes longer ` +
           `than the ${s.backlogObjectiveSeconds} s objective to drain.`,
         {
-          metric: queueMetric(props.workQueue, 'ApproximateNumberOfMessagesVisible', ONE_MINUTE),
+          metric: queue(props.workQueue, 'ApproximateNumberOfMessagesVisible'),
           threshold: s.queueDepthThreshold,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
           evaluationPeriods: ALARM_MINUTES.workQueueDepth,
           datapointsToAlarm: ALARM_MINUTES.workQueueDepth,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         },
       ),
       workQueueAge: alarm(
@@ -140,27 +131,18 @@ export class PipelineAlarms extends Construct {
         `The oldest message in the work queue is older than the ${s.backlogObjectiveSeconds} s ` +
           'backlog objective: images are not being processed, or not fast enough.',
         {
-          metric: queueMetric(props.workQueue, 'ApproximateAgeOfOldestMessage', ONE_MINUTE),
+          metric: queue(props.workQueue, 'ApproximateAgeOfOldestMessage'),
           threshold: s.backlogObjectiveSeconds,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
           evaluationPeriods: ALARM_MINUTES.workQueueAge,
           datapointsToAlarm: ALARM_MINUTES.workQueueAge,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         },
       ),
       workDeadLetterQueue: alarm(
         'workDeadLetterQueue',
         'Images failed every attempt and their messages are in the work dead-letter queue.',
         {
-          metric: queueMetric(
-            props.workDeadLetterQueue,
-            'ApproximateNumberOfMessagesVisible',
-            ONE_MINUTE,
-          ),
+          metric: queue(props.workDeadLetterQueue, 'ApproximateNumberOfMessagesVisible'),
           threshold: 0,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         },
       ),
       ruleDeadLetterQueue: alarm(
@@ -168,15 +150,8 @@ export class PipelineAlarms extends Construct {
         'EventBridge could not deliver upload events to the work queue; they are in the rule ' +
           'dead-letter queue and those uploads are not being processed.',
         {
-          metric: queueMetric(
-            props.ruleDeadLetterQueue,
-            'ApproximateNumberOfMessagesVisible',
-            ONE_MINUTE,
-          ),
+          metric: queue(props.ruleDeadLetterQueue, 'ApproximateNumberOfMessagesVisible'),
           threshold: 0,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         },
       ),
       ruleFailedInvocations: alarm(
@@ -184,17 +159,11 @@ export class PipelineAlarms extends Construct {
         'EventBridge failed to deliver upload events to the work queue (it retries for up to ' +
           '24 hours, then puts them in the rule dead-letter queue).',
         {
-          metric: new cloudwatch.Metric({
-            namespace: 'AWS/Events',
-            metricName: 'FailedInvocations',
-            dimensionsMap: { RuleName: props.rule.ruleName },
+          metric: ruleMetric(props.rule, 'FailedInvocations', {
             statistic: cloudwatch.Stats.SUM,
             period: FIVE_MINUTES,
           }),
           threshold: 0,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         },
       ),
       workerErrors: alarm(
@@ -202,22 +171,16 @@ export class PipelineAlarms extends Construct {
         'Worker invocations failed as a whole (a crash, an out-of-memory, a timeout, a bad cold ' +
           'start): their whole batch is retried.',
         {
-          metric: lambdaMetric('Errors', cloudwatch.Stats.SUM),
+          metric: worker('Errors', cloudwatch.Stats.SUM),
           threshold: s.workerErrorsThreshold,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         },
       ),
       workerThrottles: alarm(
         'workerThrottles',
         'Lambda throttled worker invocations: the account or the function ran out of concurrency.',
         {
-          metric: lambdaMetric('Throttles', cloudwatch.Stats.SUM),
+          metric: worker('Throttles', cloudwatch.Stats.SUM),
           threshold: s.workerThrottlesThreshold,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         },
       ),
       workerDuration: alarm(
@@ -225,28 +188,16 @@ export class PipelineAlarms extends Construct {
         `A worker invocation ran longer than ${Math.round(s.durationAlarmRatio * 100)} % of the ` +
           'function timeout: batches are close to being cut off.',
         {
-          metric: lambdaMetric('Duration', cloudwatch.Stats.MAXIMUM),
+          metric: worker('Duration', cloudwatch.Stats.MAXIMUM),
           threshold: s.durationThresholdMs,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         },
       ),
       auditGaps: alarm(
         'auditGaps',
         'The scheduled audit found uploads with no terminal row (an upload event was lost).',
         {
-          metric: new cloudwatch.Metric({
-            namespace: METRIC_NAMESPACE,
-            metricName: METRICS.auditGaps,
-            dimensionsMap: { [METRIC_DIMENSIONS.service]: props.serviceName },
-            statistic: cloudwatch.Stats.MAXIMUM,
-            period: Duration.hours(1),
-          }),
+          metric: auditGaps(cloudwatch.Stats.MAXIMUM, Duration.hours(1)),
           threshold: 0,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         },
       ),
     };
@@ -259,17 +210,11 @@ export class PipelineAlarms extends Construct {
         'The scheduled audit failed (an error, a timeout, out of memory): lost uploads are not ' +
           'being found or repaired.',
         {
-          metric: new cloudwatch.Metric({
-            namespace: 'AWS/Lambda',
-            metricName: 'Errors',
-            dimensionsMap: { FunctionName: props.audit.functionName },
+          metric: lambdaMetric(props.audit, 'Errors', {
             statistic: cloudwatch.Stats.SUM,
             period: interval,
           }),
           threshold: 0,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         },
       ),
       // The heartbeat: every audit invocation that ends well publishes AuditGaps (0 included).
@@ -281,13 +226,7 @@ export class PipelineAlarms extends Construct {
         `The scheduled audit has published no result for ${2 * props.auditIntervalMinutes} ` +
           'minutes (two runs): it is not running, or fails before it reports.',
         {
-          metric: new cloudwatch.Metric({
-            namespace: METRIC_NAMESPACE,
-            metricName: METRICS.auditGaps,
-            dimensionsMap: { [METRIC_DIMENSIONS.service]: props.serviceName },
-            statistic: cloudwatch.Stats.SAMPLE_COUNT,
-            period: interval,
-          }),
+          metric: auditGaps(cloudwatch.Stats.SAMPLE_COUNT, interval),
           threshold: 1,
           comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
           evaluationPeriods: 2,

@@ -4,14 +4,7 @@
  * image), and how the worker is doing (concurrency, errors, throttles, duration against the
  * timeout). The alarms' states sit on top.
  */
-import {
-  aws_cloudwatch as cloudwatch,
-  Duration,
-  type aws_events as events,
-  type aws_lambda as lambda,
-  Stack,
-  type aws_sqs as sqs,
-} from 'aws-cdk-lib';
+import { aws_cloudwatch as cloudwatch, Duration, Stack, type aws_sqs as sqs } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import {
   METRIC_DIMENSIONS,
@@ -19,14 +12,15 @@ import {
   METRICS,
   type MetricName,
 } from '../../events/metrics.ts';
+import {
+  lambdaMetric,
+  queueMetric,
+  ruleMetric,
+  serviceMetric,
+  type WatchedResources,
+} from './pipeline-metrics.ts';
 
-export interface PipelineDashboardProps {
-  readonly serviceName: string;
-  readonly workQueue: sqs.IQueue;
-  readonly workDeadLetterQueue: sqs.IQueue;
-  readonly ruleDeadLetterQueue: sqs.IQueue;
-  readonly rule: events.IRule;
-  readonly worker: lambda.IFunction;
+export interface PipelineDashboardProps extends WatchedResources {
   readonly timeoutSeconds: number;
   readonly alarms: readonly cloudwatch.IAlarm[];
 }
@@ -40,34 +34,12 @@ export class PipelineDashboard extends Construct {
 
   constructor(scope: Construct, id: string, props: PipelineDashboardProps) {
     super(scope, id);
-    const service = { [METRIC_DIMENSIONS.service]: props.serviceName };
     const pixelmill = (name: MetricName, statistic: string, label: string) =>
-      new cloudwatch.Metric({
-        namespace: METRIC_NAMESPACE,
-        metricName: name,
-        dimensionsMap: service,
-        statistic,
-        period: ONE_MINUTE,
-        label,
-      });
+      serviceMetric(props.serviceName, name, { statistic, period: ONE_MINUTE, label });
     const queue = (q: sqs.IQueue, name: string, label: string) =>
-      new cloudwatch.Metric({
-        namespace: 'AWS/SQS',
-        metricName: name,
-        dimensionsMap: { QueueName: q.queueName },
-        statistic: cloudwatch.Stats.MAXIMUM,
-        period: ONE_MINUTE,
-        label,
-      });
+      queueMetric(q, name, { period: ONE_MINUTE, label });
     const worker = (name: string, statistic: string, label: string) =>
-      new cloudwatch.Metric({
-        namespace: 'AWS/Lambda',
-        metricName: name,
-        dimensionsMap: { FunctionName: props.worker.functionName },
-        statistic,
-        period: ONE_MINUTE,
-        label,
-      });
+      lambdaMetric(props.worker, name, { statistic, period: ONE_MINUTE, label });
     const graph = (
       title: string,
       left: cloudwatch.IMetric[],
@@ -129,10 +101,7 @@ export class PipelineDashboard extends Construct {
           graph('Worker errors and throttles', [
             worker('Errors', cloudwatch.Stats.SUM, 'errors'),
             worker('Throttles', cloudwatch.Stats.SUM, 'throttles'),
-            new cloudwatch.Metric({
-              namespace: 'AWS/Events',
-              metricName: 'FailedInvocations',
-              dimensionsMap: { RuleName: props.rule.ruleName },
+            ruleMetric(props.rule, 'FailedInvocations', {
               statistic: cloudwatch.Stats.SUM,
               period: ONE_MINUTE,
               label: 'EventBridge failed deliveries',
