@@ -14,7 +14,7 @@ import {
   CHAOS_FULL,
   chaosSize,
   type ExpectedVersion,
-  expectNothingLostOrDoubled,
+  settleAndJudge,
   waitUntilSettled,
 } from './harness.ts';
 import { chaosImages } from './images.ts';
@@ -89,13 +89,17 @@ describe('chaos: a dropped event', () => {
       skipped: 0,
     });
 
-    await waitUntilSettled(env, expected, CHAOS_FULL ? 240_000 : 60_000);
-    await expectNothingLostOrDoubled(t, env, {
-      scenario: 'dropped event',
-      faults: 1,
-      faultDetail: 'an S3 event the bridge never delivered',
-      expected,
-    });
+    await settleAndJudge(
+      t,
+      env,
+      {
+        scenario: 'dropped event',
+        faults: 1,
+        faultDetail: 'an S3 event the bridge never delivered',
+        expected,
+      },
+      CHAOS_FULL ? 240_000 : 60_000,
+    );
     const row = (await env.table.rowsOfKey(`${bucket}/${lostKey}`)).find(
       (r) => isVersionRow(r) && r.version === lost.etag,
     );

@@ -15,13 +15,7 @@ import { isVersionRow } from '../../events/image-row.ts';
 import { finished, spawnCli } from '../helpers/cli.ts';
 import { startTestCloud } from '../helpers/local-cloud.ts';
 import { sleep, tempDir } from '../helpers/temp.ts';
-import {
-  CHAOS_FULL,
-  chaosSize,
-  type ExpectedVersion,
-  expectNothingLostOrDoubled,
-  waitUntilSettled,
-} from './harness.ts';
+import { CHAOS_FULL, chaosSize, type ExpectedVersion, settleAndJudge } from './harness.ts';
 import { chaosImages, writeImages } from './images.ts';
 import { chaosSeed, seededRandom } from './random.ts';
 import {
@@ -101,13 +95,17 @@ describe('chaos: kill -9 of worker processes', () => {
       version: image.etag,
       status: 'DONE',
     }));
-    await waitUntilSettled(env, expected, CHAOS_FULL ? 480_000 : 150_000);
-    const state = await expectNothingLostOrDoubled(t, env, {
-      scenario: 'kill -9',
-      faults: kills,
-      faultDetail: `kill -9 of a worker process, ${all.length} processes in all`,
-      expected,
-    });
+    const state = await settleAndJudge(
+      t,
+      env,
+      {
+        scenario: 'kill -9',
+        faults: kills,
+        faultDetail: `kill -9 of a worker process, ${all.length} processes in all`,
+        expected,
+      },
+      CHAOS_FULL ? 480_000 : 150_000,
+    );
     const takenOver = state.versionRows.filter((r) => r.attempts > 1).length;
     t.diagnostic(`${takenOver} images taken over from a killed worker's claim`);
 

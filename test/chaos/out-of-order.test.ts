@@ -13,13 +13,7 @@ import { describe, it } from 'node:test';
 import type { ObjectCreatedEvent } from '../../events/object-created.ts';
 import { startTestCloud, startTestWorker } from '../helpers/local-cloud.ts';
 import { eventually } from '../helpers/temp.ts';
-import {
-  CHAOS_FULL,
-  chaosSize,
-  type ExpectedVersion,
-  expectNothingLostOrDoubled,
-  waitUntilSettled,
-} from './harness.ts';
+import { CHAOS_FULL, chaosSize, type ExpectedVersion, settleAndJudge } from './harness.ts';
 import { chaosImage } from './images.ts';
 
 const KEYS = chaosSize(6, 50);
@@ -92,13 +86,17 @@ describe('chaos: versions delivered newest first', () => {
       for (const e of eventsOf(key).slice(1)) await env.workQueue.send(JSON.stringify(e));
     }
 
-    await waitUntilSettled(env, expected, CHAOS_FULL ? 300_000 : 120_000);
-    await expectNothingLostOrDoubled(t, env, {
-      scenario: 'versions newest first',
-      faults: KEYS * (VERSIONS - 1),
-      faultDetail: 'events delivered after a newer version of their key',
-      expected,
-    });
+    await settleAndJudge(
+      t,
+      env,
+      {
+        scenario: 'versions newest first',
+        faults: KEYS * (VERSIONS - 1),
+        faultDetail: 'events delivered after a newer version of their key',
+        expected,
+      },
+      CHAOS_FULL ? 300_000 : 120_000,
+    );
     assert.equal(worker.invocations.filter((i) => i.wholeBatchFailed).length, 0);
   });
 });
