@@ -30,6 +30,7 @@ import { acknowledge } from './nag.ts';
 import { ObjectCreatedRoute } from './object-created-route.ts';
 import { PipelineAlarms } from './pipeline-alarms.ts';
 import { PipelineDashboard } from './pipeline-dashboard.ts';
+import type { WatchedResources } from './pipeline-metrics.ts';
 import { ScheduledAudit } from './scheduled-audit.ts';
 import { createSecureBucket } from './secure-bucket.ts';
 import { type ImagePipelineSettings, resolveImagePipelineSettings } from './settings/resolve.ts';
@@ -161,25 +162,24 @@ export class ImagePipeline extends Construct {
     if (settings.alarms.email) {
       this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(settings.alarms.email));
     }
-    this.alarms = new PipelineAlarms(this, 'Alarms', {
-      topic: this.alarmTopic,
-      settings: settings.alarms,
+    // What the alarms and the dashboard both watch.
+    const watched: WatchedResources = {
       serviceName: settings.serviceName,
       workQueue: this.workQueues.queue,
       workDeadLetterQueue: this.workQueues.deadLetterQueue,
       ruleDeadLetterQueue: this.route.deadLetterQueue,
       rule: this.route.rule,
       worker: this.worker.function,
+    };
+    this.alarms = new PipelineAlarms(this, 'Alarms', {
+      ...watched,
+      topic: this.alarmTopic,
+      settings: settings.alarms,
       audit: this.audit.function,
       auditIntervalMinutes: settings.audit.intervalMinutes,
     });
     this.dashboard = new PipelineDashboard(this, 'Dashboard', {
-      serviceName: settings.serviceName,
-      workQueue: this.workQueues.queue,
-      workDeadLetterQueue: this.workQueues.deadLetterQueue,
-      ruleDeadLetterQueue: this.route.deadLetterQueue,
-      rule: this.route.rule,
-      worker: this.worker.function,
+      ...watched,
       timeoutSeconds: settings.timeoutSeconds,
       alarms: [...Object.values(this.alarms.alarms), ...Object.values(this.alarms.auditHealth)],
     });

@@ -2,6 +2,7 @@
  * What the audit tests share: uploads seeded with one of every outcome, the report's numbers, and
  * the scheduled audit's handler invoked as Lambda would.
  */
+import assert from 'node:assert/strict';
 import type { Context } from 'aws-lambda';
 import { mapPool } from '../../lib/async/pool.ts';
 import { expectedEtag } from '../../lib/aws/etag.ts';
@@ -61,6 +62,13 @@ export const auditSummary = (r: AuditReport) => ({
   gapCount: r.gapCount,
   gapsByKind: r.gapsByKind,
 });
+
+/** A pass resumed once from its checkpoint found what one uninterrupted pass finds. */
+export function assertResumedLike(resumed: AuditReport, full: AuditReport): void {
+  assert.equal(resumed.complete, true);
+  assert.equal(resumed.sessions, 2);
+  assert.deepEqual(auditSummary(resumed), auditSummary(full), 'no version counted twice or missed');
+}
 
 export const gapKeys = (r: AuditReport) => r.gaps.map((g) => `${g.kind} ${g.object.key}`).sort();
 
