@@ -7,7 +7,7 @@
  * upload. SQS's PurgeQueue is not used: it records nothing, and cannot be limited or previewed.
  */
 import type { DeadLetter } from './dead-letters.ts';
-import { peekDeadLetters } from './dead-letters.ts';
+import { letterHistory, peekDeadLetters } from './dead-letters.ts';
 import { OpsError } from './errors.ts';
 import type { OperatorContext } from './operator-context.ts';
 
@@ -43,13 +43,7 @@ export async function deleteDeadLetters(
           if (letter.row) {
             await ctx.table.note(
               { pk: letter.row.pk, sk: letter.row.sk },
-              {
-                at: new Date().toISOString(),
-                event: 'dlq-deleted',
-                messageId: letter.messageId,
-                code: letter.reason,
-                message: options.why,
-              },
+              letterHistory(letter, 'dlq-deleted', options.why),
             );
           }
           const kept = await ctx.deadLetterQueue.deleteBatch([letter.receiptHandle]);

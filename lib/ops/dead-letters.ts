@@ -5,7 +5,12 @@
  * DESIGN.md's fauxqs gaps); callers that act on some messages delete those instead.
  */
 import { DLQ_ATTRIBUTES } from '../../events/dead-letter.ts';
-import { type ImageRow, isVersionRow, type LastError } from '../../events/image-row.ts';
+import {
+  type HistoryEntry,
+  type ImageRow,
+  isVersionRow,
+  type LastError,
+} from '../../events/image-row.ts';
 import { parseWorkItem, type WorkItem } from '../../events/work-item.ts';
 import { mapPool } from '../async/pool.ts';
 import type { ReceivedMessage } from '../aws/queue.ts';
@@ -25,6 +30,21 @@ export interface DeadLetter {
   /** The code to filter on: the last error's code, `malformed-message`, or `unknown`. */
   readonly reason: string;
   readonly attempts?: number;
+}
+
+/** What an operator did to a dead letter, as its image's row records it. */
+export function letterHistory(
+  letter: DeadLetter,
+  event: 'redriven' | 'dlq-deleted',
+  message?: string,
+): HistoryEntry {
+  return {
+    at: new Date().toISOString(),
+    event,
+    messageId: letter.messageId,
+    code: letter.reason,
+    ...(message === undefined ? {} : { message }),
+  };
 }
 
 /** The row of a work item's object version (under the context's config, or the newest any). */

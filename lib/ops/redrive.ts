@@ -14,7 +14,7 @@
 import { isTerminal } from '../../events/image-row.ts';
 import { Pacer } from '../async/pacer.ts';
 import type { DeadLetter } from './dead-letters.ts';
-import { peekDeadLetters } from './dead-letters.ts';
+import { letterHistory, peekDeadLetters } from './dead-letters.ts';
 import { flushCountsQuietly } from './flush-counts.ts';
 import type { KeyPrefixes } from './key-prefixes.ts';
 import type { OperatorContext } from './operator-context.ts';
@@ -115,12 +115,7 @@ export async function redrive(
             if (letter.row) {
               await ctx.table.requeued(
                 { pk: letter.row.pk, sk: letter.row.sk },
-                {
-                  at: new Date().toISOString(),
-                  event: 'redriven',
-                  messageId: letter.messageId,
-                  code: letter.reason,
-                },
+                letterHistory(letter, 'redriven'),
                 'redrives',
               );
             }
