@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import type { ObjectVersion } from './object-version.ts';
 
 /**
  * The S3 "Object Created" event as EventBridge delivers it (and as the SQS target receives it as
@@ -48,12 +49,7 @@ export const objectCreatedEventSchema = z.looseObject({
 
 export type ObjectCreatedEvent = z.infer<typeof objectCreatedEventSchema>;
 
-export interface ObjectCreatedFacts {
-  readonly bucket: string;
-  readonly key: string;
-  readonly size: number;
-  readonly etag: string;
-  readonly versionId?: string | undefined;
+export interface ObjectCreatedFacts extends ObjectVersion {
   readonly sequencer: string;
   readonly reason: (typeof objectCreatedReasons)[number];
   readonly region: string;

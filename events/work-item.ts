@@ -2,14 +2,10 @@ import type { z } from 'zod';
 import { type EventIssue, EventParseError, WorkItemRefusedError } from './errors.ts';
 import { JOB_MESSAGE_KIND, type JobOrigin, jobMessageSchema } from './job-message.ts';
 import { objectCreatedEventSchema } from './object-created.ts';
+import type { ObjectVersion } from './object-version.ts';
 
 /** One object version to process, whatever message asked for it. */
-export interface WorkItem {
-  readonly bucket: string;
-  readonly key: string;
-  readonly size: number;
-  readonly etag: string;
-  readonly versionId?: string | undefined;
+export interface WorkItem extends ObjectVersion {
   readonly sequencer: string;
   /** When S3 (or pixelmill) raised the request. */
   readonly requestedAt: string;

@@ -31,6 +31,7 @@
  */
 
 import type { ImageRow } from '../../events/image-row.ts';
+import type { ObjectVersion } from '../../events/object-version.ts';
 import { RETRY_BACKOFF } from '../../events/retry-schedule.ts';
 import { mapPool } from '../async/pool.ts';
 import {
@@ -56,12 +57,8 @@ import type { OperatorContext } from './operator-context.ts';
 export const gapKinds = ['no-row', 'stuck', 'failed-not-in-dlq', 'missing-renditions'] as const;
 export type GapKind = (typeof gapKinds)[number];
 
-export interface AuditObject {
-  readonly bucket: string;
-  readonly key: string;
-  readonly etag: string;
-  readonly versionId?: string | undefined;
-  readonly size: number;
+/** An object version the audit examines (from the listing or an inventory report). */
+export interface AuditObject extends ObjectVersion {
   readonly lastModified?: Date | undefined;
 }
 
