@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import type { Manifest } from '../../lib/run/manifest.ts';
 import { fixtures, reasonMatches } from '../fixtures/catalogue.ts';
-import { runCli, writeFixtures } from '../helpers/cli.ts';
+import { runCli, runManifest, writeFixtures } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/temp.ts';
 
 describe('pixelmill CLI', () => {
@@ -67,17 +67,7 @@ describe('pixelmill CLI', () => {
     await mkdir(input);
     await writeFixtures(input, fixtures);
     const out = join(dir, 'out');
-    const result = await runCli([
-      'run',
-      input,
-      '--out',
-      out,
-      '--state',
-      join(dir, 'state'),
-      '--json',
-    ]);
-    assert.equal(result.code, 0, result.stderr);
-    const printed = JSON.parse(result.stdout) as Manifest;
+    const printed = await runManifest(input, out, join(dir, 'state'));
     const written = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as Manifest;
     assert.deepEqual(printed, written);
 

@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { defaultConfig } from '../../lib/config/parse.ts';
-import type { Manifest } from '../../lib/run/manifest.ts';
-import { runCli } from '../helpers/cli.ts';
+import { runManifest } from '../helpers/cli.ts';
 import { corpusMissing, corpusPath } from '../helpers/corpus.ts';
 import { meanAbsDiff } from '../helpers/perceptual.ts';
 import { tempDir } from '../helpers/temp.ts';
@@ -23,17 +22,7 @@ describe('pixelmill run on ../shared/corpus/photos', { skip }, () => {
     const dir = await tempDir(t, 'corpus-photos');
     const out = join(dir, 'out');
     const photos = corpusPath('photos');
-    const result = await runCli([
-      'run',
-      photos,
-      '--out',
-      out,
-      '--state',
-      join(dir, 'state'),
-      '--json',
-    ]);
-    assert.equal(result.code, 0, result.stderr);
-    const manifest = JSON.parse(result.stdout) as Manifest;
+    const manifest = await runManifest(photos, out, join(dir, 'state'));
 
     const tsv = (await readFile(join(photos, 'MANIFEST.tsv'), 'utf8')).trim().split('\n');
     const header = tsv[0]?.split('\t') ?? [];

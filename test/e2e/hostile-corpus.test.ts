@@ -19,8 +19,7 @@ import { Queue } from '../../lib/aws/queue.ts';
 import { defaultConfig, parseConfig } from '../../lib/config/parse.ts';
 import { ImageRejectedError } from '../../lib/imaging/errors.ts';
 import { renderImage } from '../../lib/imaging/render.ts';
-import type { Manifest } from '../../lib/run/manifest.ts';
-import { runCli } from '../helpers/cli.ts';
+import { runManifest } from '../helpers/cli.ts';
 import { corpusMissing, corpusPath, hostileManifest } from '../helpers/corpus.ts';
 import { tempDir } from '../helpers/temp.ts';
 
@@ -46,17 +45,7 @@ describe('the hostile corpus', { skip }, () => {
   }, async (t) => {
     const dir = await tempDir(t, 'hostile');
     const state = join(dir, 'state');
-    const result = await runCli([
-      'run',
-      corpusPath('hostile'),
-      '--out',
-      join(dir, 'out'),
-      '--state',
-      state,
-      '--json',
-    ]);
-    assert.equal(result.code, 0, result.stderr);
-    const manifest = JSON.parse(result.stdout) as Manifest;
+    const manifest = await runManifest(corpusPath('hostile'), join(dir, 'out'), state);
     assert.equal(
       manifest.summary.failed + manifest.summary.pending,
       0,

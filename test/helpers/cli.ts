@@ -1,8 +1,10 @@
 /** Runs the real `pixelmill` CLI in a child process, on the same Node as the tests. */
+import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Manifest } from '../../lib/run/manifest.ts';
 import type { Fixture } from '../fixtures/catalogue.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -47,6 +49,13 @@ export function runCli(
   options: { cwd?: string } = {},
 ): Promise<CliResult> {
   return finished(spawnCli(args, options));
+}
+
+/** `pixelmill run INPUT --out OUT --state STATE --json`, which must exit 0: its manifest. */
+export async function runManifest(input: string, out: string, state: string): Promise<Manifest> {
+  const result = await runCli(['run', input, '--out', out, '--state', state, '--json']);
+  assert.equal(result.code, 0, result.stderr);
+  return JSON.parse(result.stdout) as Manifest;
 }
 
 /** Writes fixtures into a directory, under their catalogue names. */

@@ -6,8 +6,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DLQ_ATTRIBUTES } from '../../events/dead-letter.ts';
-import { imageRowKey } from '../../events/image-row.ts';
-import { expectedEtag } from '../../lib/aws/etag.ts';
 import { configHash, defaultConfig } from '../../lib/config/parse.ts';
 import { runAudit } from '../../lib/ops/audit.ts';
 import { repairAudit } from '../../lib/ops/audit-repair.ts';
@@ -204,16 +202,9 @@ describe('audit', () => {
 
   it('reports as stuck a claim whose worker vanished long ago, and as in flight a live one', async (t) => {
     const env = await startTestCloud(t);
-    const body = await photoLike(64, 48, 7);
     const key = 'uploads/audit/stuck.jpg';
-    await env.store.put(env.cloud.topology.uploadsBucket, key, body);
     // The cloud's event is still queued (no worker runs); the row was claimed an hour ago.
-    const rowKey = imageRowKey({
-      bucket: env.cloud.topology.uploadsBucket,
-      key,
-      version: expectedEtag(body),
-      configHash: hash,
-    });
+    const rowKey = await uploadImage(env, key, await photoLike(64, 48, 7));
     const hourAgo = new Date(Date.now() - 3_600_000);
     await claimRow(env.table, rowKey, {
       owner: 'gone',
@@ -280,15 +271,8 @@ describe('long images', () => {
       config: slow,
       settings: { lease: { leaseMs: 2000, renewEveryMs: 300 } },
     });
-    const body = await photoLike(1200, 800, 9);
     const key = 'uploads/slow/photo.jpg';
-    await env.store.put(env.cloud.topology.uploadsBucket, key, body);
-    const rowKey = imageRowKey({
-      bucket: env.cloud.topology.uploadsBucket,
-      key,
-      version: expectedEtag(body),
-      configHash: configHash(slow),
-    });
+    const rowKey = await uploadImage(env, key, await photoLike(1200, 800, 9), slow);
     const row = await statusOf(env, rowKey, 'DONE');
     assert.ok((row.processingMs ?? 0) > 1500, `slow enough to matter: ${row.processingMs} ms`);
     assert.equal(row.attempts, 1, 'claimed once');
