@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { AUDIT_ENV } from '../events/worker-environment.ts';
 import { configHash } from '../lib/config/parse.ts';
 import { createAuditHandler } from './audit-handler.ts';
+import { parseEnvironment } from './env.ts';
 import { readWorkerConfig } from './worker-config.ts';
 
 const schema = z.object({
@@ -29,12 +30,7 @@ const schema = z.object({
   [AUDIT_ENV.region]: z.string().min(1),
 });
 
-const parsed = schema.safeParse(process.env);
-if (!parsed.success) {
-  const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-  throw new Error(`Audit environment is incomplete:\n- ${problems.join('\n- ')}`);
-}
-const env = parsed.data;
+const env = parseEnvironment(schema, process.env, 'Audit');
 
 export const handler = createAuditHandler({
   target: { region: env[AUDIT_ENV.region] },

@@ -40,13 +40,25 @@ export class WorkerEnvError extends Error {
   override readonly name = 'WorkerEnvError';
 }
 
-export function readWorkerEnv(env: Readonly<Record<string, string | undefined>>): WorkerEnv {
-  const parsed = workerEnvSchema.safeParse(env);
+/**
+ * A Lambda function's environment read against its schema, once at cold start: every missing or
+ * malformed variable named in one WorkerEnvError (`<what> environment is incomplete: …`).
+ */
+export function parseEnvironment<S extends z.ZodType>(
+  schema: S,
+  env: Readonly<Record<string, string | undefined>>,
+  what: string,
+): z.infer<S> {
+  const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    throw new WorkerEnvError(`Worker environment is incomplete:\n- ${problems.join('\n- ')}`);
+    throw new WorkerEnvError(`${what} environment is incomplete:\n- ${problems.join('\n- ')}`);
   }
-  const e = parsed.data;
+  return parsed.data;
+}
+
+export function readWorkerEnv(env: Readonly<Record<string, string | undefined>>): WorkerEnv {
+  const e = parseEnvironment(workerEnvSchema, env, 'Worker');
   return {
     uploadsBucket: e[WORKER_ENV.uploadsBucket],
     uploadsPrefix: e[WORKER_ENV.uploadsPrefix],

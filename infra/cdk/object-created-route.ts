@@ -18,7 +18,7 @@ import {
 import { Construct } from 'constructs';
 import { rulePattern, type Topology } from '../topology.ts';
 import { acknowledge } from './nag.ts';
-import { createSecureQueue } from './secure-queue.ts';
+import { createDeadLetterQueue } from './secure-queue.ts';
 import { toCdkEventPattern } from './to-cdk-event-pattern.ts';
 
 /**
@@ -42,9 +42,7 @@ export class ObjectCreatedRoute extends Construct {
   constructor(scope: Construct, id: string, props: ObjectCreatedRouteProps) {
     super(scope, id);
     const { topology } = props;
-    this.deadLetterQueue = createSecureQueue(this, topology.ruleDeadLetterQueue, {
-      retentionPeriod: Duration.seconds(topology.deadLetterRetentionSeconds),
-    });
+    this.deadLetterQueue = createDeadLetterQueue(this, topology.ruleDeadLetterQueue, topology);
     acknowledge(
       this.deadLetterQueue,
       'AwsSolutions-SQS3',

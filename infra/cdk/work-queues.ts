@@ -10,7 +10,7 @@
 import { Duration, type aws_sqs as sqs } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { Topology } from '../topology.ts';
-import { createSecureQueue } from './secure-queue.ts';
+import { createDeadLetterQueue, createSecureQueue } from './secure-queue.ts';
 
 export interface WorkQueuesProps {
   readonly topology: Topology;
@@ -25,9 +25,7 @@ export class WorkQueues extends Construct {
     const { topology } = props;
     // SQS keeps a message's original enqueue timestamp when it moves it to the DLQ, so the DLQ's
     // retention must be longer than the work queue's (topology validates this).
-    this.deadLetterQueue = createSecureQueue(this, topology.deadLetterQueue, {
-      retentionPeriod: Duration.seconds(topology.deadLetterRetentionSeconds),
-    });
+    this.deadLetterQueue = createDeadLetterQueue(this, topology.deadLetterQueue, topology);
     this.queue = createSecureQueue(this, topology.workQueue, {
       visibilityTimeout: Duration.seconds(topology.visibilityTimeoutSeconds),
       retentionPeriod: Duration.seconds(topology.workQueueRetentionSeconds),
