@@ -9,6 +9,7 @@
  * report show them together anyway.
  */
 import type { ImageRow, ImageStatus } from '../../events/image-row.ts';
+import type { SourceFacts } from '../../events/source-facts.ts';
 
 export const countGroups = ['done', 'rejected', 'failed', 'inProgress'] as const;
 export type CountGroup = (typeof countGroups)[number];
@@ -35,13 +36,9 @@ export interface Example {
   readonly message: string;
 }
 
-export interface SlowEntry {
+export interface SlowEntry extends SourceFacts {
   readonly key: string;
   readonly ms: number;
-  readonly width?: number | undefined;
-  readonly height?: number | undefined;
-  readonly format?: string | undefined;
-  readonly bytes?: number | undefined;
 }
 
 /** A DONE row's place on the slowest-images leaderboard (undefined for any other row). */

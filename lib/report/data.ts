@@ -4,6 +4,7 @@
  * (collect.ts), rendered by html.ts into one self-contained page.
  */
 import type { ImageStatus } from '../../events/image-row.ts';
+import type { SourceFacts } from '../../events/source-facts.ts';
 import type { SlowEntry } from '../aws/count-ledger.ts';
 
 export interface ReportData {
@@ -50,13 +51,9 @@ export interface ReportSummary {
 
 export type ReportImageStatus = ImageStatus | 'PENDING';
 
-export interface ReportImage {
+export interface ReportImage extends SourceFacts {
   readonly key: string;
   readonly status: ReportImageStatus;
-  readonly width?: number | undefined;
-  readonly height?: number | undefined;
-  readonly format?: string | undefined;
-  readonly bytes?: number | undefined;
   /** The ThumbHash of the source, base64 (as on the row and in the manifest). */
   readonly placeholder?: string | undefined;
   /** `#rrggbb`. */
