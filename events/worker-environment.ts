@@ -1,3 +1,12 @@
+/** Where the images and their rows are: given to the image worker and the audit alike. */
+export const STORAGE_ENV = {
+  /** The only bucket, and key prefix, whose objects the functions process. */
+  uploadsBucket: 'PIXELMILL_UPLOADS_BUCKET',
+  uploadsPrefix: 'PIXELMILL_UPLOADS_PREFIX',
+  renditionsBucket: 'PIXELMILL_RENDITIONS_BUCKET',
+  table: 'PIXELMILL_TABLE',
+} as const;
+
 /**
  * The names of the environment variables the image worker reads at cold start: the contract
  * between whatever deploys the function (infra/cdk) and the function itself (workers/env.ts).
@@ -5,11 +14,7 @@
  * https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
  */
 export const WORKER_ENV = {
-  /** The only bucket, and key prefix, whose objects the worker processes. */
-  uploadsBucket: 'PIXELMILL_UPLOADS_BUCKET',
-  uploadsPrefix: 'PIXELMILL_UPLOADS_PREFIX',
-  renditionsBucket: 'PIXELMILL_RENDITIONS_BUCKET',
-  table: 'PIXELMILL_TABLE',
+  ...STORAGE_ENV,
   maxReceiveCount: 'PIXELMILL_MAX_RECEIVE_COUNT',
   /**
    * The pixelmill config file's JSON (presets, limits). Optional, and so is each key: the built-in
@@ -40,10 +45,7 @@ export const POWERTOOLS_ENV = {
  * it does about gaps. `PIXELMILL_CONFIG` (above) tells it which rendition config's rows count.
  */
 export const AUDIT_ENV = {
-  uploadsBucket: 'PIXELMILL_UPLOADS_BUCKET',
-  uploadsPrefix: 'PIXELMILL_UPLOADS_PREFIX',
-  renditionsBucket: 'PIXELMILL_RENDITIONS_BUCKET',
-  table: 'PIXELMILL_TABLE',
+  ...STORAGE_ENV,
   workQueueUrl: 'PIXELMILL_WORK_QUEUE_URL',
   deadLetterQueueUrl: 'PIXELMILL_DEAD_LETTER_QUEUE_URL',
   /** "true": re-enqueue every gap found (the AuditGaps metric still reports them). */

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { AUDIT_ENV } from '../events/worker-environment.ts';
 import { configHash } from '../lib/config/parse.ts';
 import { createAuditHandler } from './audit-handler.ts';
-import { parseEnvironment } from './env.ts';
+import { parseEnvironment, storageOf } from './env.ts';
 import { readWorkerConfig } from './worker-config.ts';
 
 const schema = z.object({
@@ -35,10 +35,7 @@ const env = parseEnvironment(schema, process.env, 'Audit');
 export const handler = createAuditHandler({
   target: { region: env[AUDIT_ENV.region] },
   resources: {
-    uploadsBucket: env[AUDIT_ENV.uploadsBucket],
-    uploadsPrefix: env[AUDIT_ENV.uploadsPrefix],
-    renditionsBucket: env[AUDIT_ENV.renditionsBucket],
-    table: env[AUDIT_ENV.table],
+    ...storageOf(env),
     workQueueUrl: env[AUDIT_ENV.workQueueUrl],
     deadLetterQueueUrl: env[AUDIT_ENV.deadLetterQueueUrl],
   },

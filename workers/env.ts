@@ -4,7 +4,7 @@
  * with every problem named, instead of becoming `NaN` or `undefined` deep inside a batch.
  */
 import { z } from 'zod';
-import { WORKER_ENV } from '../events/worker-environment.ts';
+import { STORAGE_ENV, WORKER_ENV } from '../events/worker-environment.ts';
 
 export { WORKER_ENV };
 
@@ -57,13 +57,22 @@ export function parseEnvironment<S extends z.ZodType>(
   return parsed.data;
 }
 
+/** The buckets, prefix and table of a parsed environment (worker or audit: STORAGE_ENV). */
+export function storageOf(
+  e: Readonly<Record<(typeof STORAGE_ENV)[keyof typeof STORAGE_ENV], string>>,
+) {
+  return {
+    uploadsBucket: e[STORAGE_ENV.uploadsBucket],
+    uploadsPrefix: e[STORAGE_ENV.uploadsPrefix],
+    renditionsBucket: e[STORAGE_ENV.renditionsBucket],
+    table: e[STORAGE_ENV.table],
+  };
+}
+
 export function readWorkerEnv(env: Readonly<Record<string, string | undefined>>): WorkerEnv {
   const e = parseEnvironment(workerEnvSchema, env, 'Worker');
   return {
-    uploadsBucket: e[WORKER_ENV.uploadsBucket],
-    uploadsPrefix: e[WORKER_ENV.uploadsPrefix],
-    renditionsBucket: e[WORKER_ENV.renditionsBucket],
-    table: e[WORKER_ENV.table],
+    ...storageOf(e),
     maxReceiveCount: e[WORKER_ENV.maxReceiveCount],
     configJson: e[WORKER_ENV.config],
     region: e[WORKER_ENV.region],
