@@ -10,6 +10,7 @@ import { readExifText } from '../../lib/imaging/exif-text.ts';
 import { hammingDistance } from '../../lib/imaging/phash.ts';
 import { type Rendition, renderImage } from '../../lib/imaging/render.ts';
 import {
+  alphaLogo,
   animatedGif,
   CHART_SIZE,
   chartPixels,
@@ -452,25 +453,7 @@ describe('analysis', () => {
 
   it('takes the dominant colour from what is visible, not from transparent pixels', async () => {
     // A teal logo covering a quarter of a transparent canvas (stored as transparent black).
-    const logo = await sharp({
-      create: { width: 400, height: 400, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } },
-    })
-      .composite([
-        {
-          input: {
-            create: {
-              width: 200,
-              height: 200,
-              channels: 4,
-              background: { r: 20, g: 160, b: 150, alpha: 1 },
-            },
-          },
-          left: 100,
-          top: 100,
-        },
-      ])
-      .png()
-      .toBuffer();
+    const logo = await alphaLogo({ r: 20, g: 160, b: 150 });
     const { analysis } = await renderImage(logo, config);
     const [r, g, b] = [1, 3, 5].map((i) =>
       Number.parseInt(analysis.dominantColour.slice(i, i + 2), 16),
