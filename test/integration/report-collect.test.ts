@@ -23,6 +23,9 @@ import type { ProbeInput, ProbeOutput } from '../helpers/report-memory-probe.ts'
 import { doneRow, putRows, type RowSpec, writeRows } from '../helpers/table-rows.ts';
 import { eventually } from '../helpers/temp.ts';
 
+/** A report's options where the test cares for neither title nor thumbnails. */
+const BASE = { title: 't', target: 'l', maxThumbnails: 0 } as const;
+
 describe('report data', () => {
   it('shows every image with its outcome, real thumbnails, reasons, the DLQ and a timeline', async (t) => {
     const env = await startTestCloud(t);
@@ -146,11 +149,9 @@ describe('report data', () => {
 
     // Scoped to a prefix: the one pass over the table (the whole pipeline's sheet is a sample).
     const data = await collectReportData(ctx, {
-      title: 't',
-      target: 'l',
+      ...BASE,
       prefix: 'uploads/',
       maxImages: 25,
-      maxThumbnails: 0,
     });
     const rank = (s: string) => ({ DONE: 0, REJECTED: 1, FAILED: 2 })[s] ?? 3;
     const everything = [...rows].sort(
@@ -166,12 +167,7 @@ describe('report data', () => {
       [35, 60, 20, 10],
     );
     assert.deepEqual([data.summary.failed, data.summary.pending], [10, 20]);
-    const all = await collectReportData(ctx, {
-      title: 't',
-      target: 'l',
-      prefix: 'uploads/',
-      maxThumbnails: 0,
-    });
+    const all = await collectReportData(ctx, { ...BASE, prefix: 'uploads/' });
     assert.deepEqual(
       all.images.map((i) => i.key),
       everything.map((r) => r.key),
@@ -224,11 +220,10 @@ describe('report data', () => {
       ctx.configHash ?? '',
       keys.map((key, i) => ({ key, status: i === 1 ? 'RETRYING' : 'DONE' })),
     );
-    const base = { title: 't', target: 'l', maxThumbnails: 0 } as const;
     const keysOf = (images: readonly { key: string }[]) => images.map((i) => i.key);
 
     const run = await collectReportData(ctx, {
-      ...base,
+      ...BASE,
       prefixes: ['uploads/photos/', 'uploads/one.jpg', 'uploads/photos/deep/'],
       pending: { count: 4, examples: ['uploads/photos/e.jpg', 'uploads/photos/f.jpg'] },
     });
@@ -251,7 +246,7 @@ describe('report data', () => {
     );
 
     const capped = await collectReportData(ctx, {
-      ...base,
+      ...BASE,
       prefixes: ['uploads/photos/'],
       pending: { count: 2, examples: ['uploads/photos/e.jpg', 'uploads/photos/f.jpg'] },
       maxImages: 3,
@@ -264,12 +259,12 @@ describe('report data', () => {
     assert.deepEqual([capped.summary.total, capped.imagesOmitted], [4, 1]);
 
     const narrowed = await collectReportData(ctx, {
-      ...base,
+      ...BASE,
       prefix: 'uploads/photos/deep/',
       prefixes: ['uploads/photos/', 'uploads/one.jpg'],
     });
     assert.deepEqual(keysOf(narrowed.images), ['uploads/photos/deep/b.jpg'], 'both filters');
-    const none = await collectReportData(ctx, { ...base, prefixes: [] });
+    const none = await collectReportData(ctx, { ...BASE, prefixes: [] });
     assert.deepEqual([none.summary.total, none.images.length], [0, 0], 'no inputs, no images');
   });
 
@@ -289,12 +284,7 @@ describe('report data', () => {
       { key: 'uploads/v/2.jpg', status: 'DONE', at: earlier },
     ]);
     // The table's counts are per config; a scoped report reads the rows and keeps the newest.
-    const data = await collectReportData(ctx, {
-      title: 't',
-      target: 'l',
-      prefix: 'uploads/v/',
-      maxThumbnails: 0,
-    });
+    const data = await collectReportData(ctx, { ...BASE, prefix: 'uploads/v/' });
     assert.deepEqual(
       data.images.map((i) => [i.key, i.status]),
       [
