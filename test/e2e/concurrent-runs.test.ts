@@ -15,7 +15,7 @@ import type { Manifest } from '../../lib/run/manifest.ts';
 import { finished, spawnCli } from '../helpers/cli.ts';
 import { startCliStack, stopCli } from '../helpers/cli-stack.ts';
 import { writePhotos } from '../helpers/photo-dirs.ts';
-import { eventually, tempDir } from '../helpers/temp.ts';
+import { eventually, tempStateDir } from '../helpers/temp.ts';
 
 const photos = (dir: string, name: string, count: number, seed: number) =>
   writePhotos(join(dir, name), { count, seed, width: 400, height: 300 });
@@ -38,8 +38,7 @@ describe('pixelmill run, several on one state directory', () => {
   it('two runs started together both finish, each with its own images', {
     timeout: 120_000,
   }, async (t) => {
-    const dir = await tempDir(t, 'two-runs');
-    const state = join(dir, 'state');
+    const { dir, state } = await tempStateDir(t, 'two-runs');
     const a = await photos(dir, 'a', 4, 1);
     const b = await photos(dir, 'b', 4, 50);
     const first = spawnCli(['run', a, '--out', join(dir, 'out-a'), '--state', state, '--json']);
@@ -57,8 +56,7 @@ describe('pixelmill run, several on one state directory', () => {
   it('a run whose cloud stops under it runs the cloud itself and finishes', {
     timeout: 120_000,
   }, async (t) => {
-    const dir = await tempDir(t, 'run-takes-over');
-    const state = join(dir, 'state');
+    const { dir, state } = await tempStateDir(t, 'run-takes-over');
     const input = await photos(dir, 'late', 12, 100);
     const stack = await startCliStack(t, state);
     const { result } = run(t, input, state);

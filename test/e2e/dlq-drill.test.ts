@@ -17,7 +17,7 @@ import { ObjectStore } from '../../lib/aws/object-store.ts';
 import type { PipelineStatus } from '../../lib/ops/status.ts';
 import { cliJson, startCliStack, startCliWorker, stopCli } from '../helpers/cli-stack.ts';
 import { writePhotos } from '../helpers/photo-dirs.ts';
-import { eventually, sleep, tempDir } from '../helpers/temp.ts';
+import { eventually, sleep, tempStateDir } from '../helpers/temp.ts';
 
 const GOOD = 4;
 const BROKEN = 3;
@@ -57,8 +57,7 @@ describe('the DLQ drill', () => {
   it('fails a class of images, lists them, redrives them once fixed, and proves nothing is missing', {
     timeout: 240_000,
   }, async (t) => {
-    const dir = await tempDir(t, 'drill');
-    const state = join(dir, 'state');
+    const { dir, state } = await tempStateDir(t, 'drill');
     const input = join(dir, 'drill');
     const photos = { width: 160, height: 120 };
     await writePhotos(join(input, 'good'), { ...photos, count: GOOD, name: (i) => `g${i}.jpg` });

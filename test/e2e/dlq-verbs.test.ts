@@ -4,15 +4,14 @@
  * --dry-run (delete) or without --yes (purge); images stay FAILED, which the audit still sees.
  */
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { topology } from '../../infra/topology.ts';
 import { Queue } from '../../lib/aws/queue.ts';
-import { photoLike } from '../fixtures/catalogue.ts';
 import { finished, runCli, spawnCli } from '../helpers/cli.ts';
 import { cliJson, startCliStack } from '../helpers/cli-stack.ts';
-import { eventually, tempDir } from '../helpers/temp.ts';
+import { photoRunDir } from '../helpers/photo-dirs.ts';
+import { eventually } from '../helpers/temp.ts';
 
 const FAULTS = {
   rules: [
@@ -47,12 +46,13 @@ describe('dlq delete and purge', () => {
   it('delete one, preview and purge the rest, each recorded on its row', {
     timeout: 180_000,
   }, async (t) => {
-    const dir = await tempDir(t, 'dlq-verbs');
-    const state = join(dir, 'state');
-    const input = join(dir, 'verbs');
-    await mkdir(input);
-    for (let i = 0; i < 2; i++)
-      await writeFile(join(input, `v${i}.jpg`), await photoLike(96, 64, i + 3));
+    const { dir, state, input } = await photoRunDir(t, 'dlq-verbs', 'verbs', {
+      count: 2,
+      width: 96,
+      height: 64,
+      seed: 3,
+      name: (i) => `v${i}.jpg`,
+    });
     const stack = await startCliStack(t, state);
     const run = await finished(
       spawnCli(['run', input, '--out', join(dir, 'out'), '--state', state], {

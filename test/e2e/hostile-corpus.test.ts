@@ -21,7 +21,7 @@ import { ImageRejectedError } from '../../lib/imaging/errors.ts';
 import { renderImage } from '../../lib/imaging/render.ts';
 import { runManifest } from '../helpers/cli.ts';
 import { corpusMissing, corpusPath, hostileManifest } from '../helpers/corpus.ts';
-import { tempDir } from '../helpers/temp.ts';
+import { tempStateDir } from '../helpers/temp.ts';
 
 const skip = corpusMissing('hostile', 'manifest.tsv');
 
@@ -43,8 +43,7 @@ describe('the hostile corpus', { skip }, () => {
   it('ends every image file as its manifest says, rejections on the first attempt', {
     timeout: 300_000,
   }, async (t) => {
-    const dir = await tempDir(t, 'hostile');
-    const state = join(dir, 'state');
+    const { dir, state } = await tempStateDir(t, 'hostile');
     const manifest = await runManifest(corpusPath('hostile'), join(dir, 'out'), state);
     assert.equal(
       manifest.summary.failed + manifest.summary.pending,

@@ -26,7 +26,7 @@ import { type ChaosImage, chaosImages } from '../chaos/images.ts';
 import { writeTar, writeZip } from '../fixtures/archives.ts';
 import { finished, spawnCli } from '../helpers/cli.ts';
 import { type CliStack, startCliStack, startCliWorker } from '../helpers/cli-stack.ts';
-import { eventually, filesUnder, tempDir } from '../helpers/temp.ts';
+import { eventually, filesUnder, tempStateDir } from '../helpers/temp.ts';
 
 const FULL = process.env.PIXELMILL_INGEST === 'full';
 const ENTRIES = 10_000;
@@ -78,8 +78,7 @@ describe('pixelmill ingest: archives', () => {
   it(`streams a ${ENTRIES.toLocaleString('en-US')}-entry zip and tar.gz in flat memory, writing only the checkpoint`, {
     timeout: FULL ? 1_800_000 : 600_000,
   }, async (t) => {
-    const dir = await tempDir(t, 'ingest-big');
-    const state = join(dir, 'state');
+    const { dir, state } = await tempStateDir(t, 'ingest-big');
     const cwd = join(dir, 'cwd');
     const tmp = join(dir, 'tmp');
     await mkdir(cwd);
@@ -139,8 +138,7 @@ describe('pixelmill ingest: archives', () => {
   it('after Ctrl-C halfway, --resume uploads only the rest, and every image ends DONE', {
     timeout: FULL ? 1_800_000 : 300_000,
   }, async (t) => {
-    const dir = await tempDir(t, 'ingest-resume');
-    const state = join(dir, 'state');
+    const { dir, state } = await tempStateDir(t, 'ingest-resume');
     const images = await chaosImages(RESUMED, 20_000);
     const zip = await zipOf(join(dir, 'backlog.zip'), images);
     const stack = await startCliStack(t, state);

@@ -5,15 +5,15 @@
  * images within seconds of their leases — not after the queue's 12-minute visibility timeout.
  */
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { isVersionRow } from '../../events/image-row.ts';
 import { topology } from '../../infra/topology.ts';
 import { ImageTable } from '../../lib/aws/image-table.ts';
-import { photoLike } from '../fixtures/catalogue.ts';
 import { cliJson, startCliStack, startCliWorker } from '../helpers/cli-stack.ts';
-import { eventually, tempDir } from '../helpers/temp.ts';
+import { photoRunDir } from '../helpers/photo-dirs.ts';
+import { eventually } from '../helpers/temp.ts';
 
 const IMAGES = 12;
 
@@ -21,12 +21,11 @@ describe('a killed worker', () => {
   it('has its images finished by another worker within 60 s, which had a share all along', {
     timeout: 180_000,
   }, async (t) => {
-    const dir = await tempDir(t, 'killed');
-    const state = join(dir, 'state');
-    const input = join(dir, 'backlog');
-    await mkdir(input, { recursive: true });
-    for (let i = 0; i < IMAGES; i++)
-      await writeFile(join(input, `p${i}.jpg`), await photoLike(640, 480, i + 1));
+    const { state, input } = await photoRunDir(t, 'killed', 'backlog', {
+      count: IMAGES,
+      width: 640,
+      height: 480,
+    });
     const stack = await startCliStack(t, state);
     const table = new ImageTable(stack.clients.dynamo, topology.table);
     const rows = async () => {

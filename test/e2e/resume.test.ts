@@ -5,7 +5,7 @@
  * per image).
  */
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { type ImageRow, isVersionRow } from '../../events/image-row.ts';
@@ -15,9 +15,9 @@ import { createAwsClients } from '../../lib/aws/clients.ts';
 import { ImageTable } from '../../lib/aws/image-table.ts';
 import { ObjectStore } from '../../lib/aws/object-store.ts';
 import type { Manifest } from '../../lib/run/manifest.ts';
-import { photoLike } from '../fixtures/catalogue.ts';
 import { finished, spawnCli } from '../helpers/cli.ts';
-import { eventually, tempDir } from '../helpers/temp.ts';
+import { photoRunDir } from '../helpers/photo-dirs.ts';
+import { eventually } from '../helpers/temp.ts';
 
 const IMAGES = 24;
 
@@ -44,17 +44,13 @@ describe('resuming an interrupted run', () => {
   it('finishes every image after kill -9, with no second result for any', {
     timeout: 180_000,
   }, async (t) => {
-    const dir = await tempDir(t, 'resume');
-    const input = join(dir, 'photos');
-    const state = join(dir, 'state');
+    const { dir, state, input } = await photoRunDir(t, 'resume', 'photos', {
+      count: IMAGES,
+      width: 1800,
+      height: 1200,
+      name: (i) => `photo-${String(i).padStart(2, '0')}.jpg`,
+    });
     const out = join(dir, 'out');
-    await mkdir(input);
-    for (let i = 0; i < IMAGES; i++) {
-      await writeFile(
-        join(input, `photo-${String(i).padStart(2, '0')}.jpg`),
-        await photoLike(1800, 1200, i + 1),
-      );
-    }
     const args = ['run', input, '--out', out, '--state', state, '--concurrency', '1'];
 
     const first = spawnCli(args);

@@ -20,7 +20,7 @@ import {
   stopCli,
 } from '../helpers/cli-stack.ts';
 import { writePhotos } from '../helpers/photo-dirs.ts';
-import { eventually, tempDir } from '../helpers/temp.ts';
+import { eventually, tempStateDir } from '../helpers/temp.ts';
 
 async function doneCount(stack: CliStack): Promise<number> {
   let n = 0;
@@ -36,8 +36,7 @@ describe('stack up restarted under a running worker', () => {
   it('keeps its port, and the worker says it lost the cloud, waits, and goes on', {
     timeout: 180_000,
   }, async (t) => {
-    const dir = await tempDir(t, 'restart');
-    const state = join(dir, 'state');
+    const { dir, state } = await tempStateDir(t, 'restart');
     const first = await writeBatch(dir, 'first', 10, 1);
     const second = await writeBatch(dir, 'second', 3, 100);
     const third = await writeBatch(dir, 'third', 3, 200);

@@ -13,14 +13,13 @@ import { describe, it } from 'node:test';
 import type { PipelineStatus } from '../../lib/ops/status.ts';
 import { runCli } from '../helpers/cli.ts';
 import { startCliStack, stopCli } from '../helpers/cli-stack.ts';
-import { tempDir } from '../helpers/temp.ts';
+import { tempStateDir } from '../helpers/temp.ts';
 
 describe('a stale cloud.json', () => {
   it('naming a live process that is not the cloud is taken over', {
     timeout: 120_000,
   }, async (t) => {
-    const dir = await tempDir(t, 'stale');
-    const state = join(dir, 'state');
+    const { state } = await tempStateDir(t, 'stale');
     // A state directory a cloud has run on.
     const first = await startCliStack(t, state);
     await stopCli(first.process);

@@ -6,12 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { PipelineStatus } from '../../lib/ops/status.ts';
-import { photoLike } from '../fixtures/catalogue.ts';
 import { runCli } from '../helpers/cli.ts';
+import { photoRunDir } from '../helpers/photo-dirs.ts';
 import { tempDir } from '../helpers/temp.ts';
 
 describe('the state directory', () => {
@@ -44,12 +44,11 @@ describe('the state directory', () => {
   it('remembers the config it was run with, for the operator commands', {
     timeout: 120_000,
   }, async (t) => {
-    const dir = await tempDir(t, 'state-config');
-    const state = join(dir, 'state');
-    const input = join(dir, 'in');
-    await mkdir(input);
-    for (let i = 0; i < 2; i++)
-      await writeFile(join(input, `p${i}.jpg`), await photoLike(200, 150, i + 1));
+    const { dir, state, input } = await photoRunDir(t, 'state-config', 'in', {
+      count: 2,
+      width: 200,
+      height: 150,
+    });
     const config = join(dir, 'thumbs.json');
     await writeFile(
       config,

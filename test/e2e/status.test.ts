@@ -5,17 +5,15 @@
  * reads while a worker runs.
  */
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { type ImageRow, isVersionRow } from '../../events/image-row.ts';
 import { topology } from '../../infra/topology.ts';
 import { ImageTable } from '../../lib/aws/image-table.ts';
 import { Queue } from '../../lib/aws/queue.ts';
 import type { PipelineStatus } from '../../lib/ops/status.ts';
-import { photoLike } from '../fixtures/catalogue.ts';
 import { cliJson, startCliStack, startCliWorker, stopCli } from '../helpers/cli-stack.ts';
-import { eventually, tempDir } from '../helpers/temp.ts';
+import { photoRunDir } from '../helpers/photo-dirs.ts';
+import { eventually } from '../helpers/temp.ts';
 
 const IMAGES = 24;
 
@@ -23,12 +21,11 @@ describe('pixelmill status', () => {
   it('reports what the queues and the table hold, before, during and after a run', {
     timeout: 180_000,
   }, async (t) => {
-    const dir = await tempDir(t, 'status');
-    const state = join(dir, 'state');
-    const input = join(dir, 'batch');
-    await mkdir(input, { recursive: true });
-    for (let i = 0; i < IMAGES; i++)
-      await writeFile(join(input, `p${i}.jpg`), await photoLike(640, 480, i + 1));
+    const { state, input } = await photoRunDir(t, 'status', 'batch', {
+      count: IMAGES,
+      width: 640,
+      height: 480,
+    });
     const stack = await startCliStack(t, state);
     const work = await Queue.byName(stack.clients.sqs, topology.workQueue);
     const dlq = await Queue.byName(stack.clients.sqs, topology.deadLetterQueue);

@@ -2,7 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { photoLike } from '../fixtures/catalogue.ts';
-import { tempDir } from './temp.ts';
+import { tempStateDir } from './temp.ts';
 
 export interface PhotoBatch {
   readonly count: number;
@@ -30,6 +30,6 @@ export async function photoRunDir(
   input: string,
   batch: PhotoBatch,
 ): Promise<{ dir: string; state: string; input: string }> {
-  const dir = await tempDir(t, prefix);
-  return { dir, state: join(dir, 'state'), input: await writePhotos(join(dir, input), batch) };
+  const { dir, state } = await tempStateDir(t, prefix);
+  return { dir, state, input: await writePhotos(join(dir, input), batch) };
 }

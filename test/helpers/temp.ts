@@ -12,6 +12,15 @@ export async function tempDir(
   return dir;
 }
 
+/** A fresh temporary directory and the `--state` path in it (made by the command that uses it). */
+export async function tempStateDir(
+  t: { after: (fn: () => Promise<void>) => void },
+  prefix: string,
+): Promise<{ dir: string; state: string }> {
+  const dir = await tempDir(t, prefix);
+  return { dir, state: join(dir, 'state') };
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
