@@ -80,17 +80,13 @@ export function renditionsOf(key: string): RenditionRecord[] {
   );
 }
 
-/** Writes one row per spec, `concurrency` at a time. */
-export async function writeRows(
-  table: ImageTable,
-  bucket: string,
-  configHash: string,
-  specs: readonly RowSpec[],
-  concurrency = 8,
-): Promise<void> {
-  // The table's counts follow, as a worker's batch would write them at its end.
-  await writeRowsUncounted(table, bucket, configHash, specs, concurrency);
-  await table.flushCounts();
+/**
+ * Writes one row per spec, `concurrency` at a time (as writeRowsUncounted), then the table's
+ * counts follow, as a worker's batch would write them at its end.
+ */
+export async function writeRows(...args: Parameters<typeof writeRowsUncounted>): Promise<void> {
+  await writeRowsUncounted(...args);
+  await args[0].flushCounts();
 }
 
 /**
