@@ -53,6 +53,15 @@ function shapeOf(error: unknown): SdkErrorShape {
 const NOT_FOUND = new Set(['NoSuchKey', 'NotFound', 'NoSuchVersion', 'PreconditionFailed']);
 
 /** Wraps any error thrown by an SDK call into the adapter's taxonomy. */
+/** Runs one adapter operation, turning whatever it throws into the adapter's error (above). */
+export async function adapted<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw toAdapterError(operation, error);
+  }
+}
+
 export function toAdapterError(operation: string, error: unknown): AwsAdapterError {
   if (error instanceof AwsAdapterError) return error;
   const shape = shapeOf(error);

@@ -12,7 +12,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { AwsAdapterError, toAdapterError } from './errors.ts';
+import { AwsAdapterError, adapted, toAdapterError } from './errors.ts';
 import { DEFAULT_PART_SIZE, md5, unquoteEtag } from './etag.ts';
 import { PartReader, uploadParts } from './multipart-upload.ts';
 
@@ -68,7 +68,7 @@ export class ObjectStore {
     signal?: AbortSignal,
   ): Promise<{ bytes: Buffer; contentType?: string | undefined }> {
     const operation = `GetObject s3://${location.bucket}/${location.key}`;
-    try {
+    return adapted(operation, async () => {
       const response = await this.#s3.send(
         new GetObjectCommand({
           Bucket: location.bucket,
@@ -89,9 +89,7 @@ export class ObjectStore {
         bytes: Buffer.from(bytes?.buffer ?? new ArrayBuffer(0), bytes?.byteOffset, bytes?.length),
         contentType: response.ContentType,
       };
-    } catch (error) {
-      throw toAdapterError(operation, error);
-    }
+    });
   }
 
   /**
@@ -100,13 +98,11 @@ export class ObjectStore {
    */
   async getStream(bucket: string, key: string): Promise<Readable> {
     const operation = `GetObject s3://${bucket}/${key}`;
-    try {
+    return adapted(operation, async () => {
       const response = await this.#s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       // In Node.js the SDK's body is an http.IncomingMessage (a Readable).
       return response.Body as Readable;
-    } catch (error) {
-      throw toAdapterError(operation, error);
-    }
+    });
   }
 
   /** The object (or its version `versionId`); undefined when there is none. */
@@ -133,9 +129,9 @@ export class ObjectStore {
         contentType: r.ContentType,
       };
     } catch (error) {
-      const adapted = toAdapterError(`HeadObject s3://${bucket}/${key}`, error);
-      if (adapted.name === 'ObjectNotFoundError') return undefined;
-      throw adapted;
+      const failure = toAdapterError(`HeadObject s3://${bucket}/${key}`, error);
+      if (failure.name === 'ObjectNotFoundError') return undefined;
+      throw failure;
     }
   }
 
@@ -150,7 +146,7 @@ export class ObjectStore {
       signal?: AbortSignal | undefined;
     } = {},
   ): Promise<{ etag: string; versionId?: string | undefined }> {
-    try {
+    return adapted(`PutObject s3://${bucket}/${key}`, async () => {
       const r = await this.#s3.send(
         new PutObjectCommand({
           Bucket: bucket,
@@ -163,9 +159,7 @@ export class ObjectStore {
         { abortSignal: options.signal },
       );
       return { etag: unquoteEtag(r.ETag), versionId: r.VersionId };
-    } catch (error) {
-      throw toAdapterError(`PutObject s3://${bucket}/${key}`, error);
-    }
+    });
   }
 
   /**

@@ -12,7 +12,7 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { toAdapterError } from './errors.ts';
+import { adapted, toAdapterError } from './errors.ts';
 
 export interface ReceivedMessage {
   readonly messageId: string;
@@ -94,16 +94,14 @@ export class Queue {
 
   /** Finds a queue by name, as a deployed function would from its configuration. */
   static async byName(sqs: SQSClient, name: string): Promise<Queue> {
-    try {
+    return adapted(`GetQueueUrl ${name}`, async () => {
       const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
       if (!QueueUrl) throw new Error(`no URL returned for ${name}`);
       const attrs = await sqs.send(
         new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
       );
       return new Queue(sqs, QueueUrl, attrs.Attributes?.QueueArn ?? '');
-    } catch (error) {
-      throw toAdapterError(`GetQueueUrl ${name}`, error);
-    }
+    });
   }
 
   /** Creates the queue if missing (attributes are applied on creation). */
@@ -128,7 +126,7 @@ export class Queue {
     body: string,
     options: { delaySeconds?: number; attributes?: Readonly<Record<string, string>> } = {},
   ): Promise<string> {
-    try {
+    return adapted(`SendMessage ${this.url}`, async () => {
       const r = await this.#sqs.send(
         new SendMessageCommand({
           QueueUrl: this.url,
@@ -147,15 +145,13 @@ export class Queue {
         }),
       );
       return r.MessageId ?? '';
-    } catch (error) {
-      throw toAdapterError(`SendMessage ${this.url}`, error);
-    }
+    });
   }
 
   /** Sends up to 10 bodies; returns the indexes that failed. */
   async sendBatch(bodies: readonly string[]): Promise<number[]> {
     if (bodies.length === 0) return [];
-    try {
+    return adapted(`SendMessageBatch ${this.url}`, async () => {
       const r = await this.#sqs.send(
         new SendMessageBatchCommand({
           QueueUrl: this.url,
@@ -163,9 +159,7 @@ export class Queue {
         }),
       );
       return (r.Failed ?? []).map((f) => Number(f.Id));
-    } catch (error) {
-      throw toAdapterError(`SendMessageBatch ${this.url}`, error);
-    }
+    });
   }
 
   async receive(options: {
@@ -174,7 +168,7 @@ export class Queue {
     visibilityTimeout?: number;
     signal?: AbortSignal;
   }): Promise<ReceivedMessage[]> {
-    try {
+    return adapted(`ReceiveMessage ${this.url}`, async () => {
       const r = await this.#sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: this.url,
@@ -187,15 +181,13 @@ export class Queue {
         options.signal ? { abortSignal: options.signal } : {},
       );
       return (r.Messages ?? []).map(toReceived).filter((m) => m !== undefined);
-    } catch (error) {
-      throw toAdapterError(`ReceiveMessage ${this.url}`, error);
-    }
+    });
   }
 
   /** Deletes up to 10 messages; returns the receipt handles that failed. */
   async deleteBatch(receiptHandles: readonly string[]): Promise<string[]> {
     if (receiptHandles.length === 0) return [];
-    try {
+    return adapted(`DeleteMessageBatch ${this.url}`, async () => {
       const r = await this.#sqs.send(
         new DeleteMessageBatchCommand({
           QueueUrl: this.url,
@@ -203,9 +195,7 @@ export class Queue {
         }),
       );
       return (r.Failed ?? []).map((f) => receiptHandles[Number(f.Id)] ?? '');
-    } catch (error) {
-      throw toAdapterError(`DeleteMessageBatch ${this.url}`, error);
-    }
+    });
   }
 
   /**
@@ -213,7 +203,7 @@ export class Queue {
    * persistence on, fauxqs 2.4.1 loses such a message until restart (see DESIGN.md).
    */
   async changeVisibility(receiptHandle: string, seconds: number): Promise<void> {
-    try {
+    return adapted(`ChangeMessageVisibility ${this.url}`, async () => {
       await this.#sqs.send(
         new ChangeMessageVisibilityCommand({
           QueueUrl: this.url,
@@ -221,14 +211,12 @@ export class Queue {
           VisibilityTimeout: seconds,
         }),
       );
-    } catch (error) {
-      throw toAdapterError(`ChangeMessageVisibility ${this.url}`, error);
-    }
+    });
   }
 
   /** The queue's visibility timeout and redrive policy (where failed messages go). */
   async settings(): Promise<QueueSettings> {
-    try {
+    return adapted(`GetQueueAttributes ${this.url}`, async () => {
       const r = await this.#sqs.send(
         new GetQueueAttributesCommand({
           QueueUrl: this.url,
@@ -249,23 +237,19 @@ export class Queue {
           ? { maxReceiveCount: Number(policy.maxReceiveCount) }
           : {}),
       };
-    } catch (error) {
-      throw toAdapterError(`GetQueueAttributes ${this.url}`, error);
-    }
+    });
   }
 
   async setAttributes(attributes: Record<string, string>): Promise<void> {
-    try {
+    return adapted(`SetQueueAttributes ${this.url}`, async () => {
       await this.#sqs.send(
         new SetQueueAttributesCommand({ QueueUrl: this.url, Attributes: attributes }),
       );
-    } catch (error) {
-      throw toAdapterError(`SetQueueAttributes ${this.url}`, error);
-    }
+    });
   }
 
   async depth(): Promise<QueueDepth> {
-    try {
+    return adapted(`GetQueueAttributes ${this.url}`, async () => {
       const r = await this.#sqs.send(
         new GetQueueAttributesCommand({
           QueueUrl: this.url,
@@ -282,8 +266,6 @@ export class Queue {
         inFlight: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
         delayed: Number(a.ApproximateNumberOfMessagesDelayed ?? 0),
       };
-    } catch (error) {
-      throw toAdapterError(`GetQueueAttributes ${this.url}`, error);
-    }
+    });
   }
 }
