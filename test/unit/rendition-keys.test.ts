@@ -10,6 +10,7 @@ import type { OutputFormat } from '../../events/config/schema.ts';
 import { defaultConfig, presetHash } from '../../lib/config/parse.ts';
 import { fileExtensions } from '../../lib/imaging/encode.ts';
 import { isUnsafeKeyPrefix, renditionKey } from '../../lib/pipeline/rendition-keys.ts';
+import { DOT_SEGMENT_KEYS } from '../fixtures/dot-segment-keys.ts';
 
 const config = defaultConfig();
 const preset = config.presets[0];
@@ -44,13 +45,7 @@ const safe = [
 
 const unsafe = [
   `uploads/${'../'.repeat(12)}tmp/x.jpg`,
-  'uploads/a/../b.jpg',
-  'uploads/./b.jpg',
-  'uploads//b.jpg',
-  '/uploads/b.jpg',
-  'uploads/b.jpg/',
-  'uploads/..',
-  'uploads/.',
+  ...DOT_SEGMENT_KEYS,
   '..',
   '',
   'uploads/back\\slash.jpg',
