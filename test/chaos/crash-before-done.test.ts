@@ -23,14 +23,7 @@ import {
   snapshot,
   uploadChaosImages,
 } from './harness.ts';
-import {
-  killAllOnExit,
-  readLog,
-  spawnWorker,
-  stopWorkers,
-  WHOLE_BATCH_RETRY,
-  type WorkerProcess,
-} from './worker-processes.ts';
+import { stopCleanly, stopWorkers, WorkerFleet } from './worker-processes.ts';
 
 const CRASHES = chaosSize(10, 50);
 /** A crashing worker takes a batch of up to 10 messages with it. */
@@ -47,16 +40,14 @@ describe('chaos: crash between the last rendition write and the DONE write', () 
   }, async (t) => {
     const env = await startTestCloud(t, { visibilityTimeoutSeconds: VISIBILITY_SECONDS });
     const expected = await uploadChaosImages(env, 'crash', IMAGES);
-    const all: WorkerProcess[] = [];
-    killAllOnExit(t, () => all);
+    const fleet = new WorkerFleet(t, env.stateDir);
 
     const phaseStarted = Date.now();
     let crashes = 0;
     while (crashes < CRASHES) {
       const wave = Array.from({ length: Math.min(WAVE, CRASHES - crashes) }, () =>
-        spawnWorker(env.stateDir, { concurrency: 1, faults: { crashBeforeDoneRate: 1 } }),
+        fleet.spawn({ concurrency: 1, faults: { crashBeforeDoneRate: 1 } }),
       );
-      all.push(...wave);
       const timer = sleep(WAVE_TIMEOUT_MS).then(() => stopWorkers(wave));
       const exits = await Promise.race([Promise.all(wave.map((w) => w.exited)), timer]);
       for (const exit of exits) {
@@ -83,11 +74,7 @@ describe('chaos: crash between the last rendition write and the DONE write', () 
       assert.ok(atCrashPoint >= crashes, `${atCrashPoint} images at the crash point`);
     }
 
-    const healthy = [
-      spawnWorker(env.stateDir, { concurrency: 2 }),
-      spawnWorker(env.stateDir, { concurrency: 2 }),
-    ];
-    all.push(...healthy);
+    const healthy = [fleet.spawn({ concurrency: 2 }), fleet.spawn({ concurrency: 2 })];
     await settleAndJudge(
       t,
       env,
@@ -99,12 +86,6 @@ describe('chaos: crash between the last rendition write and the DONE write', () 
       },
       chaosSize(150_000, 480_000),
     );
-    for (const exit of await stopWorkers(healthy)) assert.equal(exit.code, 0, exit.stderr);
-    const log = await readLog(env.stateDir);
-    assert.equal(
-      log.filter((l) => l.message === WHOLE_BATCH_RETRY).length,
-      0,
-      'no whole-batch retry',
-    );
+    await stopCleanly(healthy, env.stateDir);
   });
 });

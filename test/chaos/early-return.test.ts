@@ -15,7 +15,7 @@ import { startTestCloud } from '../helpers/local-cloud.ts';
 import { eventually } from '../helpers/temp.ts';
 import { type ExpectedVersion, expectNothingLostOrDoubled, snapshot } from './harness.ts';
 import { chaosImage } from './images.ts';
-import { killAllOnExit, spawnWorker, stopWorkers, type WorkerProcess } from './worker-processes.ts';
+import { stopWorkers, WorkerFleet } from './worker-processes.ts';
 
 describe('chaos: a message back before its own lease lapses', () => {
   it('two crashes before DONE on one image, the message back within the lease: not lost', {
@@ -25,21 +25,18 @@ describe('chaos: a message back before its own lease lapses', () => {
     const image = await chaosImage(0);
     const key = `uploads/early-return/${image.name}`;
     const expected: ExpectedVersion[] = [{ key, version: image.etag, status: 'DONE' }];
-    const all: WorkerProcess[] = [];
-    killAllOnExit(t, () => all);
+    const fleet = new WorkerFleet(t, env.stateDir);
     await env.store.put(env.cloud.topology.uploadsBucket, key, image.body);
 
     // Each crashing worker dies at the first image it brings to the brink of DONE.
     let crashes = 0;
     while (crashes < 2) {
-      const crashing = spawnWorker(env.stateDir, { faults: { crashBeforeDoneRate: 1 } });
-      all.push(crashing);
+      const crashing = fleet.spawn({ faults: { crashBeforeDoneRate: 1 } });
       const exit = await crashing.exited;
       assert.equal(exit.signal, 'SIGKILL', exit.stderr);
       crashes++;
     }
-    const healthy = spawnWorker(env.stateDir);
-    all.push(healthy);
+    const healthy = fleet.spawn();
     await eventually(
       'the image DONE, or its message gone',
       async () => {

@@ -18,14 +18,7 @@ import { sleep, tempDir } from '../helpers/temp.ts';
 import { CHAOS_FULL, chaosSize, type ExpectedVersion, settleAndJudge } from './harness.ts';
 import { chaosImages, writeImages } from './images.ts';
 import { chaosSeed, seededRandom } from './random.ts';
-import {
-  killAllOnExit,
-  readLog,
-  spawnWorker,
-  stopWorkers,
-  WHOLE_BATCH_RETRY,
-  type WorkerProcess,
-} from './worker-processes.ts';
+import { stopCleanly, WorkerFleet, type WorkerProcess } from './worker-processes.ts';
 
 const IMAGES = chaosSize(60, 500);
 const KILLS = chaosSize(3, 12);
@@ -52,13 +45,8 @@ describe('chaos: kill -9 of worker processes', () => {
     await writeImages(input, images);
 
     const workers: WorkerProcess[] = [];
-    const all: WorkerProcess[] = [];
-    killAllOnExit(t, () => all);
-    const start = () => {
-      const w = spawnWorker(env.stateDir, { concurrency: 2 });
-      all.push(w);
-      return w;
-    };
+    const fleet = new WorkerFleet(t, env.stateDir);
+    const start = () => fleet.spawn({ concurrency: 2 });
     for (let i = 0; i < WORKERS; i++) workers.push(start());
     const ingest = finished(spawnCli(['ingest', input, '--state', env.stateDir, '--json']));
 
@@ -101,7 +89,7 @@ describe('chaos: kill -9 of worker processes', () => {
       {
         scenario: 'kill -9',
         faults: kills,
-        faultDetail: `kill -9 of a worker process, ${all.length} processes in all`,
+        faultDetail: `kill -9 of a worker process, ${fleet.size} processes in all`,
         expected,
       },
       CHAOS_FULL ? 480_000 : 150_000,
@@ -109,13 +97,6 @@ describe('chaos: kill -9 of worker processes', () => {
     const takenOver = state.versionRows.filter((r) => r.attempts > 1).length;
     t.diagnostic(`${takenOver} images taken over from a killed worker's claim`);
 
-    const exits = await stopWorkers(workers);
-    for (const exit of exits) assert.equal(exit.code, 0, exit.stderr);
-    const log = await readLog(env.stateDir);
-    assert.equal(
-      log.filter((l) => l.message === WHOLE_BATCH_RETRY).length,
-      0,
-      'no whole-batch retry',
-    );
+    await stopCleanly(workers, env.stateDir);
   });
 });

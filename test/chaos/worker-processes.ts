@@ -4,6 +4,7 @@
  * flight is left exactly as a dead Lambda leaves it. Faults reach them through the test-only
  * PIXELMILL_FAULTS variable (cli/test-faults.ts).
  */
+import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -83,8 +84,27 @@ export async function stopWorkers(workers: readonly WorkerProcess[]): Promise<Wo
   return Promise.all(workers.map((w) => w.exited));
 }
 
+/** The workers a test spawns: every one is killed when the test ends, whatever happened in it. */
+export class WorkerFleet {
+  readonly #stateDir: string;
+  readonly #all: WorkerProcess[] = [];
+  constructor(t: { after: (fn: () => Promise<void>) => void }, stateDir: string) {
+    this.#stateDir = stateDir;
+    killAllOnExit(t, () => this.#all);
+  }
+  spawn(options: Parameters<typeof spawnWorker>[1] = {}): WorkerProcess {
+    const worker = spawnWorker(this.#stateDir, options);
+    this.#all.push(worker);
+    return worker;
+  }
+  /** How many were spawned. */
+  get size(): number {
+    return this.#all.length;
+  }
+}
+
 /** Makes sure no worker outlives its test, whatever happened in it. */
-export function killAllOnExit(
+function killAllOnExit(
   t: { after: (fn: () => Promise<void>) => void },
   workers: () => readonly WorkerProcess[],
 ): void {
@@ -119,3 +139,20 @@ export async function readLog(stateDir: string): Promise<LogLine[]> {
 
 /** The event-source mapping's line for a whole-batch failure (infra/local/event-source.ts). */
 export const WHOLE_BATCH_RETRY = 'invocation failed; the whole batch will be retried';
+
+/**
+ * Stops the workers a scenario left running: each must exit 0, and no batch may have failed as a
+ * whole (a killed worker's records are taken over one by one, never by retrying its batch).
+ */
+export async function stopCleanly(
+  workers: readonly WorkerProcess[],
+  stateDir: string,
+): Promise<void> {
+  for (const exit of await stopWorkers(workers)) assert.equal(exit.code, 0, exit.stderr);
+  const log = await readLog(stateDir);
+  assert.equal(
+    log.filter((l) => l.message === WHOLE_BATCH_RETRY).length,
+    0,
+    'no whole-batch retry',
+  );
+}
