@@ -12,7 +12,13 @@ import { enqueueReprocess } from '../../lib/ops/reprocess-enqueue.ts';
 import { planReprocess, type ReprocessPlan } from '../../lib/ops/reprocess-plan.ts';
 import { type PruneReport, pruneReprocessed } from '../../lib/ops/reprocess-prune.ts';
 import { readWorkerConfig } from '../../workers/worker-config.ts';
-import { parseCommandArgs, positiveInt } from '../args.ts';
+import {
+  helpOption,
+  type OptionSpec,
+  optionsHelp,
+  parseCommandArgs,
+  positiveInt,
+} from '../args.ts';
 import { listenForInterrupt } from '../interrupt.ts';
 import { prefixWarning, selectedKeyPrefix } from '../key-prefix.ts';
 import { openLogFile } from '../log-file.ts';
@@ -21,6 +27,50 @@ import { planText, pruneText } from '../reprocess-text.ts';
 import { rememberConfig } from '../state-config.ts';
 import { type ResolvedTarget, resolveTarget, targetOptionSpec } from '../target.ts';
 import { startWorkers } from '../workers.ts';
+
+const { config: _anyConfig, ...where } = targetOptionSpec;
+
+export const options = {
+  prefix: {
+    type: 'string',
+    value: 'P',
+    help: [
+      'only keys starting with <uploads prefix>P (what ingest --prefix P wrote,',
+      'or --prefix photos/ for `run ./photos`)',
+    ],
+  },
+  config: {
+    type: 'string',
+    value: 'FILE',
+    help: [
+      "the config to bring the archive up to (default: locally the state's",
+      'config; on a stack the deployed one)',
+    ],
+  },
+  rate: { type: 'string', value: 'N', help: 'work items queued per second (default 50)' },
+  'dry-run': {
+    type: 'boolean',
+    default: false,
+    help: 'print the plan (and with --prune what would be deleted); change nothing',
+  },
+  prune: {
+    type: 'boolean',
+    default: false,
+    help: 'after the work, delete renditions and rows of other configs',
+  },
+  concurrency: {
+    type: 'string',
+    value: 'N',
+    help: `locally, batches the worker runs at once (default: ${availableParallelism()}, the CPU cores)`,
+  },
+  json: {
+    type: 'boolean',
+    default: false,
+    help: 'machine-readable: plan, enqueued, after (the plan again), prune',
+  },
+  ...where,
+  help: helpOption,
+} as const satisfies OptionSpec;
 
 export const help = `Usage: pixelmill reprocess [--prefix P] [--config FILE] [--rate N] [--dry-run] [--prune] [--json]
                           [--state DIR | --stack NAME [--region R]] [--concurrency N]
@@ -50,22 +100,7 @@ rows of other configs list (old preset hashes) and those rows (a row whose rendi
 would be a false DONE to the audit), and rebuilds the table's counts; versions not up to date are
 left whole. With --dry-run it prints what would be deleted.
 
-Options:
-  --prefix P         only keys starting with <uploads prefix>P (what ingest --prefix P wrote,
-                     or --prefix photos/ for \`run ./photos\`)
-  --config FILE      the config to bring the archive up to (default: locally the state's
-                     config; on a stack the deployed one)
-  --rate N           work items queued per second (default 50)
-  --dry-run          print the plan (and with --prune what would be deleted); change nothing
-  --prune            after the work, delete renditions and rows of other configs
-  --concurrency N    locally, batches the worker runs at once (default: ${availableParallelism()}, the CPU cores)
-  --json             machine-readable: plan, enqueued, after (the plan again), prune
-Where:
-  --state DIR        the local cloud's state (default ${DEFAULT_STATE_DIR}); it must exist
-  --stack NAME       a deployed stack instead; AWS credentials and region as for the AWS CLI
-  --region REGION    with --stack
-  -h, --help
-
+${optionsHelp(options)}
 Exit status: 0 done (locally: every version under the prefix up to date; on a stack: queued),
 1 some not up to date after the work (locally), 2 usage error (a --config a stack does not run
 included), 130 interrupted (what was queued stays queued).
@@ -122,20 +157,7 @@ async function drained(
 }
 
 export async function run(argv: readonly string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, {
-    ...targetOptionSpec,
-    prefix: { type: 'string' },
-    rate: { type: 'string' },
-    concurrency: { type: 'string' },
-    'dry-run': { type: 'boolean', default: false },
-    prune: { type: 'boolean', default: false },
-    json: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  });
-  if (values.help) {
-    await writeOut(help);
-    return 0;
-  }
+  const { values } = parseCommandArgs(argv, options);
   const rate = positiveInt('rate', values.rate, 50);
   const concurrency = positiveInt('concurrency', values.concurrency, availableParallelism());
   const dryRun = values['dry-run'];
