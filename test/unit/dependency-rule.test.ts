@@ -75,7 +75,8 @@ function libModuleOf(path: string): string | undefined {
 const operatorJobs: Record<string, readonly string[]> = {
   ops: ['aws', 'config', 'async'],
   ingest: ['ops', 'aws', 'config', 'imaging', 'async'],
-  report: ['ops', 'aws', 'imaging', 'async'],
+  report: ['ops', 'aws', 'imaging', 'async', 'duplicates'],
+  duplicates: ['ops', 'aws', 'async'],
   run: ['ops', 'ingest', 'report', 'aws', 'config', 'imaging', 'async'],
 };
 /** Shared plumbing that imports no other lib module. */

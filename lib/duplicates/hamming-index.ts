@@ -1,0 +1,175 @@
+/**
+ * Every pair of 64-bit hashes within a Hamming distance, without comparing all pairs: multi-index
+ * hashing (Norouzi, Punjani & Fleet, "Fast Search in Hamming Space with Multi-Index Hashing",
+ * CVPR 2012). The 64 bits are cut into m chunks and each chunk indexes the hashes by its value.
+ * Two hashes at most `d` apart differ in at most ⌊d/m⌋ bits of some chunk (pigeonhole: were every
+ * chunk ⌊d/m⌋ + 1 apart, the whole would be more than d), so probing each chunk's buckets at every
+ * value within ⌊d/m⌋ bits of a hash's own finds all of its neighbours; each candidate is then
+ * checked on all 64 bits. The result is exact, the same pairs as the all-pairs comparison.
+ *
+ * m is chosen by a cost model (probes × expected bucket size, for uniform hashes) with each
+ * chunk's table at most 2^MAX_CHUNK_BITS entries, so memory is O(n + m·2^bits): at 1M hashes,
+ * three chunks of 21–22 bits, ~56 MB of typed arrays.
+ */
+import { InvalidDistanceError } from './errors.ts';
+
+/** The largest distance searched: past it a "near" pair is hardly nearer than chance (32). */
+export const MAX_DISTANCE = 20;
+const MAX_CHUNK_BITS = 22;
+
+/** Hashes as two 32-bit halves: `hi[i]` the top 32 bits of hash i, `lo[i]` the bottom. */
+export interface Hashes64 {
+  readonly hi: Uint32Array;
+  readonly lo: Uint32Array;
+  readonly count: number;
+}
+
+export function popcount32(value: number): number {
+  let x = value - ((value >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  x = (x + (x >>> 4)) & 0x0f0f0f0f;
+  return Math.imul(x, 0x01010101) >>> 24;
+}
+
+export function distanceAt(hashes: Hashes64, a: number, b: number): number {
+  return (
+    popcount32(((hashes.hi[a] as number) ^ (hashes.hi[b] as number)) >>> 0) +
+    popcount32(((hashes.lo[a] as number) ^ (hashes.lo[b] as number)) >>> 0)
+  );
+}
+
+function combinations(n: number, k: number): number {
+  let c = 1;
+  for (let i = 0; i < k; i++) c = (c * (n - i)) / (i + 1);
+  return c;
+}
+
+/** Bits per chunk, as even as 64 allows (the first ones one bit longer). */
+function chunkBits(chunks: number): number[] {
+  const base = Math.floor(64 / chunks);
+  return Array.from({ length: chunks }, (_, j) => base + (j < 64 % chunks ? 1 : 0));
+}
+
+/** The index's shape for `count` hashes and `distance`: what the cost model finds cheapest. */
+export function planChunks(count: number, distance: number): { bits: number[]; radius: number } {
+  let best: { bits: number[]; radius: number; cost: number } | undefined;
+  for (let m = Math.ceil(64 / MAX_CHUNK_BITS); m <= 32; m++) {
+    const bits = chunkBits(m);
+    const radius = Math.floor(distance / m);
+    let cost = 0;
+    for (const s of bits) {
+      let probes = 0;
+      for (let k = 0; k <= Math.min(radius, s); k++) probes += combinations(s, k);
+      cost += probes * (1 + count / 2 ** s);
+    }
+    if (!best || cost < best.cost) best = { bits, radius, cost };
+  }
+  const { bits, radius } = best as { bits: number[]; radius: number };
+  return { bits, radius };
+}
+
+/** Bits [start, start + width) of hash i, counted from the most significant, as a number. */
+function chunkOf(hashes: Hashes64, i: number, start: number, width: number): number {
+  const hi = hashes.hi[i] as number;
+  const lo = hashes.lo[i] as number;
+  // The 64 bits as a window: shift so the chunk ends at bit 0, mask `width` bits.
+  const end = start + width; // exclusive, from the top
+  let value: number;
+  if (end <= 32) value = hi >>> (32 - end);
+  else if (start >= 32) value = lo >>> (64 - end);
+  else value = (hi << (end - 32)) | (lo >>> (64 - end));
+  return width === 32 ? value >>> 0 : (value & ((1 << width) - 1)) >>> 0;
+}
+
+interface Chunk {
+  /** Each hash's value of this chunk. */
+  readonly values: Uint32Array;
+  /** Bucket v holds items[offsets[v] … offsets[v+1]), in ascending hash index. */
+  readonly offsets: Uint32Array;
+  readonly items: Uint32Array;
+  readonly width: number;
+}
+
+function buildChunk(hashes: Hashes64, start: number, width: number): Chunk {
+  const n = hashes.count;
+  const values = new Uint32Array(n);
+  const offsets = new Uint32Array(2 ** width + 1);
+  for (let i = 0; i < n; i++) {
+    const v = chunkOf(hashes, i, start, width);
+    values[i] = v;
+    offsets[v + 1] = (offsets[v + 1] as number) + 1;
+  }
+  for (let v = 1; v < offsets.length; v++)
+    offsets[v] = (offsets[v] as number) + (offsets[v - 1] as number);
+  const items = new Uint32Array(n);
+  const fill = offsets.slice(0, offsets.length - 1);
+  for (let i = 0; i < n; i++) {
+    const v = values[i] as number;
+    items[fill[v] as number] = i;
+    fill[v] = (fill[v] as number) + 1;
+  }
+  return { values, offsets, items, width };
+}
+
+/**
+ * Calls `visit(a, b, distance)` once for every pair a < b whose hashes are at most `distance`
+ * bits apart (in no promised order). `chunks` overrides the cost model's choice (tests use it:
+ * the answer is the same whatever the number of chunks, only the time differs).
+ */
+export function forEachNearPair(
+  hashes: Hashes64,
+  distance: number,
+  visit: (a: number, b: number, distance: number) => void,
+  chunks?: number,
+): void {
+  if (!Number.isInteger(distance) || distance < 0 || distance > MAX_DISTANCE)
+    throw new InvalidDistanceError(distance, MAX_DISTANCE);
+  const n = hashes.count;
+  if (n < 2) return;
+  const { bits, radius } =
+    chunks === undefined
+      ? planChunks(n, distance)
+      : { bits: chunkBits(chunks), radius: Math.floor(distance / chunks) };
+  const index: Chunk[] = [];
+  let start = 0;
+  for (const width of bits) {
+    index.push(buildChunk(hashes, start, width));
+    start += width;
+  }
+  for (let a = 0; a < n; a++) {
+    for (let j = 0; j < index.length; j++) {
+      const chunk = index[j] as Chunk;
+      const { offsets, items } = chunk;
+      const visitBucket = (value: number): void => {
+        // Ascending indexes: from the end down to the first that is not after `a`.
+        for (let p = (offsets[value + 1] as number) - 1; p >= (offsets[value] as number); p--) {
+          const b = items[p] as number;
+          if (b <= a) break;
+          const d = distanceAt(hashes, a, b);
+          if (d > distance) continue;
+          // Found through its first chunk within the radius only: each pair once.
+          if (firstCloseChunk(index, a, b, radius) === j) visit(a, b, d);
+        }
+      };
+      probe(chunk.values[a] as number, chunk.width, radius, visitBucket);
+    }
+  }
+}
+
+function firstCloseChunk(chunks: readonly Chunk[], a: number, b: number, radius: number): number {
+  for (let j = 0; j < chunks.length; j++) {
+    const values = (chunks[j] as Chunk).values;
+    if (popcount32(((values[a] as number) ^ (values[b] as number)) >>> 0) <= radius) return j;
+  }
+  return -1;
+}
+
+/** Calls `visit` with every value within `radius` bits of `value` (of `width` bits), once each. */
+function probe(value: number, width: number, radius: number, visit: (v: number) => void): void {
+  const flip = (v: number, from: number, left: number): void => {
+    visit(v);
+    if (left === 0) return;
+    for (let bit = from; bit < width; bit++) flip((v ^ (1 << bit)) >>> 0, bit + 1, left - 1);
+  };
+  flip(value, 0, radius);
+}
