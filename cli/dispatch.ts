@@ -80,6 +80,11 @@ const commands: Record<string, Command> = {
     usage: 'reprocess',
     summary: 'bring processed images up to a config: plan, enqueue at a rate, --prune the old',
   },
+  duplicates: {
+    load: () => import('./commands/duplicates.ts'),
+    usage: 'duplicates',
+    summary: 'groups of DONE images that are copies: same bytes, or near perceptual hashes',
+  },
   samples: {
     load: () => import('./commands/samples.ts'),
     usage: 'samples',

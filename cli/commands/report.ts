@@ -1,5 +1,6 @@
 /** `pixelmill report`: one self-contained HTML page about the pipeline's images. */
 import { resolve } from 'node:path';
+import { DEFAULT_DISTANCE } from '../../lib/duplicates/group.ts';
 import { REPORT_FILE, writeReport } from '../../lib/report/write-report.ts';
 import {
   helpOption,
@@ -29,17 +30,23 @@ export const options = {
     help: 'tiles on the contact sheet (default 300; thumbnails for the first 200)',
   },
   title: { type: 'string', value: 'T', help: 'the page\'s title (default "pixelmill report")' },
+  'no-duplicates': {
+    type: 'boolean',
+    default: false,
+    help: 'leave out the duplicates section (and its scan of the table)',
+  },
   json: { type: 'boolean', default: false, help: 'print {"file", "bytes", "images"} as JSON' },
   ...targetOptionSpec,
   help: helpOption,
 } as const satisfies OptionSpec;
 
-export const help = `Usage: pixelmill report [--out FILE] [--prefix P] [--max-images N] [--title T] [--state DIR | --stack NAME]
+export const help = `Usage: pixelmill report [--out FILE] [--prefix P] [--max-images N] [--title T] [--no-duplicates]
+                        [--state DIR | --stack NAME]
 
 Write one HTML page that opens anywhere without a network: a contact sheet (thumbnails of the
 renditions over each image's placeholder, with its dominant colour), the backlog and the
-throughput over time, rejection reasons with counts and examples, the dead-letter queue, and
-the slowest images. \`pixelmill run\` writes one next to manifest.json by itself.
+throughput over time, rejection reasons with counts and examples, the dead-letter queue, the
+slowest images, and the duplicates (groups of copies, as \`pixelmill duplicates\` finds them). \`pixelmill run\` writes one next to manifest.json by itself.
 
 Without a run's own samples, the backlog over time comes from the table's per-minute counts
 (with --prefix: from the upload times and the rows' finish times); a timeline shorter than 30 s is said in words, not charted. Tiles are
@@ -49,6 +56,8 @@ The numbers (by status, rejection reasons with examples, the slowest, the timeli
 per-minute counts) come from the counts the metadata table keeps, as of the last batch that
 ended; the contact sheet is then a sample (the first rows of a bounded table read) and says so.
 With --prefix the counts do not apply (they are not kept per prefix): the table is read whole.
+The duplicates section reads every DONE row's hashes (one scan of a few attributes per row);
+--no-duplicates leaves it out.
 
 ${optionsHelp(options)}`;
 
@@ -71,6 +80,7 @@ export async function run(argv: readonly string[]): Promise<number> {
       prefix: selectedKeyPrefix(values.prefix, target.resources.uploadsPrefix),
       maxImages,
       maxThumbnails: Math.min(maxImages, 200),
+      ...(values['no-duplicates'] ? {} : { duplicatesDistance: DEFAULT_DISTANCE }),
     });
     if (values.json) await writeJson(written, { compact: true });
     else

@@ -9,6 +9,7 @@ import { EMBEDDED_RETRY_BACKOFF } from '../../events/retry-schedule.ts';
 import { DEFAULT_STATE_DIR } from '../../infra/local/state-dir.ts';
 import { topology } from '../../infra/topology.ts';
 import { configHash } from '../../lib/config/parse.ts';
+import { DEFAULT_DISTANCE } from '../../lib/duplicates/group.ts';
 import { displayName } from '../../lib/ingest/sources/entry-names.ts';
 import { archiveLimits } from '../../lib/ingest/sources/limits.ts';
 import { UsageError } from '../../lib/ops/errors.ts';
@@ -294,6 +295,7 @@ export async function run(argv: readonly string[]): Promise<number> {
           timeline,
           seconds: result.summary.seconds,
           imagesPerSecond: result.summary.imagesPerSecond,
+          duplicatesDistance: DEFAULT_DISTANCE,
         },
         tally,
       )

@@ -39,6 +39,11 @@ export interface CollectOptions {
    */
   readonly imagesPerSecond?: number | undefined;
   readonly maxImages?: number | undefined;
+  /**
+   * Look for duplicates among the DONE images in scope (the report's duplicates section), at
+   * most this many of 64 bits apart; undefined leaves the section out (and its scan).
+   */
+  readonly duplicatesDistance?: number | undefined;
   readonly maxThumbnails?: number | undefined;
   readonly now?: Date | undefined;
 }

@@ -19,7 +19,8 @@ import { TIMELINE_DAYS } from '../aws/count-keys.ts';
 import { peekDeadLetters } from '../ops/dead-letters.ts';
 import type { OperatorContext } from '../ops/operator-context.ts';
 import { type CollectOptions, type PendingImages, type Scope, scopeOf } from './collect-options.ts';
-import type { ReportData, ReportDeadLetter, ReportSummary } from './data.ts';
+import type { ReportData, ReportDeadLetter, ReportDuplicates, ReportSummary } from './data.ts';
+import { duplicatesSection } from './duplicates.ts';
 import { RowTally, rejectionGroups } from './row-tally.ts';
 import { sheetImages } from './sheet.ts';
 import { countedTimeline, derivedTimeline } from './timeline.ts';
@@ -122,6 +123,17 @@ async function sampleRows(ctx: OperatorContext, maxImages: number): Promise<RowT
     if (tally.rows >= maxImages) break;
   }
   return tally;
+}
+
+function duplicates(
+  ctx: OperatorContext,
+  options: CollectOptions,
+  scope: Scope,
+): Promise<ReportDuplicates | undefined> {
+  const distance = options.duplicatesDistance;
+  return distance === undefined
+    ? Promise.resolve(undefined)
+    : duplicatesSection(ctx, scope, distance);
 }
 
 /** The summary's numbers; the rate is the run's own, or the finished rows over `seconds`. */
@@ -237,6 +249,7 @@ async function reportFrom(
     rejections: rows.rejections,
     deadLetters: await deadLetters(ctx, options, scope),
     slowest: rows.slowest,
+    duplicates: await duplicates(ctx, options, scope),
   };
 }
 

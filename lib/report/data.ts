@@ -36,6 +36,31 @@ export interface ReportData {
   readonly deadLetters: readonly ReportDeadLetter[];
   /** The slowest DONE images, slowest first. */
   readonly slowest: readonly SlowImage[];
+  /** Groups of copies among the DONE images; absent when the report was asked not to look. */
+  readonly duplicates?: ReportDuplicates | undefined;
+}
+
+/** The duplicates section: counts of all the groups, the largest few with their images. */
+export interface ReportDuplicates {
+  /** Perceptual hashes at most this many of 64 bits apart are near duplicates. */
+  readonly distance: number;
+  /** DONE images compared. */
+  readonly images: number;
+  readonly exactGroups: number;
+  readonly nearGroups: number;
+  readonly imagesInGroups: number;
+  readonly groups: readonly ReportDuplicateGroup[];
+  readonly groupsOmitted: number;
+}
+
+export interface ReportDuplicateGroup {
+  readonly kind: 'exact' | 'near';
+  readonly size: number;
+  /** The first few images, the group's first first; each a tile with its distance to the first. */
+  readonly images: readonly (ReportImage & {
+    readonly distance: number;
+    readonly sameBytesAs?: string | undefined;
+  })[];
 }
 
 export interface ReportSummary {

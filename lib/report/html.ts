@@ -6,18 +6,13 @@
  * keys are user-controlled.
  */
 import { renderTimeline } from './charts.ts';
-import type {
-  ReportData,
-  ReportDeadLetter,
-  ReportImage,
-  ReportSummary,
-  SlowImage,
-} from './data.ts';
+import type { ReportData, ReportDeadLetter, ReportSummary, SlowImage } from './data.ts';
+import { renderDuplicates } from './duplicates-html.ts';
 import { formatBytes, formatCount, formatDuration, formatMs, formatUtc } from './format.ts';
-import { placeholderImage, safeColour, safeThumbnail } from './images.ts';
 import { html, type Markup, raw } from './markup.ts';
-import { sharedFolder, tileName } from './names.ts';
+import { sharedFolder } from './names.ts';
 import { REPORT_CSS } from './style.ts';
+import { dimensions, renderTile } from './tile.ts';
 
 /** Nothing but inline styles and data: images; no script at all. */
 const CONTENT_SECURITY_POLICY =
@@ -65,53 +60,6 @@ function renderSummary(summary: ReportSummary): Markup {
 }
 
 // ---- contact sheet -----------------------------------------------------------------------------
-
-function dimensions(w: number | undefined, h: number | undefined): string | undefined {
-  return w !== undefined && h !== undefined ? `${formatCount(w)} × ${formatCount(h)}` : undefined;
-}
-
-function renderTile(image: ReportImage, folder: string): Markup {
-  const thumbnail = safeThumbnail(image.thumbnail);
-  const placeholder = placeholderImage(image.placeholder);
-  const colour = safeColour(image.dominantColour);
-  const status = String(image.status);
-  const badge = html`<span class="badge status-${status}">${status}</span>`;
-  // The ThumbHash is the frame's background: the tile looks right before (or without) the thumbnail.
-  const frameStyle = placeholder ? html` style="background-image:url(${placeholder})"` : '';
-  const frameClass = [
-    'frame',
-    placeholder ? 'has-placeholder' : '',
-    thumbnail || placeholder ? '' : 'no-image',
-  ]
-    .filter(Boolean)
-    .join(' ');
-  const standIn = thumbnail
-    ? html`<img src="${thumbnail}" alt="Thumbnail of ${image.key}" decoding="async">`
-    : html`<p class="stand-in">${badge}${image.reason ? reasonOf(image) : ''}${
-        status === 'DONE' ? html`<span class="muted">no thumbnail in this report</span>` : ''
-      }</p>`;
-  const facts = [dimensions(image.width, image.height), image.format, formatBytesOrNot(image.bytes)]
-    .filter((f): f is string => Boolean(f))
-    .join(' · ');
-  return html`<li class="tile" data-status="${status}"><figure><div class="${frameClass}"${frameStyle}>${standIn}</div><figcaption><span class="key" title="${image.key}">${tileName(image.key, folder)}</span>${
-    facts ? html`<span class="line">${facts}</span>` : ''
-  }<span class="line">${thumbnail ? badge : ''}${
-    colour
-      ? html`<span class="swatch" style="background-color:${colour}" aria-hidden="true"></span><span class="mono" title="Dominant colour">${colour}</span>`
-      : ''
-  }${thumbnail && image.reason ? reasonOf(image) : ''}</span></figcaption></figure></li>`;
-}
-
-/** The reason code, with the human message on hover. */
-function reasonOf(image: ReportImage): Markup {
-  return image.message
-    ? html`<span class="reason" title="${image.message}">${image.reason}</span>`
-    : html`<span class="reason">${image.reason}</span>`;
-}
-
-function formatBytesOrNot(bytes: number | undefined): string | undefined {
-  return bytes === undefined ? undefined : formatBytes(bytes);
-}
 
 function renderSheet(data: ReportData): Markup {
   const shown = data.images.length;
@@ -190,6 +138,9 @@ export function renderReport(data: ReportData): string {
     ['rejections', 'Rejections', renderRejections(data)],
     ['dead-letters', 'Dead-letter queue', renderDeadLetters(data)],
     ['slowest', 'Slowest images', renderSlowest(data)],
+    ...(data.duplicates
+      ? ([['duplicates', 'Duplicates', renderDuplicates(data.duplicates)]] as const)
+      : []),
   ] as const;
   const page = html`<!doctype html>
 <html lang="en">

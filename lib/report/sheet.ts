@@ -17,7 +17,7 @@ function text(analysis: ImageRow['analysis'], name: string): string | undefined 
   return typeof value === 'string' ? value : undefined;
 }
 
-async function thumbnail(ctx: OperatorContext, row: ImageRow): Promise<string | undefined> {
+export async function thumbnail(ctx: OperatorContext, row: ImageRow): Promise<string | undefined> {
   const usable = (row.renditions ?? []).filter(
     (r) => r.bytes <= THUMBNAIL_MAX_BYTES && contentTypeOf(r.format),
   );
@@ -41,7 +41,7 @@ async function thumbnail(ctx: OperatorContext, row: ImageRow): Promise<string | 
   }
 }
 
-function reportImage(row: ImageRow): ReportImage {
+export function reportImage(row: ImageRow): ReportImage {
   return {
     key: row.key,
     status: row.status,
