@@ -26,12 +26,12 @@ such a pair, largest group first; each image shows its distance to the group's f
 
 Reads the metadata table once (a scan of the rows' keys and analysis, under the current
 config), holding ~250 bytes per image; the pairs are found with a multi-index hash (exact: the
-same pairs as comparing all of them, in a small fraction of the time; a million images in
-seconds).
+same pairs as comparing all of them, in a small fraction of the time).
 
 Options:
   --distance N       at most N of 64 bits apart, 0 to ${MAX_DISTANCE} (default ${DEFAULT_DISTANCE}: copies measure
-                     0–8, different photos 18 and more; 0 finds identical pictures only)
+                     0–8, different photos 18 and more; 0 finds identical pictures only;
+                     larger distances take longer)
   --prefix P         only keys starting with <uploads prefix>P (as report --prefix)
   --max-groups N     groups listed (default 20; the rest are counted); --json lists all
   --json             every group and image as JSON

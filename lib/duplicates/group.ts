@@ -10,12 +10,14 @@ import type { HashList } from './hash-list.ts';
 import { UnionFind } from './union-find.ts';
 
 /**
- * The distance `pixelmill duplicates` and the report use when not told: above what copies move
- * the hash and below what different photos do. Measured on the corpus photos
+ * The distance `pixelmill duplicates` and the report use when not told: at least what copies
+ * move the hash, well below what different photos do. Measured on the corpus photos
  * (bench/duplicates-threshold.ts): resized and recompressed copies 0–2 bits, WebP re-encodes
- * ≤ 4, brightened 10% ≤ 4, cropped 3% a side ≤ 8; two different photos 18 or more (median 32).
+ * and 10 % brightening ≤ 4, cropped 3 % a side ≤ 8; two different photos 18 or more (median 32).
+ * 8 rather than 10: the index's work at a million hashes grows ~4× from 8 to 10 (more buckets
+ * probed per hash, bench/duplicates.ts), for copies no measured kind makes.
  */
-export const DEFAULT_DISTANCE = 10;
+export const DEFAULT_DISTANCE = 8;
 
 export interface IndexGroup {
   readonly kind: 'exact' | 'near';

@@ -50,22 +50,38 @@ function chunkBits(chunks: number): number[] {
   return Array.from({ length: chunks }, (_, j) => base + (j < 64 % chunks ? 1 : 0));
 }
 
+/**
+ * The search radius of each chunk. With d = m·q + a (0 ≤ a < m), a pair within d is within q
+ * bits on one of the first a + 1 chunks or within q − 1 on one of the others: were the first
+ * a + 1 each q + 1 apart and the others q, the whole would be (a+1)(q+1) + (m−a−1)q = d + 1.
+ * (The paper's refinement of the plain ⌊d/m⌋ on every chunk.) A radius of −1 probes nothing.
+ */
+export function chunkRadii(chunks: number, distance: number): number[] {
+  const q = Math.floor(distance / chunks);
+  const a = distance % chunks;
+  return Array.from({ length: chunks }, (_, j) => (j <= a ? q : q - 1));
+}
+
+/** Relative costs: a bucket probed (a random read of its offsets) and a candidate checked. */
+const PROBE_COST = 1;
+const CANDIDATE_COST = 1;
+
 /** The index's shape for `count` hashes and `distance`: what the cost model finds cheapest. */
-export function planChunks(count: number, distance: number): { bits: number[]; radius: number } {
-  let best: { bits: number[]; radius: number; cost: number } | undefined;
+export function planChunks(count: number, distance: number): { bits: number[]; radii: number[] } {
+  let best: { bits: number[]; radii: number[]; cost: number } | undefined;
   for (let m = Math.ceil(64 / MAX_CHUNK_BITS); m <= 32; m++) {
     const bits = chunkBits(m);
-    const radius = Math.floor(distance / m);
+    const radii = chunkRadii(m, distance);
     let cost = 0;
-    for (const s of bits) {
+    bits.forEach((s, j) => {
       let probes = 0;
-      for (let k = 0; k <= Math.min(radius, s); k++) probes += combinations(s, k);
-      cost += probes * (1 + count / 2 ** s);
-    }
-    if (!best || cost < best.cost) best = { bits, radius, cost };
+      for (let k = 0; k <= Math.min(radii[j] as number, s); k++) probes += combinations(s, k);
+      cost += probes * (PROBE_COST + (CANDIDATE_COST * count) / 2 ** s);
+    });
+    if (!best || cost < best.cost) best = { bits, radii, cost };
   }
-  const { bits, radius } = best as { bits: number[]; radius: number };
-  return { bits, radius };
+  const { bits, radii } = best as { bits: number[]; radii: number[] };
+  return { bits, radii };
 }
 
 /** Bits [start, start + width) of hash i, counted from the most significant, as a number. */
@@ -126,50 +142,63 @@ export function forEachNearPair(
     throw new InvalidDistanceError(distance, MAX_DISTANCE);
   const n = hashes.count;
   if (n < 2) return;
-  const { bits, radius } =
+  const { bits, radii } =
     chunks === undefined
       ? planChunks(n, distance)
-      : { bits: chunkBits(chunks), radius: Math.floor(distance / chunks) };
+      : { bits: chunkBits(chunks), radii: chunkRadii(chunks, distance) };
   const index: Chunk[] = [];
   let start = 0;
   for (const width of bits) {
     index.push(buildChunk(hashes, start, width));
     start += width;
   }
-  for (let a = 0; a < n; a++) {
-    for (let j = 0; j < index.length; j++) {
-      const chunk = index[j] as Chunk;
-      const { offsets, items } = chunk;
-      const visitBucket = (value: number): void => {
+  const { hi, lo } = hashes;
+  // Chunk by chunk, each hash probing the buckets within the chunk's radius of its own value.
+  for (let j = 0; j < index.length; j++) {
+    const { values, offsets, items, width } = index[j] as Chunk;
+    const masks = flipMasks(width, radii[j] as number);
+    // In the order of this chunk's values: consecutive hashes probe neighbouring buckets, so the
+    // offsets read stay in cache (in index order, every probe of a 2^22 table was a cache miss).
+    for (let q = 0; q < n; q++) {
+      const a = items[q] as number;
+      const own = values[a] as number;
+      const ha = hi[a] as number;
+      const la = lo[a] as number;
+      for (let k = 0; k < masks.length; k++) {
+        const value = (own ^ (masks[k] as number)) >>> 0;
+        const first = offsets[value] as number;
         // Ascending indexes: from the end down to the first that is not after `a`.
-        for (let p = (offsets[value + 1] as number) - 1; p >= (offsets[value] as number); p--) {
+        for (let p = (offsets[value + 1] as number) - 1; p >= first; p--) {
           const b = items[p] as number;
           if (b <= a) break;
-          const d = distanceAt(hashes, a, b);
-          if (d > distance) continue;
+          const d =
+            popcount32((ha ^ (hi[b] as number)) >>> 0) + popcount32((la ^ (lo[b] as number)) >>> 0);
           // Found through its first chunk within the radius only: each pair once.
-          if (firstCloseChunk(index, a, b, radius) === j) visit(a, b, d);
+          if (d <= distance && firstCloseChunk(index, a, b, radii) === j) visit(a, b, d);
         }
-      };
-      probe(chunk.values[a] as number, chunk.width, radius, visitBucket);
+      }
     }
   }
 }
 
-function firstCloseChunk(chunks: readonly Chunk[], a: number, b: number, radius: number): number {
+function firstCloseChunk(chunks: readonly Chunk[], a: number, b: number, radii: number[]): number {
   for (let j = 0; j < chunks.length; j++) {
     const values = (chunks[j] as Chunk).values;
-    if (popcount32(((values[a] as number) ^ (values[b] as number)) >>> 0) <= radius) return j;
+    if (popcount32(((values[a] as number) ^ (values[b] as number)) >>> 0) <= (radii[j] as number))
+      return j;
   }
   return -1;
 }
 
-/** Calls `visit` with every value within `radius` bits of `value` (of `width` bits), once each. */
-function probe(value: number, width: number, radius: number, visit: (v: number) => void): void {
-  const flip = (v: number, from: number, left: number): void => {
-    visit(v);
+/** Every value of `width` bits with at most `radius` bits set (none for −1): the XORs that reach each neighbour. */
+function flipMasks(width: number, radius: number): Uint32Array {
+  const masks: number[] = [];
+  if (radius < 0) return new Uint32Array(0);
+  const flip = (mask: number, from: number, left: number): void => {
+    masks.push(mask);
     if (left === 0) return;
-    for (let bit = from; bit < width; bit++) flip((v ^ (1 << bit)) >>> 0, bit + 1, left - 1);
+    for (let bit = from; bit < width; bit++) flip((mask | (1 << bit)) >>> 0, bit + 1, left - 1);
   };
-  flip(value, 0, radius);
+  flip(0, 0, radius);
+  return Uint32Array.from(masks);
 }

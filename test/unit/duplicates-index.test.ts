@@ -10,17 +10,7 @@ import { groupDuplicates } from '../../lib/duplicates/group.ts';
 import { forEachNearPair, MAX_DISTANCE, planChunks } from '../../lib/duplicates/hamming-index.ts';
 import { HashList } from '../../lib/duplicates/hash-list.ts';
 import { hammingDistance } from '../../lib/imaging/phash.ts';
-
-/** Deterministic pseudo-random 32-bit integers (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
+import { seededUint32 } from '../helpers/seeded-random.ts';
 
 function hex(hi: number, lo: number): string {
   return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
@@ -28,7 +18,7 @@ function hex(hi: number, lo: number): string {
 
 /** `count` hashes: some uniform, the rest copies of earlier ones with a few bits flipped. */
 function hashes(seed: number, count: number, flipUpTo: number): string[] {
-  const next = random(seed);
+  const next = seededUint32(seed);
   const out: string[] = [];
   for (let i = 0; i < count; i++) {
     if (i === 0 || next() % 3 === 0) {

@@ -8,21 +8,11 @@ import { describe, it } from 'node:test';
 import { KeyPrefixes } from '../../lib/ops/key-prefixes.ts';
 import { BoundedSelection } from '../../lib/report/bounded-selection.ts';
 import { InstantHistogram } from '../../lib/report/instant-histogram.ts';
-
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../helpers/seeded-random.ts';
 
 describe('BoundedSelection', () => {
   it('keeps what sorting everything and slicing would, ties in stream order', () => {
-    const next = random(1);
+    const next = seededRandom(1);
     for (const limit of [0, 1, 3, 10, 300]) {
       const items = Array.from({ length: 2000 }, (_, seq) => ({
         value: Math.floor(next() * 50),
@@ -70,7 +60,7 @@ describe('InstantHistogram', () => {
   });
 
   it('stays within one bin of the exact count however wide the range, never early', () => {
-    const next = random(2);
+    const next = seededRandom(2);
     const capacity = 256;
     const h = new InstantHistogram(capacity);
     const start = 1_700_000_000_000;
