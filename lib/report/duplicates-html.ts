@@ -6,7 +6,7 @@
 import type { ReportDuplicates } from './data.ts';
 import { formatCount } from './format.ts';
 import { html, type Markup } from './markup.ts';
-import { sharedFolder } from './names.ts';
+import { sharedFolder, tileName } from './names.ts';
 import { renderTile } from './tile.ts';
 
 function count(n: number, one: string, many = `${one}s`): string {
@@ -30,7 +30,7 @@ export function renderDuplicates(d: ReportDuplicates): Markup {
           folder,
           html`<span class="line">${
             i === 0 ? 'first of the group' : `distance ${formatCount(image.distance)}`
-          }${image.sameBytesAs !== undefined ? html` · <span title="${image.sameBytesAs}">same bytes as an earlier image</span>` : ''}</span>`,
+          }${image.sameBytesAs !== undefined ? html` · <span title="${image.sameBytesAs}">same bytes as ${tileName(image.sameBytesAs, folder)}</span>` : ''}</span>`,
         ),
       )}</ul>`,
   );
