@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark, each printing ratios against baselines measured in the same
  * run on the same machine (never absolute thresholds in tests). `npm run bench -- imaging` runs
- * one (run | memory | imaging | heic | hostile | flood | ingest | scale; scale only when named: it seeds
+ * one (run | memory | imaging | heic | hostile | flood | ingest | duplicates | scale; scale only when named: it seeds
  * up to a million rows and takes the better part of an hour). imaging and hostile need ../shared/corpus (or
  * PIXELMILL_CORPUS) and are skipped without it; run and flood use the corpus's photos when present
  * (run then measures its tiny images only; flood generates photos); ingest generates its input;
@@ -11,12 +11,16 @@
  * each attack), PIXELMILL_BENCH_FLOOD_TIMEOUT (3, CPU seconds per image) and
  * PIXELMILL_BENCH_TINY (2000, run's tiny images) and PIXELMILL_BENCH_MEMORY_LARGE (unset: memory
  * measures 500 and 2,000 images; set, e.g. 100000, it also measures that many) and
- * PIXELMILL_BENCH_SCALE_MAX (1000000: scale's largest table; 100000 when time is short).
+ * PIXELMILL_BENCH_SCALE_MAX (1000000: scale's largest table; 100000 when time is short) and
+ * PIXELMILL_BENCH_DUPLICATES_MAX (100000 synthetic hashes grouped; 1000000 adds that size, its
+ * all-pairs time extrapolated). duplicates also measures the distance threshold on the corpus.
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchHeicCpu } from './heic-cpu.ts';
+import { benchDuplicates } from './duplicates.ts';
+import { benchDuplicateThreshold } from './duplicates-threshold.ts';
 import { benchFlood, benchHostile } from './hostile-stress.ts';
 import { benchImagingCpu } from './imaging-cpu.ts';
 import { benchIngest } from './ingest-rate.ts';
@@ -85,6 +89,19 @@ const benches: [string, () => Promise<{ markdown: string; data: unknown }>][] = 
       }),
   ],
   ['scale', () => benchScale(envInt('PIXELMILL_BENCH_SCALE_MAX', 1_000_000))],
+  [
+    'duplicates',
+    async () => {
+      const max = envInt('PIXELMILL_BENCH_DUPLICATES_MAX', 100_000);
+      const grouping = await benchDuplicates(max > 100_000 ? [100_000, max] : [max]);
+      if (!existsSync(photos)) return grouping;
+      const threshold = await benchDuplicateThreshold(photos);
+      return {
+        markdown: `${grouping.markdown}\n${threshold.markdown}`,
+        data: { grouping: grouping.data, threshold: threshold.data },
+      };
+    },
+  ],
 ];
 /** Run only when asked for by name. */
 const onlyWhenNamed = new Set(['scale']);
