@@ -6,6 +6,7 @@
 import type { ImageStatus } from '../../events/image-row.ts';
 import type { SourceFacts } from '../../events/source-facts.ts';
 import type { SlowEntry } from '../aws/count-ledger.ts';
+import type { DuplicatesListing } from '../duplicates/listing.ts';
 
 export interface ReportData {
   /** e.g. "pixelmill run of ./photos" or "stack Pixelmill (eu-west-1)". */
@@ -40,17 +41,16 @@ export interface ReportData {
   readonly duplicates?: ReportDuplicates | undefined;
 }
 
-/** The duplicates section: counts of all the groups, the largest few with their images. */
-export interface ReportDuplicates {
-  /** Perceptual hashes at most this many of 64 bits apart are near duplicates. */
-  readonly distance: number;
-  /** DONE images compared. */
-  readonly images: number;
-  readonly exactGroups: number;
-  readonly nearGroups: number;
-  readonly imagesInGroups: number;
+/**
+ * The duplicates section: the counts of every group (as `pixelmill duplicates` gives them) and
+ * the largest few groups with their images.
+ */
+export interface ReportDuplicates
+  extends Pick<
+    DuplicatesListing,
+    'distance' | 'images' | 'exactGroups' | 'nearGroups' | 'imagesInGroups' | 'groupsOmitted'
+  > {
   readonly groups: readonly ReportDuplicateGroup[];
-  readonly groupsOmitted: number;
 }
 
 export interface ReportDuplicateGroup {
