@@ -25,8 +25,8 @@ SHA-256), or the same picture resized, recompressed, re-encoded or lightly edite
 such a pair, largest group first; each image shows its distance to the group's first.
 
 Reads the metadata table once (a scan of the rows' keys and analysis, under the current
-config), holding ~250 bytes per image; the pairs are found with a multi-index hash (exact: the
-same pairs as comparing all of them, in a small fraction of the time).
+config), holding ~350 bytes per image; the pairs come from a multi-index hash: exactly the
+pairs that comparing all of them would find, in a small fraction of the time.
 
 Options:
   --distance N       at most N of 64 bits apart, 0 to ${MAX_DISTANCE} (default ${DEFAULT_DISTANCE}: copies measure

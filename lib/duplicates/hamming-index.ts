@@ -5,7 +5,8 @@
  * Two hashes at most `d` apart differ in at most ⌊d/m⌋ bits of some chunk (pigeonhole: were every
  * chunk ⌊d/m⌋ + 1 apart, the whole would be more than d), so probing each chunk's buckets at every
  * value within ⌊d/m⌋ bits of a hash's own finds all of its neighbours; each candidate is then
- * checked on all 64 bits. The result is exact, the same pairs as the all-pairs comparison.
+ * checked on all 64 bits. The result is exact, the same pairs as the all-pairs comparison. (The
+ * radii are the paper's refinement, chunkRadii: ⌊d/m⌋ on some chunks, one less on the others.)
  *
  * m is chosen by a cost model (probes × expected bucket size, for uniform hashes) with each
  * chunk's table at most 2^MAX_CHUNK_BITS entries, so memory is O(n + m·2^bits): at 1M hashes,

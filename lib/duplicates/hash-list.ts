@@ -1,7 +1,8 @@
 /**
  * What the grouping keeps of each image while the table streams by: its row id and its hashes,
  * in typed arrays that grow by doubling, plus dimensions and size to list the groups with. About
- * 60 bytes of arrays per image and its row id as one string: a million images in ~0.2 GB.
+ * 60 bytes of arrays per image and its row id as one string: measured 335 bytes per image with
+ * 120-character row ids, so a million images in ~0.35 GB.
  */
 import { InvalidHashError } from './errors.ts';
 import type { Hashes64 } from './hamming-index.ts';
