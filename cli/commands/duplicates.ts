@@ -7,14 +7,45 @@ import {
   findDuplicates,
 } from '../../lib/duplicates/listing.ts';
 import { UsageError } from '../../lib/ops/errors.ts';
-import { parseCommandArgs, positiveInt } from '../args.ts';
+import {
+  helpOption,
+  type OptionSpec,
+  optionsHelp,
+  parseCommandArgs,
+  positiveInt,
+} from '../args.ts';
 import { columns } from '../format.ts';
 import { prefixWarning, selectedKeyPrefix } from '../key-prefix.ts';
 import { writeErr, writeJson, writeOut } from '../output.ts';
-import { resolveTarget, targetHelp, targetOptionSpec } from '../target.ts';
+import { resolveTarget, targetOptionSpec } from '../target.ts';
 
 /** Images listed per group in the human output (--json lists every one). */
 const IMAGES_PER_GROUP = 10;
+
+export const options = {
+  distance: {
+    type: 'string',
+    value: 'N',
+    help: [
+      `at most N of 64 bits apart, 0 to ${MAX_DISTANCE} (default ${DEFAULT_DISTANCE}: copies measure`,
+      '0–8, different photos 18 and more; 0 finds identical pictures only;',
+      'larger distances take longer)',
+    ],
+  },
+  prefix: {
+    type: 'string',
+    value: 'P',
+    help: 'only keys starting with <uploads prefix>P (as report --prefix)',
+  },
+  'max-groups': {
+    type: 'string',
+    value: 'N',
+    help: 'groups listed (default 20; the rest are counted); --json lists all',
+  },
+  json: { type: 'boolean', default: false, help: 'every group and image as JSON' },
+  ...targetOptionSpec,
+  help: helpOption,
+} as const satisfies OptionSpec;
 
 export const help = `Usage: pixelmill duplicates [--distance N] [--prefix P] [--max-groups N] [--json]
                            [--state DIR | --stack NAME]
@@ -28,16 +59,7 @@ Reads the metadata table once (a scan of the rows' keys and analysis, under the 
 config), holding ~350 bytes per image; the pairs come from a multi-index hash: exactly the
 pairs that comparing all of them would find, in a small fraction of the time.
 
-Options:
-  --distance N       at most N of 64 bits apart, 0 to ${MAX_DISTANCE} (default ${DEFAULT_DISTANCE}: copies measure
-                     0–8, different photos 18 and more; 0 finds identical pictures only;
-                     larger distances take longer)
-  --prefix P         only keys starting with <uploads prefix>P (as report --prefix)
-  --max-groups N     groups listed (default 20; the rest are counted); --json lists all
-  --json             every group and image as JSON
-${targetHelp}
-  -h, --help
-`;
+${optionsHelp(options)}`;
 
 function distanceOf(value: string | undefined): number {
   if (value === undefined) return DEFAULT_DISTANCE;
@@ -89,18 +111,7 @@ function summaryText(listing: DuplicatesListing): string {
 }
 
 export async function run(argv: readonly string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, {
-    ...targetOptionSpec,
-    distance: { type: 'string' },
-    prefix: { type: 'string' },
-    'max-groups': { type: 'string' },
-    json: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  });
-  if (values.help) {
-    await writeOut(help);
-    return 0;
-  }
+  const { values } = parseCommandArgs(argv, options);
   const distance = distanceOf(values.distance);
   const maxGroups = positiveInt('max-groups', values['max-groups'], 20);
   const target = await resolveTarget(values);
