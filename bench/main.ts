@@ -18,9 +18,9 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchHeicCpu } from './heic-cpu.ts';
 import { benchDuplicates } from './duplicates.ts';
 import { benchDuplicateThreshold } from './duplicates-threshold.ts';
+import { benchHeicCpu } from './heic-cpu.ts';
 import { benchFlood, benchHostile } from './hostile-stress.ts';
 import { benchImagingCpu } from './imaging-cpu.ts';
 import { benchIngest } from './ingest-rate.ts';
