@@ -56,7 +56,8 @@ The numbers (by status, rejection reasons with examples, the slowest, the timeli
 per-minute counts) come from the counts the metadata table keeps, as of the last batch that
 ended; the contact sheet is then a sample (the first rows of a bounded table read) and says so.
 With --prefix the counts do not apply (they are not kept per prefix): the table is read whole.
-The duplicates section reads every DONE row's hashes (one scan of a few attributes per row);
+The duplicates section reads every DONE row's hashes (one scan of a few attributes per row)
+while there are at most 100,000 DONE images; above, it says to run \`pixelmill duplicates\`;
 --no-duplicates leaves it out.
 
 ${optionsHelp(options)}`;

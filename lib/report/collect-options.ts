@@ -44,6 +44,13 @@ export interface CollectOptions {
    * most this many of 64 bits apart; undefined leaves the section out (and its scan).
    */
   readonly duplicatesDistance?: number | undefined;
+  /**
+   * The section compares the DONE images only when there are at most this many (its scan holds
+   * ~350 bytes per image and reads every row: the rest of the report stays a page whatever the
+   * table's size); above, it says so and points to `pixelmill duplicates`.
+   * @default REPORT_DUPLICATES_MAX_IMAGES
+   */
+  readonly duplicatesMaxImages?: number | undefined;
   readonly maxThumbnails?: number | undefined;
   readonly now?: Date | undefined;
 }

@@ -19,8 +19,14 @@ import { TIMELINE_DAYS } from '../aws/count-keys.ts';
 import { peekDeadLetters } from '../ops/dead-letters.ts';
 import type { OperatorContext } from '../ops/operator-context.ts';
 import { type CollectOptions, type PendingImages, type Scope, scopeOf } from './collect-options.ts';
-import type { ReportData, ReportDeadLetter, ReportDuplicates, ReportSummary } from './data.ts';
-import { duplicatesSection } from './duplicates.ts';
+import type {
+  DuplicatesNotCompared,
+  ReportData,
+  ReportDeadLetter,
+  ReportDuplicates,
+  ReportSummary,
+} from './data.ts';
+import { duplicatesSection, REPORT_DUPLICATES_MAX_IMAGES } from './duplicates.ts';
 import { RowTally, rejectionGroups } from './row-tally.ts';
 import { sheetImages } from './sheet.ts';
 import { countedTimeline, derivedTimeline } from './timeline.ts';
@@ -125,15 +131,17 @@ async function sampleRows(ctx: OperatorContext, maxImages: number): Promise<RowT
   return tally;
 }
 
-function duplicates(
+async function duplicates(
   ctx: OperatorContext,
   options: CollectOptions,
   scope: Scope,
-): Promise<ReportDuplicates | undefined> {
+  done: number,
+): Promise<ReportDuplicates | DuplicatesNotCompared | undefined> {
   const distance = options.duplicatesDistance;
-  return distance === undefined
-    ? Promise.resolve(undefined)
-    : duplicatesSection(ctx, scope, distance);
+  if (distance === undefined) return undefined;
+  const limit = options.duplicatesMaxImages ?? REPORT_DUPLICATES_MAX_IMAGES;
+  if (done > limit) return { notCompared: { images: done, limit } };
+  return duplicatesSection(ctx, scope, distance);
 }
 
 /** The summary's numbers; the rate is the run's own, or the finished rows over `seconds`. */
@@ -249,7 +257,7 @@ async function reportFrom(
     rejections: rows.rejections,
     deadLetters: await deadLetters(ctx, options, scope),
     slowest: rows.slowest,
-    duplicates: await duplicates(ctx, options, scope),
+    duplicates: await duplicates(ctx, options, scope, done),
   };
 }
 

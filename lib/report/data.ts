@@ -38,7 +38,12 @@ export interface ReportData {
   /** The slowest DONE images, slowest first. */
   readonly slowest: readonly SlowImage[];
   /** Groups of copies among the DONE images; absent when the report was asked not to look. */
-  readonly duplicates?: ReportDuplicates | undefined;
+  readonly duplicates?: ReportDuplicates | DuplicatesNotCompared | undefined;
+}
+
+/** The duplicates section when the table held more DONE images than the report compares. */
+export interface DuplicatesNotCompared {
+  readonly notCompared: { readonly images: number; readonly limit: number };
 }
 
 /**

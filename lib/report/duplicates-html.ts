@@ -3,7 +3,7 @@
  * near: perceptual hashes within the distance), and the largest groups as rows of tiles, each
  * with its distance to the group's first. Every value is escaped (markup.ts).
  */
-import type { ReportDuplicates } from './data.ts';
+import type { DuplicatesNotCompared, ReportDuplicates } from './data.ts';
 import { formatCount } from './format.ts';
 import { html, type Markup } from './markup.ts';
 import { sharedFolder, tileName } from './names.ts';
@@ -13,7 +13,11 @@ function count(n: number, one: string, many = `${one}s`): string {
   return `${formatCount(n)} ${n === 1 ? one : many}`;
 }
 
-export function renderDuplicates(d: ReportDuplicates): Markup {
+export function renderDuplicates(d: ReportDuplicates | DuplicatesNotCompared): Markup {
+  if ('notCompared' in d) {
+    const { images, limit } = d.notCompared;
+    return html`<p class="empty">${count(images, 'DONE image')}: more than the ${formatCount(limit)} this page compares. <code>pixelmill duplicates</code> groups them at any size.</p>`;
+  }
   const groups = d.exactGroups + d.nearGroups;
   const intro = html`<p>${count(d.images, 'DONE image')} compared: ${count(groups, 'group')} of copies holding ${count(d.imagesInGroups, 'image')} — ${formatCount(d.exactGroups)} exact (the same bytes), ${formatCount(d.nearGroups)} near (perceptual hashes at most ${formatCount(d.distance)} of 64 bits apart: resized, recompressed or lightly edited). <code>pixelmill duplicates</code> lists them all.</p>`;
   if (groups === 0) return html`${intro}<p class="empty">No duplicates found.</p>`;

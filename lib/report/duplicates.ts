@@ -2,7 +2,8 @@
  * The report's duplicates section: the groups `pixelmill duplicates` lists (lib/duplicates), their
  * counts, and the largest few as tiles with thumbnails. Reading every DONE row's hashes is one
  * projected scan of the table (bounded memory per image, not per page): the one part of a
- * whole-pipeline report that reads every row, so `report --no-duplicates` can leave it out.
+ * whole-pipeline report that reads every row, so `report --no-duplicates` can leave it out, and
+ * it is left out above REPORT_DUPLICATES_MAX_IMAGES DONE images.
  */
 
 import { mapPool } from '../async/pool.ts';
@@ -16,6 +17,11 @@ import { reportImage, thumbnail } from './sheet.ts';
 /** Groups shown as tiles, and tiles per group; the counts cover every group. */
 export const REPORT_DUPLICATE_GROUPS = 12;
 export const REPORT_IMAGES_PER_GROUP = 6;
+/**
+ * The most DONE images the section compares (~35 MB and one scan of 100,000 rows): above it, the
+ * report stays a page and says to run `pixelmill duplicates`, which is made for any size.
+ */
+export const REPORT_DUPLICATES_MAX_IMAGES = 100_000;
 
 export async function duplicatesSection(
   ctx: OperatorContext,

@@ -191,5 +191,28 @@ describe('table counts', () => {
     );
     // Counts (1 BatchGet + 16 minute Queries) and at most SAMPLE_PAGES scan pages.
     assert.ok(requests.n <= 22, `${requests.n} table requests for 2,000 rows`);
+
+    // Above its limit the duplicates section does not scan the table: it says to run
+    // `pixelmill duplicates`. Under it, it compares (one scan more).
+    const before = requests.n;
+    const over = await collectReportData(ctx, {
+      title: 't',
+      target: 'l',
+      maxImages: 50,
+      maxThumbnails: 0,
+      duplicatesDistance: 8,
+      duplicatesMaxImages: 1000,
+    });
+    assert.deepEqual(over.duplicates, { notCompared: { images: 2000, limit: 1000 } });
+    assert.ok(requests.n - before <= 22, `${requests.n - before} table requests over the limit`);
+    const under = await collectReportData(ctx, {
+      title: 't',
+      target: 'l',
+      maxImages: 50,
+      maxThumbnails: 0,
+      duplicatesDistance: 8,
+      duplicatesMaxImages: 2000,
+    });
+    assert.ok(under.duplicates && !('notCompared' in under.duplicates), 'compared at the limit');
   });
 });
