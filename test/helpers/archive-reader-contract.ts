@@ -7,10 +7,8 @@
  * directory, tar's link types and gzip ratio) stays in that format's own file.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { readFile } from 'node:fs/promises';
+import { describe, it } from 'node:test';
 import { EntryAbandonedError, SourceUsageError } from '../../lib/ingest/sources/errors.ts';
 import { archiveLimits } from '../../lib/ingest/sources/limits.ts';
 import { readSource } from '../../lib/ingest/sources/read-source.ts';
@@ -24,6 +22,7 @@ import {
   summary,
   within,
 } from './source-items.ts';
+import { suiteTempDir } from './temp.ts';
 
 /** An entry as the contract needs it, whatever the format writes it as. */
 export type ContractEntry =
@@ -46,13 +45,9 @@ const png = (name: string): ContractEntry => ({ name, data: TINY_PNG });
 
 export function archiveReaderContract(format: ArchiveFormat): void {
   describe(`${format.kind} source: the archive reader contract`, () => {
-    let dir: string;
-    before(async () => {
-      dir = await mkdtemp(join(tmpdir(), `pixelmill-${format.ext}-contract-`));
-    });
-    after(() => rm(dir, { recursive: true, force: true }));
+    const at = suiteTempDir(`${format.ext}-contract`);
     const archive = (name: string, entries: readonly ContractEntry[]) =>
-      format.write(join(dir, `${name}.${format.ext}`), entries);
+      format.write(at(`${name}.${format.ext}`), entries);
 
     it('yields regular entries below the archive’s name, bodies intact, hidden ones ignored', async () => {
       const data = Buffer.alloc(300_000, 9);

@@ -1,6 +1,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { after, before } from 'node:test';
 
 /** A fresh temporary directory, removed when the test (or suite) ends. */
 export async function tempDir(
@@ -19,6 +20,23 @@ export async function tempStateDir(
 ): Promise<{ dir: string; state: string }> {
   const dir = await tempDir(t, prefix);
   return { dir, state: join(dir, 'state') };
+}
+
+/**
+ * A temporary directory for the enclosing `describe`: made before its first test, removed after
+ * its last (node:test hooks, so call it inside the `describe` callback). Returns `at`, which joins
+ * a path in that directory; call `at` only inside tests and hooks, once the directory exists.
+ */
+export function suiteTempDir(prefix: string): (...names: string[]) => string {
+  let dir: string | undefined;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), `pixelmill-${prefix}-`));
+  });
+  after(() => (dir === undefined ? undefined : rm(dir, { recursive: true, force: true })));
+  return (...names) => {
+    if (dir === undefined) throw new Error(`suiteTempDir(${prefix}): used before its suite began`);
+    return join(dir, ...names);
+  };
 }
 
 export function sleep(ms: number): Promise<void> {

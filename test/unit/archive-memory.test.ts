@@ -4,13 +4,11 @@
  * `bench/archive-memory.ts` measures the same thing properly, at 10× the size.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { archiveLimits } from '../../lib/ingest/sources/limits.ts';
 import { readSource } from '../../lib/ingest/sources/read-source.ts';
 import { deflatedZeros, writeTar, writeZip } from '../fixtures/archives.ts';
+import { suiteTempDir } from '../helpers/temp.ts';
 
 const MiB = 1024 * 1024;
 const WARM_UP = 1_000;
@@ -34,16 +32,12 @@ async function growth(path: string, entries: number): Promise<{ inflated: number
 }
 
 describe('source readers keep memory flat', () => {
-  let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'pixelmill-archive-memory-'));
-  });
-  after(() => rm(dir, { recursive: true, force: true }));
+  const at = suiteTempDir('archive-memory');
 
   it('zip: 10,000 entries, 312 MiB inflated', async () => {
     const zeros = await deflatedZeros(32 * 1024);
     const path = await writeZip(
-      join(dir, 'many.zip'),
+      at('many.zip'),
       Array.from({ length: 10_000 }, (_, i) => ({
         name: `${i}.png`,
         compressed: zeros.compressed,
@@ -60,7 +54,7 @@ describe('source readers keep memory flat', () => {
     const entries = function* () {
       for (let i = 0; i < 20_000; i += 1) yield { name: `${i}.png`, zeros: 16 * 1024 };
     };
-    const path = await writeTar(join(dir, 'many.tgz'), entries(), { gzip: true });
+    const path = await writeTar(at('many.tgz'), entries(), { gzip: true });
     const { inflated, grew } = await growth(path, 20_000);
     assert.equal(inflated, 20_000 * 16 * 1024);
     assert.ok(grew < 128 * MiB, `RSS grew ${Math.round(grew / MiB)} MiB after the warm-up`);

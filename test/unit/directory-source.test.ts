@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { lstat, mkdir, mkdtemp, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { lstat, mkdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { openFound } from '../../lib/ingest/sources/open-found.ts';
 import { assertLetsGoOfFile, collect, noFdTable, summary } from '../helpers/source-items.ts';
+import { suiteTempDir } from '../helpers/temp.ts';
 
 async function tree(root: string, files: Record<string, string>): Promise<void> {
   for (const [path, text] of Object.entries(files)) {
@@ -24,14 +24,10 @@ function hasMkfifo(): boolean {
 }
 
 describe('directory source', () => {
-  let base: string;
-  before(async () => {
-    base = await mkdtemp(join(tmpdir(), 'pixelmill-directory-source-'));
-  });
-  after(() => rm(base, { recursive: true, force: true }));
+  const at = suiteTempDir('directory-source');
 
   it('walks in sorted order, the directory’s own name first, hidden files skipped', async () => {
-    const root = join(base, 'photos');
+    const root = at('photos');
     await tree(root, {
       'b.jpg': 'b',
       'a/z.jpg': 'z',
@@ -65,7 +61,7 @@ describe('directory source', () => {
   });
 
   it('lists what it does not read: links to directories, broken links, FIFOs', async () => {
-    const root = join(base, 'special');
+    const root = at('special');
     await tree(root, { 'sub/a.jpg': 'a', 'z.jpg': 'z' });
     await symlink(join(root, 'sub'), join(root, 'dir-link'));
     await symlink(join(root, 'nowhere'), join(root, 'broken'));
@@ -93,7 +89,7 @@ describe('directory source', () => {
   });
 
   it('cleans names as archives do, and refuses siblings that clean alike', async () => {
-    const root = join(base, 'odd');
+    const root = at('odd');
     await tree(root, {
       'caf\u00e9.jpg': 'nfc',
       'cafe\u0301.jpg': 'nfd',
@@ -126,12 +122,12 @@ describe('directory source', () => {
   });
 
   it('reads a single file as one entry named by its base name', async () => {
-    const file = join(base, '.hidden-but-named.jpg');
+    const file = at('.hidden-but-named.jpg');
     await writeFile(file, 'x');
     const { outcomes, progress } = await collect(file);
     assert.deepEqual(summary(outcomes), ['0 .hidden-but-named.jpg']);
     assert.equal(progress.bytesRead, 1);
-    const backup = join(base, 'backup.gz');
+    const backup = at('backup.gz');
     await writeFile(backup, 'x');
     assert.deepEqual(
       summary((await collect(backup)).outcomes),
@@ -141,11 +137,11 @@ describe('directory source', () => {
   });
 
   it('follows links to files inside the directory named, and refuses every link out of it', async () => {
-    const secret = join(base, 'secret.txt');
+    const secret = at('secret.txt');
     await writeFile(secret, 'the secret');
-    const outsideDir = join(base, 'outside-dir');
+    const outsideDir = at('outside-dir');
     await tree(outsideDir, { 'x.jpg': 'outside' });
-    const root = join(base, 'links');
+    const root = at('links');
     await tree(root, { 'real/a.jpg': 'a', 'b.jpg': 'b' });
     await symlink(secret, join(root, 'abs-out.jpg'));
     await symlink('../secret.txt', join(root, 'rel-out.jpg'));
@@ -155,8 +151,8 @@ describe('directory source', () => {
     await symlink('abs-out.jpg', join(root, 'chain.jpg'));
     // A link to a directory outside, and a file reached through one.
     await symlink(outsideDir, join(root, 'dir-out'));
-    await symlink(root, join(base, 'links-alias'));
-    const { outcomes } = await collect(join(base, 'links-alias'));
+    await symlink(root, at('links-alias'));
+    const { outcomes } = await collect(at('links-alias'));
     const by = new Map(outcomes.map((o) => [o.source.split('/').pop(), o]));
     const read = (name: string) => {
       const o = by.get(name);
@@ -186,7 +182,7 @@ describe('directory source', () => {
   });
 
   it('refuses a name that is not UTF-8 by its bytes, and reads on', async () => {
-    const root = Buffer.from(join(base, 'bytes'));
+    const root = Buffer.from(at('bytes'));
     await mkdir(root);
     const bad = Buffer.concat([
       root,
@@ -220,9 +216,9 @@ describe('directory source', () => {
   });
 
   it('judges the file it opened, not the one it checked', async () => {
-    const root = join(base, 'swap');
+    const root = at('swap');
     await tree(root, { 'a.jpg': 'a', 'b.jpg': 'b', 'sub/c.jpg': 'c' });
-    const secret = join(base, 'swap-secret.txt');
+    const secret = at('swap-secret.txt');
     await writeFile(secret, 'the secret');
     const a = join(root, 'a.jpg');
     const checked = await lstat(a);
@@ -242,7 +238,7 @@ describe('directory source', () => {
     const other = await openFound(b, { follow: false, expected: checkedB, root });
     assert.equal(other.kind, 'failed');
     // A directory on the way swapped for a link out: the descriptor says where it really is.
-    const outside = join(base, 'swap-outside');
+    const outside = at('swap-outside');
     await tree(outside, { 'c.jpg': 'outside' });
     await rm(join(root, 'sub'), { recursive: true });
     await symlink(outside, join(root, 'sub'));
@@ -261,14 +257,14 @@ describe('directory source', () => {
   });
 
   it('lets go of every descriptor however the walk ends', { skip: noFdTable }, async () => {
-    const root = join(base, 'descriptors');
+    const root = at('descriptors');
     await tree(root, { 'a.jpg': 'a'.repeat(100_000), 'b/c.jpg': 'c', 'd.jpg': 'd' });
     await symlink(join(root, 'd.jpg'), join(root, 'e.jpg'));
     await assertLetsGoOfFile(root);
   });
 
   it('skips by name, keeping indices', async () => {
-    const root = join(base, 'resume');
+    const root = at('resume');
     await tree(root, { 'a.jpg': 'a', 'b.jpg': 'b', 'c.jpg': 'c' });
     const { outcomes } = await collect(root, { skip: (_i, name) => name !== 'resume/b.jpg' });
     assert.deepEqual(summary(outcomes), ['1 resume/b.jpg']);

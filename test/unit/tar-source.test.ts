@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { writeFile } from 'node:fs/promises';
+import { describe, it } from 'node:test';
 import { archiveLimits } from '../../lib/ingest/sources/limits.ts';
 import { sourceKindOf } from '../../lib/ingest/sources/source-kind.ts';
 import {
@@ -15,6 +13,7 @@ import {
 } from '../fixtures/archives.ts';
 import { archiveReaderContract, type ContractEntry } from '../helpers/archive-reader-contract.ts';
 import { collect, summary } from '../helpers/source-items.ts';
+import { suiteTempDir } from '../helpers/temp.ts';
 
 const MiB = 1024 * 1024;
 const png = (name: string | Uint8Array, extra: Partial<TarEntrySpec> = {}): TarEntrySpec => ({
@@ -43,13 +42,9 @@ for (const gzip of [false, true]) {
 for (const gzip of [false, true]) {
   const ext = gzip ? 'tgz' : 'tar';
   describe(`${gzip ? 'tar.gz' : 'tar'} source`, () => {
-    let dir: string;
-    before(async () => {
-      dir = await mkdtemp(join(tmpdir(), `pixelmill-${ext}-source-`));
-    });
-    after(() => rm(dir, { recursive: true, force: true }));
+    const at = suiteTempDir(`${ext}-source`);
     const tar = (name: string, entries: Iterable<TarEntrySpec>, end = true) =>
-      writeTar(join(dir, `${name}.${ext}`), entries, { gzip, end });
+      writeTar(at(`${name}.${ext}`), entries, { gzip, end });
 
     it('refuses links, devices, FIFOs and unknown types, and files written through a link', async () => {
       const path = await tar('links', [
@@ -113,7 +108,7 @@ for (const gzip of [false, true]) {
         png('c.png'),
       ]);
       const cut = bytes.subarray(0, 512 * 3 + 50_000);
-      const path = join(dir, `truncated.${ext}`);
+      const path = at(`truncated.${ext}`);
       await writeFile(path, gzip ? gzipBytes(cut) : cut);
       const { outcomes } = await collect(path);
       assert.deepEqual(summary(outcomes), [
@@ -128,7 +123,7 @@ for (const gzip of [false, true]) {
     it('ends at a damaged header, after the entries before it', async () => {
       const bytes = tarBytes([png('a.png'), png('b.png'), png('c.png')]);
       bytes[1024 + 148] = 0x37; // b.png's header checksum
-      const path = join(dir, `damaged.${ext}`);
+      const path = at(`damaged.${ext}`);
       await writeFile(path, gzip ? gzipBytes(bytes) : bytes);
       const { outcomes } = await collect(path);
       assert.deepEqual(summary(outcomes), ['0 damaged/a.png', '1 refused corrupt-archive']);
@@ -167,15 +162,11 @@ for (const gzip of [false, true]) {
 }
 
 describe('tar.gz ratio defences', () => {
-  let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'pixelmill-tgz-ratio-'));
-  });
-  after(() => rm(dir, { recursive: true, force: true }));
+  const at = suiteTempDir('tgz-ratio');
 
   it('refuses an entry that inflates past the ratio, reads past it, and goes on', async () => {
     const path = await writeTar(
-      join(dir, 'bomb.tgz'),
+      at('bomb.tgz'),
       [
         { name: 'zeros.png', zeros: 32 * MiB },
         { name: 'noise.bin', data: randomBytes(2 * MiB) },
@@ -198,7 +189,7 @@ describe('tar.gz ratio defences', () => {
 
   it('ends an archive that inflates past the ratio as a whole', async () => {
     const path = await writeTar(
-      join(dir, 'many.tgz'),
+      at('many.tgz'),
       Array.from({ length: 64 }, (_, i) => ({ name: `${i}.png`, zeros: 512 * 1024 })),
       { gzip: true },
     );
@@ -213,7 +204,7 @@ describe('tar.gz ratio defences', () => {
   });
 
   it('takes a .tgz that is really a plain tar (saved already gunzipped) as a tar', async () => {
-    const path = join(dir, 'plain.tgz');
+    const path = at('plain.tgz');
     await writeFile(path, tarBytes([png('a.png')]));
     assert.equal(await sourceKindOf(path), 'tar');
     const { outcomes } = await collect(path);

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { truncate, writeFile } from 'node:fs/promises';
+import { before, describe, it } from 'node:test';
 import { SourceKindError } from '../../lib/ingest/sources/errors.ts';
 import { archiveLimits } from '../../lib/ingest/sources/limits.ts';
 import { sourceKindOf } from '../../lib/ingest/sources/source-kind.ts';
@@ -16,6 +14,7 @@ import {
 } from '../fixtures/archives.ts';
 import { archiveReaderContract, type ContractEntry } from '../helpers/archive-reader-contract.ts';
 import { collect, summary } from '../helpers/source-items.ts';
+import { suiteTempDir } from '../helpers/temp.ts';
 
 const MiB = 1024 * 1024;
 const png = (name: string | Uint8Array, extra: Partial<ZipEntrySpec> = {}): ZipEntrySpec => ({
@@ -45,15 +44,12 @@ archiveReaderContract({
 });
 
 describe('zip source', () => {
-  let dir: string;
+  const at = suiteTempDir('zip-source');
   let bomb: { compressed: Buffer; crc: number };
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'pixelmill-zip-source-'));
     bomb = await deflatedZeros(100 * MiB);
   });
-  after(() => rm(dir, { recursive: true, force: true }));
-  const zip = (name: string, entries: readonly ZipEntrySpec[]) =>
-    writeZip(join(dir, name), entries);
+  const zip = (name: string, entries: readonly ZipEntrySpec[]) => writeZip(at(name), entries);
 
   it('refuses zip-slip names, and nothing else', async () => {
     const path = await zip('slip.zip', [
@@ -260,7 +256,7 @@ describe('zip source', () => {
     const bStart = good.indexOf('b.png', 30) + 'b.png'.length;
     good[bStart] = 0xff;
     good[bStart + 1] = 0xff;
-    const path = join(dir, 'damaged.zip');
+    const path = at('damaged.zip');
     await writeFile(path, good);
     const { outcomes } = await collect(path);
     assert.deepEqual(summary(outcomes), [
@@ -275,7 +271,7 @@ describe('zip source', () => {
     const bytes = zipBytes([png('a.png'), png('b.png'), png('c.png')]);
     const third = bytes.lastIndexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
     bytes[third] = 0;
-    const path = join(dir, 'directory.zip');
+    const path = at('directory.zip');
     await writeFile(path, bytes);
     const { outcomes } = await collect(path);
     assert.deepEqual(summary(outcomes), [
@@ -294,7 +290,7 @@ describe('zip source', () => {
   });
 
   it('refuses to read a .zip that is not a zip, as a usage error', async () => {
-    const path = join(dir, 'fake.zip');
+    const path = at('fake.zip');
     await writeFile(path, TINY_PNG);
     await assert.rejects(
       sourceKindOf(path),
