@@ -13,7 +13,7 @@ import { readInventoryManifest } from '../lib/ops/inventory-manifest.ts';
 import { inventoryRows } from '../lib/ops/inventory-rows.ts';
 import { startTestCloud } from '../test/helpers/local-cloud.ts';
 import { operatorContext } from '../test/helpers/operator.ts';
-import { saveResult, table } from './lib/report.ts';
+import { reportRetainedHeapBench, retainedHeap } from './lib/retained-heap.ts';
 
 const MB = 1e6;
 const SCHEMA =
@@ -59,19 +59,13 @@ export async function benchInventoryRead(rows: number, fileCount: number) {
       `${prefix}2026-12-07T00-00Z/manifest.json`,
       Buffer.from(JSON.stringify(manifest)),
     );
-    const gc = (globalThis as { gc?: () => void }).gc;
-    gc?.();
-    const heapStart = process.memoryUsage().heapUsed;
-    let heapPeak = heapStart;
+    const heap = retainedHeap();
     const report = await readInventoryManifest(ctx, `s3://${bucket}/${prefix}`);
     const started = performance.now();
     let read = 0;
     for (let i = 0; i < report.files.length; i++) {
       for await (const _ of inventoryRows(ctx, report, i)) {
-        if (++read % 100_000 === 0) {
-          gc?.();
-          heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
-        }
+        if (++read % 100_000 === 0) heap.sample();
       }
     }
     const seconds = (performance.now() - started) / 1000;
@@ -82,9 +76,7 @@ export async function benchInventoryRead(rows: number, fileCount: number) {
       gzipMB: Math.round(gzipMB * 10) / 10,
       seconds: Math.round(seconds * 10) / 10,
       rowsPerSecond: Math.round(read / seconds),
-      heapStartMB: Math.round(heapStart / MB),
-      heapRetainedPeakMB: Math.round(heapPeak / MB),
-      gcForced: gc !== undefined,
+      ...heap.figures(),
     };
   } finally {
     for (const c of cleanups) await c();
@@ -95,13 +87,10 @@ if (import.meta.main) {
   const rows = Number(process.argv[2] ?? 1_000_000);
   const files = Number(process.argv[3] ?? 10);
   const result = await benchInventoryRead(rows, files);
-  if (!result.gcForced)
-    process.stderr.write('bench: run with --expose-gc to read the retained heap after a GC\n');
-  process.stdout.write(
-    table('S3 Inventory reader', [
-      { name: `${result.rows} rows`, values: { ...result, gcForced: String(result.gcForced) } },
-    ]),
+  await reportRetainedHeapBench(
+    'S3 Inventory reader',
+    `${result.rows} rows`,
+    'inventory-read',
+    result,
   );
-  process.stderr.write(`saved ${await saveResult('inventory-read', result)}\n`);
-  process.exit(0);
 }

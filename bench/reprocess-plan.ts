@@ -15,9 +15,8 @@ import { planReprocess } from '../lib/ops/reprocess-plan.ts';
 import { startTestCloud } from '../test/helpers/local-cloud.ts';
 import { operatorContext } from '../test/helpers/operator.ts';
 import { doneRow, putRows } from '../test/helpers/table-rows.ts';
-import { saveResult, table } from './lib/report.ts';
+import { reportRetainedHeapBench, retainedHeap } from './lib/retained-heap.ts';
 
-const MB = 1e6;
 /** A full GC this often while planning (each one stops the walk for a moment: not more often). */
 const GC_EVERY_MS = 2000;
 
@@ -44,14 +43,8 @@ export async function benchReprocessPlan(versions: number) {
     });
     await putRows(env.clients.dynamo, env.cloud.topology.table, rows);
     const config = defaultConfig();
-    const gc = (globalThis as { gc?: () => void }).gc;
-    gc?.();
-    const heapStart = process.memoryUsage().heapUsed;
-    let heapPeak = heapStart;
-    const timer = setInterval(() => {
-      gc?.();
-      heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
-    }, GC_EVERY_MS);
+    const heap = retainedHeap();
+    const timer = setInterval(heap.sample, GC_EVERY_MS);
     const started = performance.now();
     const plan = await planReprocess({ ...ctx, configHash: configHash(config) }, config, {
       prefix: 'uploads/bench/',
@@ -64,9 +57,7 @@ export async function benchReprocessPlan(versions: number) {
       toReprocess: plan.toReprocess,
       seconds: Math.round(seconds * 10) / 10,
       versionsPerSecond: Math.round(plan.versions / seconds),
-      heapStartMB: Math.round(heapStart / MB),
-      heapRetainedPeakMB: Math.round(heapPeak / MB),
-      gcForced: gc !== undefined,
+      ...heap.figures(),
     };
   } finally {
     for (const c of cleanups) await c();
@@ -76,16 +67,10 @@ export async function benchReprocessPlan(versions: number) {
 if (import.meta.main) {
   const versions = Number(process.argv[2] ?? 5_000);
   const result = await benchReprocessPlan(versions);
-  if (!result.gcForced)
-    process.stderr.write('bench: run with --expose-gc to read the retained heap after a GC\n');
-  process.stdout.write(
-    table('reprocess plan', [
-      {
-        name: `${result.versions} versions`,
-        values: { ...result, gcForced: String(result.gcForced) },
-      },
-    ]),
+  await reportRetainedHeapBench(
+    'reprocess plan',
+    `${result.versions} versions`,
+    'reprocess-plan',
+    result,
   );
-  process.stderr.write(`saved ${await saveResult('reprocess-plan', result)}\n`);
-  process.exit(0);
 }
