@@ -62,6 +62,18 @@ function pick(meta: Json, names: readonly string[]): Record<string, string> {
   return out;
 }
 
+/**
+ * What an object and a multipart upload both restore from their meta: the Content-Type (S3's
+ * default when the uploader sent none), the user metadata and the representation headers set.
+ */
+function contentHeaders(m: Json) {
+  return {
+    contentType: typeof m.contentType === 'string' ? m.contentType : DEFAULT_CONTENT_TYPE,
+    metadata: isRecord(m.metadata) ? (m.metadata as Record<string, string>) : {},
+    ...pick(m, ['contentLanguage', 'contentDisposition', 'cacheControl', 'contentEncoding']),
+  };
+}
+
 export function objectMeta(object: FauxqsS3Object): string {
   return JSON.stringify({
     key: object.key,
@@ -97,12 +109,10 @@ export function parseObjectMeta(text: string): FauxqsS3Object | undefined {
   return {
     key: meta.key,
     body: NO_BODY,
-    contentType: typeof m.contentType === 'string' ? m.contentType : DEFAULT_CONTENT_TYPE,
     contentLength: meta.contentLength,
     etag: meta.etag,
     lastModified: new Date(meta.lastModified),
-    metadata: isRecord(m.metadata) ? (m.metadata as Record<string, string>) : {},
-    ...pick(m, ['contentLanguage', 'contentDisposition', 'cacheControl', 'contentEncoding']),
+    ...contentHeaders(m),
     ...pick(m, ['checksumAlgorithm', 'checksumValue', 'checksumType']),
     ...(Array.isArray(m.parts) ? { parts: m.parts as FauxqsS3Object['parts'] } : {}),
     ...(Array.isArray(m.partChecksums) ? { partChecksums: m.partChecksums as string[] } : {}),
@@ -140,11 +150,9 @@ export function parseUploadMeta(text: string): FauxqsMultipartUpload | undefined
     uploadId: meta.uploadId,
     bucket: meta.bucket,
     key: meta.key,
-    contentType: typeof m.contentType === 'string' ? m.contentType : DEFAULT_CONTENT_TYPE,
-    metadata: isRecord(m.metadata) ? (m.metadata as Record<string, string>) : {},
     parts: new Map(),
     initiated: new Date(meta.initiated),
-    ...pick(m, ['contentLanguage', 'contentDisposition', 'cacheControl', 'contentEncoding']),
+    ...contentHeaders(m),
     ...pick(m, ['checksumAlgorithm']),
   } as FauxqsMultipartUpload;
 }
