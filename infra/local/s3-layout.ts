@@ -3,7 +3,14 @@
  * bucket's meta file, and the few file operations the persistence and the legacy migration share:
  * each treats a missing file or directory as empty rather than as an error.
  */
-import { mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  type Dirent,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { FauxqsBucketType } from './fauxqs-internals.ts';
 import { bucketDirName, DATA_SUFFIX, META_SUFFIX, objectFileName } from './s3-file-names.ts';
@@ -52,15 +59,20 @@ export function readIfThere(path: string): string | undefined {
   }
 }
 
-export function subdirectories(dir: string): string[] {
+/** The names of the entries of `dir` that `keep` takes; none when `dir` does not exist. */
+function namesIn(dir: string, keep: (entry: Dirent) => boolean): string[] {
   try {
     return readdirSync(dir, { withFileTypes: true })
-      .filter((entry) => entry.isDirectory())
+      .filter(keep)
       .map((entry) => entry.name);
   } catch (error) {
     if (isMissing(error)) return [];
     throw error;
   }
+}
+
+export function subdirectories(dir: string): string[] {
+  return namesIn(dir, (entry) => entry.isDirectory());
 }
 
 /** Where an object of the hashed layout lives, under `<s3>/objects`. */
@@ -71,14 +83,7 @@ export function objectPaths(objectsDir: string, bucket: string, key: string): Ob
 }
 
 export function subfiles(dir: string): string[] {
-  try {
-    return readdirSync(dir, { withFileTypes: true })
-      .filter((entry) => entry.isFile())
-      .map((entry) => entry.name);
-  } catch (error) {
-    if (isMissing(error)) return [];
-    throw error;
-  }
+  return namesIn(dir, (entry) => entry.isFile());
 }
 
 interface BucketMeta {
