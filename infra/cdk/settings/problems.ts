@@ -46,33 +46,33 @@ export class Problems {
 
   /** An integer in [min, max], known at synth (tokens cannot be checked or derived from). */
   int(name: string, value: unknown, min: number, max: number): value is number {
-    if (
-      typeof value !== 'number' ||
-      Token.isUnresolved(value) ||
-      !Number.isInteger(value) ||
-      value < min ||
-      value > max
-    ) {
-      this.add(
-        `Expected integer between ${min} and ${max} for ${name} but received ${describe(value)}`,
-      );
-      return false;
-    }
-    return true;
+    return this.#knownNumber(
+      name,
+      value,
+      (n) => Number.isInteger(n) && n >= min && n <= max,
+      `integer between ${min} and ${max}`,
+    );
   }
 
   /** A finite number in (exclusiveMin, max]. */
   number(name: string, value: unknown, exclusiveMin: number, max: number): value is number {
-    if (
-      typeof value !== 'number' ||
-      Token.isUnresolved(value) ||
-      !Number.isFinite(value) ||
-      value <= exclusiveMin ||
-      value > max
-    ) {
-      this.add(
-        `Expected number above ${exclusiveMin} and at most ${max} for ${name} but received ${describe(value)}`,
-      );
+    return this.#knownNumber(
+      name,
+      value,
+      (n) => Number.isFinite(n) && n > exclusiveMin && n <= max,
+      `number above ${exclusiveMin} and at most ${max}`,
+    );
+  }
+
+  /** A number known at synth that `fits`; otherwise a problem saying the `expected` one. */
+  #knownNumber(
+    name: string,
+    value: unknown,
+    fits: (n: number) => boolean,
+    expected: string,
+  ): value is number {
+    if (typeof value !== 'number' || Token.isUnresolved(value) || !fits(value)) {
+      this.add(`Expected ${expected} for ${name} but received ${describe(value)}`);
       return false;
     }
     return true;
