@@ -52,28 +52,34 @@ function typesOf(values: ParseContext['attrVals']): string {
     .join(',');
 }
 
-function toTemplate(node: unknown, slots: ReadonlyMap<unknown, string>): unknown {
-  const slot = slots.get(node);
-  if (slot !== undefined) return new Slot(slot);
-  if (Array.isArray(node)) return node.map((n) => toTemplate(n, slots));
+/**
+ * A deep copy of `node` in which each node `replace` answers for is its answer. The parsers use
+ * null-prototype objects for sets of paths: each object keeps its prototype.
+ */
+function copyTree(
+  node: unknown,
+  replace: (node: unknown) => { value: unknown } | undefined,
+): unknown {
+  const replaced = replace(node);
+  if (replaced) return replaced.value;
+  if (Array.isArray(node)) return node.map((n) => copyTree(n, replace));
   if (node && typeof node === 'object') {
-    // The parsers use null-prototype objects for sets of paths: keep each object's prototype.
     const copy = Object.create(Object.getPrototypeOf(node)) as Record<string, unknown>;
-    for (const [k, v] of Object.entries(node)) copy[k] = toTemplate(v, slots);
+    for (const [k, v] of Object.entries(node)) copy[k] = copyTree(v, replace);
     return copy;
   }
   return node;
 }
 
+function toTemplate(node: unknown, slots: ReadonlyMap<unknown, string>): unknown {
+  return copyTree(node, (n) => {
+    const slot = slots.get(n);
+    return slot === undefined ? undefined : { value: new Slot(slot) };
+  });
+}
+
 function fromTemplate(node: unknown, values: Record<string, unknown>): unknown {
-  if (node instanceof Slot) return values[node.name];
-  if (Array.isArray(node)) return node.map((n) => fromTemplate(n, values));
-  if (node && typeof node === 'object') {
-    const copy = Object.create(Object.getPrototypeOf(node)) as Record<string, unknown>;
-    for (const [k, v] of Object.entries(node)) copy[k] = fromTemplate(v, values);
-    return copy;
-  }
-  return node;
+  return copyTree(node, (n) => (n instanceof Slot ? { value: values[n.name] } : undefined));
 }
 
 export function memoizedParse(parse: Parse): Parse {
