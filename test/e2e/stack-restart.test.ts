@@ -29,6 +29,17 @@ async function doneCount(stack: CliStack): Promise<number> {
   return n;
 }
 
+/** Ingests `input` through the CLI, then waits until the stack holds `total` DONE images. */
+async function ingestUntilDone(stack: CliStack, state: string, input: string, total: number) {
+  await cliJson(['ingest', input, '--state', state, '--json']);
+  await eventually(
+    `all ${total} images DONE`,
+    async () => ((await doneCount(stack)) === total ? true : undefined),
+    60_000,
+    250,
+  );
+}
+
 const writeBatch = (dir: string, name: string, count: number, seed: number) =>
   writePhotos(join(dir, name), { count, seed, width: 480, height: 360 });
 
@@ -63,13 +74,7 @@ describe('stack up restarted under a running worker', () => {
     await eventually('the worker saying the cloud is back', async () =>
       said.includes(`the local cloud answers again at ${endpoint}`) ? true : undefined,
     );
-    await cliJson(['ingest', second, '--state', state, '--json']);
-    await eventually(
-      'every image DONE after the restart',
-      async () => ((await doneCount(stack)) === 13 ? true : undefined),
-      60_000,
-      250,
-    );
+    await ingestUntilDone(stack, state, second, 13);
 
     // The port taken meanwhile: the cloud moves, cloud.json says where, the worker follows.
     await stopCli(stack.process);
@@ -91,13 +96,7 @@ describe('stack up restarted under a running worker', () => {
     const port = `:${new URL(stack.endpoint).port}/`;
     assert.ok(stack.queues.work.includes(port), stack.queues.work);
     assert.ok(stack.queues.deadLetter.includes(port), stack.queues.deadLetter);
-    await cliJson(['ingest', third, '--state', state, '--json']);
-    await eventually(
-      'every image DONE after the move',
-      async () => ((await doneCount(stack)) === 16 ? true : undefined),
-      60_000,
-      250,
-    );
+    await ingestUntilDone(stack, state, third, 16);
 
     // What the worker printed: its banner and one line per event, no stack trace.
     const lines = said.trim().split('\n');
