@@ -53,6 +53,10 @@ const slowConfig = (limits: Record<string, number>) =>
     'test',
   );
 
+/** One preset `name`, a WebP `width` pixels wide, under `limits`. */
+const webpConfig = (name: string, width: number, limits: Record<string, number>) =>
+  parseConfig({ presets: [{ name, width, formats: [{ format: 'webp' }] }], limits }, 'test');
+
 const small = () =>
   sharp({ create: { width: 64, height: 64, channels: 3, background: '#123' } })
     .png()
@@ -152,13 +156,7 @@ describe('the pixel pool', () => {
   it('never charges an image for the time it waited for a free process', async (t) => {
     // One process, a 1 s budget, eight images of a few tenths of a second each queued at once:
     // the last ones wait longer than the budget, yet each is charged only its own work.
-    const config = parseConfig(
-      {
-        presets: [{ name: 'w', width: 1600, formats: [{ format: 'webp' }] }],
-        limits: { timeoutSeconds: 1 },
-      },
-      'test',
-    );
+    const config = webpConfig('w', 1600, { timeoutSeconds: 1 });
     const { pool: p } = pool(t, { config });
     const input = await slowToEncode();
     await p.render(await small()); // the process is up
@@ -170,13 +168,7 @@ describe('the pixel pool', () => {
   });
 
   it('kills an image past its memory cap: memory-limit', async (t) => {
-    const config = parseConfig(
-      {
-        presets: [{ name: 'full', width: 6000, formats: [{ format: 'webp' }] }],
-        limits: { maxMemoryMb: 256 },
-      },
-      'test',
-    );
+    const config = webpConfig('full', 6000, { maxMemoryMb: 256 });
     const { pool: p } = pool(t, { config });
     // 6000 × 4000 RGB is 72 MB decoded, held while a 6000-px WebP is made of it: past 256 MiB
     // with Node's own ~80 MiB.
