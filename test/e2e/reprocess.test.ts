@@ -69,6 +69,10 @@ describe('pixelmill reprocess', () => {
     const stack = await startCliStack(t, state);
     const table = new ImageTable(stack.clients.dynamo, topology.table);
     const store = new ObjectStore(stack.clients.s3);
+    /** The DONE images `pixelmill status` counts. */
+    const statusDone = async () =>
+      (await cliJson<{ images: { done: number } }>(['status', '--state', state, '--json'])).value
+        .images.done;
     const rowsUnder = async (hash: string) => {
       const rows: ImageRow[] = [];
       for await (const row of table.scan())
@@ -173,13 +177,7 @@ describe('pixelmill reprocess', () => {
     assert.equal(c2Rows.filter((r) => r.status === 'DONE').length, PHOTOS + EXTRA);
     assert.ok(c2Rows.every((r) => r.history?.some((h) => h.origin === 'reprocess')));
     // The state now remembers C2: status counts under it, and agrees.
-    const status = await cliJson<{ images: { done: number } }>([
-      'status',
-      '--state',
-      state,
-      '--json',
-    ]);
-    assert.equal(status.value.images.done, PHOTOS + EXTRA);
+    assert.equal(await statusDone(), PHOTOS + EXTRA);
     const report = await cliJson<{ images: number }>([
       'report',
       '--out',
@@ -223,13 +221,7 @@ describe('pixelmill reprocess', () => {
     assert.equal((await rowsUnder(hash1)).length, 0);
     assert.equal(await renditionObjects(), before);
     // The counts were rebuilt without C1's rows; C2's are all there.
-    const afterPrune = await cliJson<{ images: { done: number } }>([
-      'status',
-      '--state',
-      state,
-      '--json',
-    ]);
-    assert.equal(afterPrune.value.images.done, PHOTOS + EXTRA);
+    assert.equal(await statusDone(), PHOTOS + EXTRA);
     const audit = await runCli(['audit', '--state', state, '--json']);
     assert.equal(audit.code, 0, audit.stdout + audit.stderr);
     const audited = JSON.parse(audit.stdout) as { done: number; gapCount: number };
