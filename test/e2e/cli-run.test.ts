@@ -1,13 +1,14 @@
 /** `pixelmill run` as a user runs it: a child process, real files in, real files and JSON out. */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import type { Manifest } from '../../lib/run/manifest.ts';
 import { fixtures, reasonMatches } from '../fixtures/catalogue.ts';
 import { runCli, runManifest, writeFixtures } from '../helpers/cli.ts';
+import { inputRunDir } from '../helpers/photo-dirs.ts';
 import { tempDir } from '../helpers/temp.ts';
 
 describe('pixelmill CLI', () => {
@@ -62,9 +63,7 @@ describe('pixelmill CLI', () => {
   });
 
   it('runs a folder end to end and writes renditions and manifest.json', async (t) => {
-    const dir = await tempDir(t, 'run');
-    const input = join(dir, 'catalogue');
-    await mkdir(input);
+    const { dir, input } = await inputRunDir(t, 'run', 'catalogue');
     await writeFixtures(input, fixtures);
     const out = join(dir, 'out');
     const printed = await runManifest(input, out, join(dir, 'state'));

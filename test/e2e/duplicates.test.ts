@@ -5,14 +5,14 @@
  * as such) and not the fourth, and the run's report shows the group.
  */
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import type { DuplicatesListing } from '../../lib/duplicates/listing.ts';
 import { hammingDistance } from '../../lib/imaging/phash.ts';
 import { runCli } from '../helpers/cli.ts';
-import { tempDir } from '../helpers/temp.ts';
+import { inputRunDir } from '../helpers/photo-dirs.ts';
 
 /**
  * A picture of seeded coloured blocks on a dark ground: its large shapes give a perceptual hash
@@ -42,10 +42,7 @@ describe('pixelmill duplicates', () => {
   it('groups a photo with its resized, recompressed and byte copies, and not another picture', {
     timeout: 300_000,
   }, async (t) => {
-    const dir = await tempDir(t, 'duplicates');
-    const input = join(dir, 'photos');
-    const state = join(dir, 'state');
-    await mkdir(input, { recursive: true });
+    const { dir, state, input } = await inputRunDir(t, 'duplicates', 'photos');
     const original = await blocks(1600, 1067, 1);
     const smaller = await sharp(original).resize(640).jpeg({ quality: 55 }).toBuffer();
     const other = await blocks(1600, 1067, 9);

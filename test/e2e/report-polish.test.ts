@@ -4,21 +4,19 @@
  * in words instead of charted, and a teal portrait with a white border chipped teal.
  */
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Manifest } from '../../lib/run/manifest.ts';
 import { photoLike, tealPortrait } from '../fixtures/catalogue.ts';
 import { runCli } from '../helpers/cli.ts';
-import { tempDir } from '../helpers/temp.ts';
+import { inputRunDir } from '../helpers/photo-dirs.ts';
 
 describe('the report of a short run', () => {
   it('names tiles by what differs, says the run in words, and chips the teal portrait teal', {
     timeout: 120_000,
   }, async (t) => {
-    const dir = await tempDir(t, 'report-polish');
-    const input = join(dir, 'photos');
-    await mkdir(input);
+    const { dir, input } = await inputRunDir(t, 'report-polish', 'photos');
     await writeFile(join(input, 'n01_kleiber.jpg'), await photoLike(320, 240, 1));
     await writeFile(join(input, 'n02_infinite_sea.jpg'), await photoLike(320, 240, 2));
     await writeFile(join(input, 'n03_teal_portrait.jpg'), await tealPortrait());

@@ -5,21 +5,19 @@
  * processed nothing), and an input with nothing in it is said and is not a success.
  */
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Manifest } from '../../lib/run/manifest.ts';
 import { photoLike } from '../fixtures/catalogue.ts';
 import { runCli } from '../helpers/cli.ts';
-import { tempDir } from '../helpers/temp.ts';
+import { inputRunDir } from '../helpers/photo-dirs.ts';
 
 describe('pixelmill run numbers', () => {
   it('counts inputs, says which are not images, and rates only what this run processed', {
     timeout: 120_000,
   }, async (t) => {
-    const dir = await tempDir(t, 'numbers');
-    const input = join(dir, 'mixed');
-    await mkdir(input);
+    const { dir, input } = await inputRunDir(t, 'numbers', 'mixed');
     await writeFile(join(input, 'a.jpg'), await photoLike(200, 150, 1));
     await writeFile(join(input, 'b.jpg'), await photoLike(200, 150, 2));
     await writeFile(join(input, 'notes.txt'), 'not an image at all\n');
@@ -50,9 +48,7 @@ describe('pixelmill run numbers', () => {
   });
 
   it('says when an input holds nothing to run, and exits 2', { timeout: 60_000 }, async (t) => {
-    const dir = await tempDir(t, 'empty-input');
-    const input = join(dir, 'nothing');
-    await mkdir(input);
+    const { dir, input } = await inputRunDir(t, 'empty-input', 'nothing');
     await writeFile(join(input, '.hidden.jpg'), await photoLike(32, 32, 1));
     const r = await runCli([
       'run',

@@ -33,3 +33,15 @@ export async function photoRunDir(
   const { dir, state } = await tempStateDir(t, prefix);
   return { dir, state, input: await writePhotos(join(dir, input), batch) };
 }
+
+/** A test's temporary directory, the --state path in it, and an empty directory `input` in it. */
+export async function inputRunDir(
+  t: { after: (fn: () => Promise<void>) => void },
+  prefix: string,
+  input: string,
+): Promise<{ dir: string; state: string; input: string }> {
+  const { dir, state } = await tempStateDir(t, prefix);
+  const path = join(dir, input);
+  await mkdir(path);
+  return { dir, state, input: path };
+}
