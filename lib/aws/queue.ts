@@ -150,16 +150,14 @@ export class Queue {
 
   /** Sends up to 10 bodies; returns the indexes that failed. */
   async sendBatch(bodies: readonly string[]): Promise<number[]> {
-    if (bodies.length === 0) return [];
-    return adapted(`SendMessageBatch ${this.url}`, async () => {
-      const r = await this.#sqs.send(
+    return this.#batch('SendMessageBatch', bodies.length, () =>
+      this.#sqs.send(
         new SendMessageBatchCommand({
           QueueUrl: this.url,
           Entries: bodies.map((body, i) => ({ Id: String(i), MessageBody: body })),
         }),
-      );
-      return (r.Failed ?? []).map((f) => Number(f.Id));
-    });
+      ),
+    );
   }
 
   async receive(options: {
@@ -186,16 +184,32 @@ export class Queue {
 
   /** Deletes up to 10 messages; returns the receipt handles that failed. */
   async deleteBatch(receiptHandles: readonly string[]): Promise<string[]> {
-    if (receiptHandles.length === 0) return [];
-    return adapted(`DeleteMessageBatch ${this.url}`, async () => {
-      const r = await this.#sqs.send(
+    const failed = await this.#batch('DeleteMessageBatch', receiptHandles.length, () =>
+      this.#sqs.send(
         new DeleteMessageBatchCommand({
           QueueUrl: this.url,
           Entries: receiptHandles.map((h, i) => ({ Id: String(i), ReceiptHandle: h })),
         }),
-      );
-      return (r.Failed ?? []).map((f) => receiptHandles[Number(f.Id)] ?? '');
-    });
+      ),
+    );
+    return failed.map((i) => receiptHandles[i] ?? '');
+  }
+
+  /**
+   * One batch call of `count` entries whose Ids are their indexes (an Id need only be unique in
+   * its batch); returns the indexes the response lists as Failed. A batch call can succeed with
+   * some entries failed:
+   * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html
+   */
+  async #batch(
+    action: string,
+    count: number,
+    call: () => Promise<{ Failed?: readonly { Id?: string | undefined }[] | undefined }>,
+  ): Promise<number[]> {
+    if (count === 0) return [];
+    return adapted(`${action} ${this.url}`, async () =>
+      ((await call()).Failed ?? []).map((f) => Number(f.Id)),
+    );
   }
 
   /**
