@@ -3,14 +3,8 @@
  * bucket's meta file, and the few file operations the persistence and the legacy migration share:
  * each treats a missing file or directory as empty rather than as an error.
  */
-import {
-  type Dirent,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import type { Dirent } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { FauxqsBucketType } from './fauxqs-internals.ts';
 import { bucketDirName, DATA_SUFFIX, META_SUFFIX, objectFileName } from './s3-file-names.ts';
