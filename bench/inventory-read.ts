@@ -11,8 +11,7 @@ import { gzipSync } from 'node:zlib';
 import { md5 } from '../lib/aws/etag.ts';
 import { readInventoryManifest } from '../lib/ops/inventory-manifest.ts';
 import { inventoryRows } from '../lib/ops/inventory-rows.ts';
-import { startTestCloud } from '../test/helpers/local-cloud.ts';
-import { operatorContext } from '../test/helpers/operator.ts';
+import { withOperatorCloud } from './lib/operator-cloud.ts';
 import { reportRetainedHeapBench, retainedHeap } from './lib/retained-heap.ts';
 
 const MB = 1e6;
@@ -20,10 +19,7 @@ const SCHEMA =
   'Bucket, Key, VersionId, IsLatest, IsDeleteMarker, Size, LastModifiedDate, ETag, StorageClass';
 
 export async function benchInventoryRead(rows: number, fileCount: number) {
-  const cleanups: (() => Promise<void>)[] = [];
-  const env = await startTestCloud({ after: (fn) => cleanups.push(fn) });
-  try {
-    const ctx = await operatorContext(env);
+  return withOperatorCloud(async (env, ctx) => {
     const source = env.cloud.topology.uploadsBucket;
     const bucket = 'pixelmill-inventory-bench';
     await env.store.ensureBucket(bucket);
@@ -78,9 +74,7 @@ export async function benchInventoryRead(rows: number, fileCount: number) {
       rowsPerSecond: Math.round(read / seconds),
       ...heap.figures(),
     };
-  } finally {
-    for (const c of cleanups) await c();
-  }
+  });
 }
 
 if (import.meta.main) {

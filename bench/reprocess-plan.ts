@@ -12,19 +12,15 @@ import { mapPool } from '../lib/async/pool.ts';
 import { md5 } from '../lib/aws/etag.ts';
 import { configHash, defaultConfig } from '../lib/config/parse.ts';
 import { planReprocess } from '../lib/ops/reprocess-plan.ts';
-import { startTestCloud } from '../test/helpers/local-cloud.ts';
-import { operatorContext } from '../test/helpers/operator.ts';
 import { doneRow, putRows } from '../test/helpers/table-rows.ts';
+import { withOperatorCloud } from './lib/operator-cloud.ts';
 import { reportRetainedHeapBench, retainedHeap } from './lib/retained-heap.ts';
 
 /** A full GC this often while planning (each one stops the walk for a moment: not more often). */
 const GC_EVERY_MS = 2000;
 
 export async function benchReprocessPlan(versions: number) {
-  const cleanups: (() => Promise<void>)[] = [];
-  const env = await startTestCloud({ after: (fn) => cleanups.push(fn) });
-  try {
-    const ctx = await operatorContext(env);
+  return withOperatorCloud(async (env, ctx) => {
     const bucket = env.cloud.topology.uploadsBucket;
     const oldHash = 'feedfacefeedface';
     const keys = Array.from({ length: versions }, (_, i) => `uploads/bench/${i}.jpg`);
@@ -59,9 +55,7 @@ export async function benchReprocessPlan(versions: number) {
       versionsPerSecond: Math.round(plan.versions / seconds),
       ...heap.figures(),
     };
-  } finally {
-    for (const c of cleanups) await c();
-  }
+  });
 }
 
 if (import.meta.main) {
