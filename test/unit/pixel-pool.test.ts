@@ -62,6 +62,32 @@ const small = () =>
     .png()
     .toBuffer();
 
+/**
+ * Starts a slow render on a pool whose one process is up, sends that process `signal` `afterMs`
+ * later, and asserts the render fails with the transient `code`. Returns the pool and its pids.
+ */
+async function signalMidRender(
+  t: { after(fn: () => Promise<void>): void },
+  timeoutSeconds: number,
+  signal: NodeJS.Signals,
+  afterMs: number,
+  code: string,
+) {
+  const made = pool(t, { config: slowConfig({ timeoutSeconds }) });
+  await made.pool.render(await small());
+  const rendering = made.pool.render(await slowToEncode());
+  await new Promise((resolve) => setTimeout(resolve, afterMs));
+  const pid = made.pids[0];
+  assert.ok(pid !== undefined);
+  process.kill(pid, signal);
+  await assert.rejects(rendering, (error) => {
+    assert.ok(error instanceof PixelPoolError, String(error));
+    assert.equal(error.code, code);
+    return true;
+  });
+  return made;
+}
+
 /** Whether a process has exited (a zombie not yet reaped still answers signal 0: wait a bit). */
 async function gone(pid: number): Promise<boolean> {
   for (let i = 0; i < 40; i++) {
@@ -187,18 +213,8 @@ describe('the pixel pool', () => {
   });
 
   it('fails an image transiently when its process dies, and replaces the process', async (t) => {
-    const { pool: p, pids } = pool(t, { config: slowConfig({ timeoutSeconds: 30 }) });
-    await p.render(await small()); // the process is up
-    const rendering = p.render(await slowToEncode());
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const victim = pids[0];
-    assert.ok(victim !== undefined);
-    process.kill(victim, 'SIGKILL'); // as the kernel's OOM killer would
-    await assert.rejects(rendering, (error) => {
-      assert.ok(error instanceof PixelPoolError);
-      assert.equal(error.code, 'pixel-worker-crashed');
-      return true;
-    });
+    // SIGKILL, as the kernel's OOM killer would.
+    const { pool: p, pids } = await signalMidRender(t, 30, 'SIGKILL', 300, 'pixel-worker-crashed');
     assert.equal((await p.render(await small())).renditions.length, 1);
     assert.equal(p.stats.crashed, 1);
     assert.equal(pids.length, 2, 'a replacement started');
@@ -207,18 +223,7 @@ describe('the pixel pool', () => {
   it('fails a starved image transiently instead of rejecting it', async (t) => {
     // A process that gets no CPU at all (stopped, as under a neighbour's overload) passes its
     // wall-clock guard (3 × 1 s + 5 s) without using its CPU budget: retried, not REJECTED.
-    const { pool: p, pids } = pool(t, { config: slowConfig({ timeoutSeconds: 1 }) });
-    await p.render(await small()); // the process is up
-    const rendering = p.render(await slowToEncode());
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const stopped = pids[0];
-    assert.ok(stopped !== undefined);
-    process.kill(stopped, 'SIGSTOP');
-    await assert.rejects(rendering, (error) => {
-      assert.ok(error instanceof PixelPoolError, String(error));
-      assert.equal(error.code, 'pixel-worker-starved');
-      return true;
-    });
+    const { pool: p } = await signalMidRender(t, 1, 'SIGSTOP', 100, 'pixel-worker-starved');
     assert.equal(p.stats.killed.starved, 1);
   });
 
