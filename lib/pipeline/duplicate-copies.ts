@@ -12,7 +12,7 @@ import type { WorkItem } from '../../events/work-item.ts';
 import { ObjectNotFoundError } from '../aws/errors.ts';
 import type { RowKey } from '../aws/image-table.ts';
 import { isOutputFormat, renditionKey } from './rendition-keys.ts';
-import { plainRecord, type ReuseDeps, renditionsOf } from './reused-renditions.ts';
+import { acceptedBy, plainRecord, type ReuseDeps, renditionsOf } from './reused-renditions.ts';
 
 export interface DuplicateCopies {
   /** The DONE row with the same content under this config. */
@@ -70,6 +70,12 @@ export async function copyFromDuplicate(
   const donor = await deps.table.get(donorKey);
   if (donor?.status !== 'DONE' || donor.configHash !== deps.configHash) return undefined;
   if (donor.analysis?.sha256 !== sha256) return undefined;
+  // Limits are not part of the config hash: one lowered since the donor was made must still
+  // reject this upload (the render path checks it).
+  const { format, width, height, bytes } = donor;
+  const described = format !== undefined && width !== undefined && height !== undefined;
+  if (!described || !acceptedBy({ format, width, height, bytes: bytes ?? 0 }, deps.config))
+    return undefined;
   const source = { key: item.key, version };
   const byPreset = new Map<string, readonly RenditionRecord[]>();
   let broken = false;

@@ -23,7 +23,7 @@ import type { RenderResult } from '../imaging/render.ts';
 import { copyFromDuplicate } from './duplicate-copies.ts';
 import { fetchSource } from './fetch-source.ts';
 import { renditionKey } from './rendition-keys.ts';
-import { findReusable, type ReuseDeps } from './reused-renditions.ts';
+import { acceptedBy, findReusable, type ReuseDeps } from './reused-renditions.ts';
 
 /** Cache-Control for renditions: their keys change whenever their content could. */
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -148,7 +148,11 @@ export async function makeRenditions(
   let reused = [...reusable.byPreset.values()].flat();
   let left = deps.config.presets.filter((p) => !reusable.byPreset.has(p.name));
   const donorFacts = factsOf(reusable.donor);
-  if (left.length === 0 && donorFacts) {
+  if (donorFacts && !acceptedBy(donorFacts, deps.config)) {
+    // This config may reject what the donor's accepted: the render path decides.
+    reused = [];
+    left = [...deps.config.presets];
+  } else if (left.length === 0 && donorFacts) {
     const sha256 = donorFacts.analysis.sha256;
     return {
       renditions: inPresetOrder(deps, reused),

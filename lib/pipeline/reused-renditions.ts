@@ -28,6 +28,31 @@ export interface Reusable {
   readonly donor: ImageRow | undefined;
 }
 
+/**
+ * Whether this config's input policy and limits accept the image a donor row describes. Reuse and
+ * copies skip the decode that would check them, so a config that turned a format off or lowered
+ * a limit must not take a donor's DONE for its own: such an image goes through the render path,
+ * which checks it (and rejects it) as any other.
+ */
+export function acceptedBy(
+  facts: {
+    readonly format: string;
+    readonly width: number;
+    readonly height: number;
+    readonly bytes: number;
+  },
+  config: PixelmillConfig,
+): boolean {
+  const { formats } = config.input;
+  const { maxBytes, maxPixels, maxDimension } = config.limits;
+  return (
+    (formats as readonly string[]).includes(facts.format) &&
+    facts.bytes <= maxBytes &&
+    facts.width * facts.height <= maxPixels &&
+    Math.max(facts.width, facts.height) <= maxDimension
+  );
+}
+
 /** Strips what a record says about where it came from (it is stated afresh for this row). */
 export function plainRecord(r: RenditionRecord): RenditionRecord {
   const { reusedFrom: _reused, copiedFrom: _copied, ...plain } = r;

@@ -243,6 +243,42 @@ describe('worker reuse: per-preset re-render and exact duplicates', () => {
     );
   });
 
+  it('does not reuse into a config that would reject the image (a format turned off)', async (t) => {
+    const { env, batch, rowKey } = await doneUnderC1(t, 'alpha-logo.png');
+    // Every preset reusable, but PNG no longer accepted: the render path decides, and rejects.
+    const noPng = parseConfig(
+      {
+        ...defaultConfigInput,
+        presets: defaultConfigInput.presets.slice(0, 2),
+        input: { formats: ['jpeg', 'webp'] },
+      },
+      'test: w320 dropped, PNG off',
+    );
+    const worker = startDirectHandler(t, env, { config: noPng });
+    const r = await worker.handler({ Records: batch.records }, invocationContext(300));
+    assert.deepEqual(r.batchItemFailures, []);
+    const row = (await env.table.get(under(rowKey, noPng))) ?? assert.fail();
+    assert.deepEqual([row.status, row.reason], ['REJECTED', 'format-not-allowed']);
+  });
+
+  it('does not copy a duplicate over a limit lowered since its donor was made', async (t) => {
+    const calls: S3Call[] = [];
+    const { env, second } = await twoCopies(t, 'landscape-photo.jpg', calls);
+    // The same presets (the same config hash), a pixel limit the photo is over.
+    const lowered = parseConfig(
+      { ...defaultConfigInput, limits: { maxPixels: 1000 } },
+      'test: pixel limit lowered',
+    );
+    assert.equal(configHash(lowered), configHash(c1));
+    calls.length = 0;
+    const worker = startDirectHandler(t, env, { config: lowered, addMiddleware: countS3(calls) });
+    const r = await worker.handler({ Records: [second.record] }, invocationContext(300));
+    assert.deepEqual(r.batchItemFailures, []);
+    assert.equal(copies(calls).length, 0, 'nothing copied');
+    const row = (await env.table.get(second.rowKey)) ?? assert.fail();
+    assert.deepEqual([row.status, row.reason], ['REJECTED', 'pixel-limit']);
+  });
+
   it('renders a preset whose reused rendition was deleted instead of trusting the donor row', async (t) => {
     const { env, batch, rowKey, donor } = await doneUnderC1(t, 'small-photo.jpg');
     const gone = donor.renditions?.find((r) => r.name === 'w1600') ?? assert.fail();
