@@ -4,6 +4,7 @@
  * grouping needs per image. The same reads on DynamoDB and on the local cloud's dynalite.
  */
 import { isVersionRow } from '../../events/image-row.ts';
+import { rowId } from '../aws/image-row-reader.ts';
 import type { OperatorContext } from '../ops/operator-context.ts';
 import { HashList } from './hash-list.ts';
 
@@ -32,7 +33,7 @@ function link(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
   if (typeof value === 'object' && value !== null) {
     const { pk, sk } = value as { pk?: unknown; sk?: unknown };
-    if (typeof pk === 'string' && typeof sk === 'string') return `${pk}\u0000${sk}`;
+    if (typeof pk === 'string' && typeof sk === 'string') return rowId({ pk, sk });
   }
   return undefined;
 }
@@ -77,7 +78,7 @@ export async function readHashes(
       continue;
     }
     list.add({
-      id: `${row.pk}\u0000${row.sk}`,
+      id: rowId(row),
       phash,
       sha256: text(analysis.sha256),
       width: number(row.width),
